@@ -1,0 +1,55 @@
+/**
+ * Every error code Parley's signaling speaks, in one registry. docs/protocol.md documents each one and a
+ * test fails when it misses one.
+ */
+export const ERROR_CODES = {
+  UNSUPPORTED_VERSION: 'The client offered no protocol version this server speaks.',
+  BAD_JSON: 'The frame is not valid JSON, or not a JSON object.',
+  BINARY_NOT_SUPPORTED: 'Signaling frames are text; a binary frame was received.',
+  UNKNOWN_TYPE: 'The frame has a type this protocol version does not know.',
+  BAD_FRAME:
+    'The frame does not match the schema of its type (a missing field, a wrong type, an extra field).',
+  FRAME_TOO_LARGE: 'The frame is larger than the server accepts (64 KiB by default).',
+  RATE_LIMITED: 'The connection sends frames faster than its rate limit; the frame was not processed.',
+  NOT_IN_ROOM: 'The frame needs a joined room, and this connection has not joined one.',
+  ALREADY_IN_ROOM: 'This connection has already joined a room; leave it first.',
+  ROOM_FULL: 'The room has as many peers as the server allows.',
+  PEER_NOT_FOUND: 'No peer with that id is in your room.',
+  UNAUTHORIZED: 'The room token is missing, invalid or expired.',
+  RESUME_FAILED: 'The resume token is unknown or expired, or frames it needs are gone; join again.',
+  ORIGIN_FORBIDDEN: 'The page origin is not on the server allow-list.',
+  SERVER_SHUTTING_DOWN: 'The server is shutting down; reconnect to another node or later.',
+  INTERNAL: 'The server failed while handling the frame; it keeps serving.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** WebSocket close codes the server uses, each documented in docs/protocol.md. */
+export const CLOSE_CODES = {
+  /** Server shutting down (standard 1001 Going Away). */
+  GOING_AWAY: 1001,
+  /** Abuse, e.g. a sustained flood past the rate limit (standard 1008 Policy Violation). */
+  POLICY_VIOLATION: 1008,
+  /** A frame beyond the hard size cap (standard 1009 Message Too Big). */
+  TOO_BIG: 1009,
+  /** No protocol version in common. */
+  UNSUPPORTED_VERSION: 4001,
+  /** This session was resumed on another connection; the old one is closed. */
+  SESSION_RESUMED: 4002,
+  /** The peer left (a leave frame) and the server closes the socket behind it. */
+  LEFT: 4003,
+  /** Removed by the server (e.g. an admin kick). */
+  KICKED: 4004,
+  /** The origin is not allowed. */
+  ORIGIN_FORBIDDEN: 4005,
+} as const;
+
+/** A typed error with a stable code, a human message and an optional cause. */
+export class ParleyError extends Error {
+  override readonly name = 'ParleyError';
+  readonly code: ErrorCode | (string & {});
+  constructor(code: ErrorCode | (string & {}), message?: string, options?: { cause?: unknown }) {
+    super(message ?? (ERROR_CODES as Record<string, string>)[code] ?? code, options);
+    this.code = code;
+  }
+}

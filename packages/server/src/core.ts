@@ -1,0 +1,317 @@
+/**
+ * The signaling core: rooms, presence, relay, resume and limits as plain logic. Sockets, the clock and
+ * randomness are injected, so the same core runs under a fake clock in unit tests and under `ws` in
+ * production. It never throws on client input: every bad frame gets an error frame with a stable code.
+ */
+import {
+  CLOSE_CODES,
+  type ClientFrameMap,
+  decodeClientFrame,
+  ERROR_CODES,
+  type ErrorCode,
+  type PeerLeaveReason,
+} from '@parley/protocol';
+import { type CoreOptions, DEFAULTS } from './options.js';
+import { TokenBucket } from './rate-limit.js';
+import { Rooms } from './rooms.js';
+import { type Conn, Session } from './session.js';
+
+export interface Transport<C> {
+  send(conn: C, text: string): void;
+  close(conn: C, code: number, reason: string): void;
+}
+export interface Clock {
+  now(): number;
+  /** Runs `fn` after `ms`; returns a function that cancels it. */
+  setTimeout(fn: () => void, ms: number): () => void;
+}
+export interface Random {
+  peerId(): string;
+  token(): string;
+}
+export interface CoreDeps<C> {
+  transport: Transport<C>;
+  clock: Clock;
+  random: Random;
+  /** Told about failures inside the core (never caused by a client's bytes alone). */
+  onInternalError?: (err: unknown) => void;
+}
+
+export interface CoreStats {
+  connections: number;
+  sessions: number;
+  rooms: number;
+}
+
+export class SignalingCore<C> {
+  readonly options: CoreOptions;
+  private readonly conns = new Map<C, Conn<C>>();
+  private readonly sessionsByToken = new Map<string, Session<C>>();
+  private readonly rooms = new Rooms<C>();
+  private sessionCount = 0;
+
+  constructor(
+    options: Partial<CoreOptions>,
+    private readonly deps: CoreDeps<C>,
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  stats(): CoreStats {
+    return { connections: this.conns.size, sessions: this.sessionCount, rooms: this.rooms.count };
+  }
+
+  /** A socket opened. */
+  open(handle: C): void {
+    const { perSecond, burst } = this.options.rateLimit;
+    const bucket = new TokenBucket(perSecond, burst, this.deps.clock.now());
+    this.conns.set(handle, { handle, session: undefined, strikes: 0, take: (now) => bucket.take(now) });
+  }
+
+  /** A text frame arrived; `bytes` is its size on the wire. */
+  receive(handle: C, text: string, bytes = text.length): void {
+    const conn = this.conns.get(handle);
+    if (!conn) return;
+    if (!conn.take(this.deps.clock.now())) return this.refuseForRate(conn);
+    conn.strikes = 0;
+    if (bytes > this.options.maxFrameBytes) {
+      return this.error(
+        conn,
+        'FRAME_TOO_LARGE',
+        `frame of ${bytes} bytes; the limit is ${this.options.maxFrameBytes}`,
+      );
+    }
+    const decoded = decodeClientFrame(text);
+    if (!decoded.ok) return this.error(conn, decoded.code, decoded.message, decoded.ref);
+    try {
+      this.dispatch(conn, decoded.frame, text);
+    } catch (err) {
+      this.deps.onInternalError?.(err);
+      this.error(conn, 'INTERNAL', 'the server failed handling this frame', decoded.frame.type);
+    }
+  }
+
+  /** A binary frame arrived: signaling is text only. */
+  receiveBinary(handle: C): void {
+    const conn = this.conns.get(handle);
+    if (!conn) return;
+    if (!conn.take(this.deps.clock.now())) return this.refuseForRate(conn);
+    this.error(conn, 'BINARY_NOT_SUPPORTED', 'signaling frames are JSON text');
+  }
+
+  /** The socket is gone without a leave: keep the session for the resume window. */
+  closed(handle: C): void {
+    const conn = this.conns.get(handle);
+    if (!conn) return;
+    this.conns.delete(handle);
+    const session = conn.session;
+    if (!session || session.conn !== conn) return;
+    session.conn = undefined;
+    if (this.options.resumeWindowMs <= 0) return this.endSession(session, 'timeout');
+    session.cancelExpiry = this.deps.clock.setTimeout(
+      () => this.endSession(session, 'timeout'),
+      this.options.resumeWindowMs,
+    );
+  }
+
+  /** Removes a peer from its room (an admin action): its room sees reason "kicked". */
+  kick(peerId: string): boolean {
+    for (const session of this.sessionsByToken.values()) {
+      if (session.id !== peerId) continue;
+      const conn = session.conn;
+      this.endSession(session, 'kicked');
+      if (conn) this.deps.transport.close(conn.handle, CLOSE_CODES.KICKED, 'kicked');
+      return true;
+    }
+    return false;
+  }
+
+  /** The connection of a peer, if it has one now. */
+  connectionOf(peerId: string): C | undefined {
+    for (const session of this.sessionsByToken.values())
+      if (session.id === peerId) return session.conn?.handle;
+    return undefined;
+  }
+
+  private dispatch(conn: Conn<C>, frame: ClientFrameMap[keyof ClientFrameMap], text: string): void {
+    switch (frame.type) {
+      case 'join':
+        return this.join(conn, frame);
+      case 'resume':
+        return this.resume(conn, frame);
+      case 'signal':
+      case 'message':
+        return this.relay(conn, frame, text);
+      case 'leave':
+        return this.leave(conn);
+      case 'ack':
+        return conn.session?.ack(frame.seq);
+      case 'ping':
+        return this.send(
+          conn,
+          JSON.stringify(frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id }),
+        );
+    }
+  }
+
+  private join(conn: Conn<C>, frame: ClientFrameMap['join']): void {
+    if (conn.session)
+      return this.error(conn, 'ALREADY_IN_ROOM', `already in room "${conn.session.room}"`, 'join');
+    if (this.options.authorize && !this.options.authorize({ room: frame.room, token: frame.token })) {
+      return this.error(conn, 'UNAUTHORIZED', 'the room token is missing, invalid or expired', 'join');
+    }
+    if (this.rooms.size(frame.room) >= this.options.maxPeersPerRoom) {
+      return this.error(
+        conn,
+        'ROOM_FULL',
+        `room "${frame.room}" has ${this.options.maxPeersPerRoom} peers`,
+        'join',
+      );
+    }
+    const { random } = this.deps;
+    const session = new Session<C>(
+      random.peerId(),
+      frame.room,
+      frame.metadata ?? {},
+      random.token(),
+      this.options.replay,
+    );
+    const others = [...(this.rooms.get(frame.room)?.values() ?? [])];
+    this.attach(conn, session);
+    this.rooms.add(session);
+    this.sessionCount++;
+    this.send(conn, this.sessionFrame('joined', session, others));
+    const body = `"type":"peer-joined","peer":${session.descriptor}}`;
+    for (const other of others) this.deliver(other, body);
+  }
+
+  private resume(conn: Conn<C>, frame: ClientFrameMap['resume']): void {
+    if (conn.session)
+      return this.error(conn, 'ALREADY_IN_ROOM', `already in room "${conn.session.room}"`, 'resume');
+    const session = this.sessionsByToken.get(frame.token);
+    if (!session)
+      return this.error(conn, 'RESUME_FAILED', 'unknown or expired resume token; join again', 'resume');
+    const replay = session.replaySince(frame.lastSeq);
+    if (!replay) {
+      // Frames the client needs are gone: resuming would break exactly-once, so the session ends here.
+      this.endSession(session, 'timeout');
+      return this.error(
+        conn,
+        'RESUME_FAILED',
+        `frames after seq ${frame.lastSeq} are no longer kept; join again`,
+        'resume',
+      );
+    }
+    const old = session.conn;
+    if (old) {
+      old.session = undefined;
+      this.deps.transport.close(
+        old.handle,
+        CLOSE_CODES.SESSION_RESUMED,
+        'session resumed on another connection',
+      );
+    }
+    session.cancelExpiry?.();
+    session.cancelExpiry = undefined;
+    this.sessionsByToken.delete(session.resumeToken);
+    session.resumeToken = this.deps.random.token();
+    this.attach(conn, session);
+    session.ack(frame.lastSeq);
+    const others = [...(this.rooms.get(session.room)?.values() ?? [])].filter((s) => s !== session);
+    this.send(conn, this.sessionFrame('resumed', session, others));
+    for (const text of replay) this.send(conn, text);
+  }
+
+  private relay(
+    conn: Conn<C>,
+    frame: ClientFrameMap['signal'] | ClientFrameMap['message'],
+    text: string,
+  ): void {
+    const session = conn.session;
+    if (!session)
+      return this.error(conn, 'NOT_IN_ROOM', `join a room before sending "${frame.type}"`, frame.type);
+    // Forward the client's own bytes with `from` stamped in front: the schema forbids a `from` or `seq`
+    // of the client's, so the stamp cannot be overridden, and nothing is re-serialised.
+    const body = `"from":"${session.id}",${text.slice(text.indexOf('{') + 1)}`;
+    if (frame.to !== undefined) {
+      const target = frame.to === session.id ? undefined : this.rooms.get(session.room)?.get(frame.to);
+      if (!target)
+        return this.error(
+          conn,
+          'PEER_NOT_FOUND',
+          `no peer "${frame.to}" in room "${session.room}"`,
+          frame.type,
+        );
+      return this.deliver(target, body);
+    }
+    if (frame.type === 'signal') return; // unreachable: the schema requires `to` on signal
+    for (const other of this.rooms.get(session.room)?.values() ?? [])
+      if (other !== session) this.deliver(other, body);
+  }
+
+  private leave(conn: Conn<C>): void {
+    const session = conn.session;
+    if (!session) return this.error(conn, 'NOT_IN_ROOM', 'not in a room', 'leave');
+    this.endSession(session, 'left');
+  }
+
+  private attach(conn: Conn<C>, session: Session<C>): void {
+    conn.session = session;
+    session.conn = conn;
+    this.sessionsByToken.set(session.resumeToken, session);
+  }
+
+  private endSession(session: Session<C>, reason: PeerLeaveReason): void {
+    if (!this.sessionsByToken.delete(session.resumeToken)) return;
+    session.cancelExpiry?.();
+    session.cancelExpiry = undefined;
+    if (session.conn) session.conn.session = undefined;
+    session.conn = undefined;
+    this.rooms.remove(session);
+    this.sessionCount--;
+    const body = `"type":"peer-left","peerId":"${session.id}","reason":"${reason}"}`;
+    for (const other of this.rooms.get(session.room)?.values() ?? []) this.deliver(other, body);
+  }
+
+  /** Numbers a frame for a session, keeps it for replay, and sends it if the session is connected. */
+  private deliver(session: Session<C>, body: string): void {
+    const text = session.stamp(body);
+    if (session.conn) this.send(session.conn, text);
+  }
+
+  private sessionFrame(type: 'joined' | 'resumed', session: Session<C>, others: Session<C>[]): string {
+    const ice = this.options.iceServers;
+    return JSON.stringify({
+      type,
+      room: session.room,
+      selfId: session.id,
+      peers: others.map((s) => ({ id: s.id, metadata: s.metadata })),
+      iceServers: typeof ice === 'function' ? ice(session.id) : ice,
+      resumeToken: session.resumeToken,
+      resumeWindowMs: this.options.resumeWindowMs,
+      seq: session.seq,
+    });
+  }
+
+  private refuseForRate(conn: Conn<C>): void {
+    conn.strikes++;
+    if (conn.strikes > this.options.maxRateStrikes) {
+      return this.deps.transport.close(conn.handle, CLOSE_CODES.POLICY_VIOLATION, 'RATE_LIMITED');
+    }
+    const { perSecond, burst } = this.options.rateLimit;
+    this.error(conn, 'RATE_LIMITED', `more than ${perSecond} frames/s (burst ${burst}); frame not processed`);
+  }
+
+  private error(conn: Conn<C>, code: ErrorCode, message: string = ERROR_CODES[code], ref?: string): void {
+    this.send(
+      conn,
+      JSON.stringify(
+        ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref },
+      ),
+    );
+  }
+
+  private send(conn: Conn<C>, text: string): void {
+    this.deps.transport.send(conn.handle, text);
+  }
+}

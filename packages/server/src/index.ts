@@ -1,0 +1,10 @@
+export {
+  type Clock,
+  type CoreDeps,
+  type CoreStats,
+  type Random,
+  SignalingCore,
+  type Transport,
+} from './core.js';
+export { type CoreOptions, DEFAULTS } from './options.js';
+export { type RunningServer, type ServerOptions, startServer } from './server.js';

@@ -1,0 +1,30 @@
+import type { IceServerConfig } from '@parley/protocol';
+
+/** What the signaling core needs to know; every field has a default (see DEFAULTS). */
+export interface CoreOptions {
+  /** How long a session whose socket dropped is kept for a resume, in ms (0: never resumable). */
+  resumeWindowMs: number;
+  /** The largest frame processed, in bytes; larger ones get FRAME_TOO_LARGE. */
+  maxFrameBytes: number;
+  /** Per-connection token bucket. */
+  rateLimit: { perSecond: number; burst: number };
+  /** Frames refused in a row for rate before the connection is closed for abuse (1008). */
+  maxRateStrikes: number;
+  maxPeersPerRoom: number;
+  /** Bounds of each session's replay buffer (unacknowledged frames kept for resume). */
+  replay: { maxFrames: number; maxBytes: number };
+  /** ICE servers handed to each peer in `joined`/`resumed` (a function can mint per-peer credentials). */
+  iceServers: IceServerConfig[] | ((peerId: string) => IceServerConfig[]);
+  /** Decides whether a join may enter a room; absent: every join may. */
+  authorize?: (join: { room: string; token: string | undefined }) => boolean;
+}
+
+export const DEFAULTS: CoreOptions = {
+  resumeWindowMs: 30_000,
+  maxFrameBytes: 64 * 1024,
+  rateLimit: { perSecond: 100, burst: 300 },
+  maxRateStrikes: 50,
+  maxPeersPerRoom: 50,
+  replay: { maxFrames: 1024, maxBytes: 1024 * 1024 },
+  iceServers: [],
+};

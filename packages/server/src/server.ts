@@ -1,0 +1,128 @@
+/** `startServer`: HTTP + WebSocket signaling on one port (or a unix socket), with graceful shutdown. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CLOSE_CODES } from '@parley/protocol';
+import { type Logger, pino } from 'pino';
+import type { WebSocket } from 'ws';
+import { systemClock } from './clock.js';
+import { SignalingCore } from './core.js';
+import { createRequestHandler } from './http.js';
+import type { CoreOptions } from './options.js';
+import { cryptoRandom } from './random.js';
+import { createWsServer, originAllowed, WsTransport } from './transport-ws.js';
+
+export interface ServerOptions extends Partial<CoreOptions> {
+  /** TCP port (0: any free port). Ignored when `path` is set. Default 8080. */
+  port?: number;
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Listen on a unix socket instead of TCP. */
+  path?: string;
+  /** WebSocket ping interval; a socket that misses one ping is dropped. Default 10 s. */
+  pingIntervalMs?: number;
+  /** Allowed Origin values for browser connections; empty (default): any. */
+  allowedOrigins?: string[];
+  /** Folder of the built web app to serve at `/`. */
+  staticDir?: string;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  readonly core: SignalingCore<WebSocket>;
+  readonly http: Server;
+  /** Destroys a peer's socket without a leave, as a network drop would. */
+  terminate(peerId: string): boolean;
+  /** Stops accepting, closes every socket with 1001, and resolves when the server is down. */
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const log =
+    options.logger ?? pino({ level: process.env.PARLEY_LOG_LEVEL ?? 'info', name: 'parley-signaling' });
+  const transport = new WsTransport();
+  const core = new SignalingCore<WebSocket>(options, {
+    transport,
+    clock: systemClock,
+    random: cryptoRandom,
+    onInternalError: (err) => log.error({ err }, 'signaling core failed on a frame'),
+  });
+  let shuttingDown = false;
+  const allowedOrigins = options.allowedOrigins ?? [];
+  const wss = createWsServer(
+    core,
+    {
+      pingIntervalMs: options.pingIntervalMs ?? 10_000,
+      hardMaxBytes: Math.max(4 * core.options.maxFrameBytes, 256 * 1024),
+      allowedOrigins,
+    },
+    log,
+  );
+  const http = createServer(
+    createRequestHandler(
+      { ready: () => !shuttingDown, stats: () => ({ ...core.stats() }) },
+      options.staticDir,
+    ),
+  );
+  http.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/ws' || shuttingDown) {
+      socket.end(
+        `HTTP/1.1 ${shuttingDown ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\n\r\n`,
+      );
+      return;
+    }
+    if (!originAllowed(req.headers.origin, allowedOrigins)) {
+      log.warn({ origin: req.headers.origin }, 'websocket refused: origin not allowed');
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nX-Parley-Error: ORIGIN_FORBIDDEN\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  http.on('clientError', (_err, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    if (options.path) http.listen(options.path, resolve);
+    else http.listen(options.port ?? 8080, options.host ?? '127.0.0.1', resolve);
+  });
+  const { httpUrl, wsUrl } = urlsOf(http, options);
+
+  return {
+    httpUrl,
+    wsUrl,
+    core,
+    http,
+    terminate(peerId) {
+      const ws = core.connectionOf(peerId);
+      if (!ws) return false;
+      ws.terminate();
+      return true;
+    },
+    async close() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      for (const ws of wss.clients) ws.close(CLOSE_CODES.GOING_AWAY, 'SERVER_SHUTTING_DOWN');
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          for (const ws of wss.clients) ws.terminate();
+        }, 2000);
+        force.unref();
+        wss.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+function urlsOf(http: Server, options: ServerOptions): { httpUrl: string; wsUrl: string } {
+  if (options.path) return { httpUrl: `unix:${options.path}`, wsUrl: `ws+unix://${options.path}:/ws` };
+  const addr = http.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return { httpUrl: `http://${host}:${addr.port}`, wsUrl: `ws://${host}:${addr.port}/ws` };
+}

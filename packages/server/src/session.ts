@@ -1,0 +1,59 @@
+import type { PeerMetadata } from '@parley/protocol';
+import type { CoreOptions } from './options.js';
+import { ReplayBuffer } from './replay-buffer.js';
+
+/** One connection (one WebSocket). A connection holds at most one session at a time. */
+export interface Conn<C> {
+  readonly handle: C;
+  session: Session<C> | undefined;
+  /** Frames refused in a row for rate. */
+  strikes: number;
+  take(now: number): boolean;
+}
+
+/** A peer in a room. Outlives its connection for the resume window. */
+export class Session<C> {
+  /** The last sequence number given to a frame for this session. */
+  seq = 0;
+  conn: Conn<C> | undefined;
+  /** Cancels the resume-window timer, while the session waits for its client to come back. */
+  cancelExpiry: (() => void) | undefined;
+  private buffer: ReplayBuffer | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly room: string,
+    readonly metadata: PeerMetadata,
+    public resumeToken: string,
+    private readonly replay: CoreOptions['replay'],
+  ) {}
+
+  /** JSON of `{id, metadata}` as peers see it, computed once. */
+  get descriptor(): string {
+    this._descriptor ??= JSON.stringify({ id: this.id, metadata: this.metadata });
+    return this._descriptor;
+  }
+  private _descriptor: string | undefined;
+
+  /** Numbers a frame body (the JSON after its opening brace), keeps it for replay and returns the text. */
+  stamp(body: string): string {
+    const seq = ++this.seq;
+    const text = `{"seq":${seq},${body}`;
+    if (this.replay.maxFrames > 0) {
+      this.buffer ??= new ReplayBuffer(this.replay.maxFrames, this.replay.maxBytes);
+      this.buffer.push(seq, text);
+    }
+    return text;
+  }
+
+  ack(seq: number): void {
+    this.buffer?.ack(Math.min(seq, this.seq));
+  }
+
+  /** Frames after `lastSeq`, or undefined when some are no longer kept. */
+  replaySince(lastSeq: number): string[] | undefined {
+    if (lastSeq > this.seq) return undefined;
+    if (!this.buffer) return lastSeq === this.seq || this.replay.maxFrames > 0 ? [] : undefined;
+    return this.buffer.since(lastSeq);
+  }
+}

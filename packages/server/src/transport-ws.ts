@@ -1,0 +1,132 @@
+/**
+ * Binds the signaling core to `ws` sockets: version negotiation in the handshake, liveness by
+ * ping/pong, size caps, and batched writes (a socket is corked for the rest of the tick once something
+ * is sent to it, so frames relayed in one tick leave in one write).
+ */
+import type { IncomingMessage } from 'node:http';
+import { CLOSE_CODES, negotiateVersion, SUPPORTED_VERSIONS, subprotocol } from '@parley/protocol';
+import type { Logger } from 'pino';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { SignalingCore, Transport } from './core.js';
+
+export interface WsOptions {
+  pingIntervalMs: number;
+  /** Frames beyond this are cut by `ws` itself with close 1009; between maxFrameBytes and this the core answers FRAME_TOO_LARGE. */
+  hardMaxBytes: number;
+  /** Allowed `Origin` values; empty: any origin. */
+  allowedOrigins: string[];
+}
+
+type Sock = WebSocket & { alive?: boolean; corked?: boolean };
+
+/** A Transport that writes to `ws` sockets, corking each one until the end of the tick. */
+export class WsTransport implements Transport<WebSocket> {
+  private corked: Sock[] = [];
+  private flushScheduled = false;
+
+  send(ws: Sock, text: string): void {
+    if (ws.readyState !== 1) return;
+    if (!ws.corked) {
+      ws._socket?.cork();
+      ws.corked = true;
+      this.corked.push(ws);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
+    }
+    ws.send(text);
+  }
+
+  close(ws: WebSocket, code: number, reason: string): void {
+    ws.close(code, reason);
+  }
+
+  private flush = (): void => {
+    const list = this.corked;
+    this.corked = [];
+    this.flushScheduled = false;
+    for (const ws of list) {
+      ws.corked = false;
+      ws._socket?.uncork();
+    }
+  };
+}
+
+declare module 'ws' {
+  interface WebSocket {
+    /** The underlying socket (ws keeps it on this private field). */
+    _socket?: import('node:net').Socket;
+  }
+}
+
+export function createWsServer(
+  core: SignalingCore<WebSocket>,
+  options: WsOptions,
+  log: Logger,
+): WebSocketServer {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.hardMaxBytes,
+    perMessageDeflate: false,
+    clientTracking: true,
+    // Pick the highest version both speak. With none in common, still complete the handshake (echoing
+    // the client's first offer) so the client can read an UNSUPPORTED_VERSION error instead of a bare failure.
+    handleProtocols: (offered: Set<string>) => {
+      const v = negotiateVersion(offered);
+      if (v !== undefined) return subprotocol(v);
+      const first = offered.values().next();
+      return first.done ? false : first.value;
+    },
+  });
+
+  wss.on('connection', (ws: Sock, req: IncomingMessage) => {
+    if (negotiateVersion([ws.protocol]) === undefined) {
+      ws.send(
+        JSON.stringify({
+          type: 'error',
+          code: 'UNSUPPORTED_VERSION',
+          message: `offer one of: ${SUPPORTED_VERSIONS.map(subprotocol).join(', ')} as WebSocket subprotocol`,
+          supported: SUPPORTED_VERSIONS,
+        }),
+      );
+      ws.close(CLOSE_CODES.UNSUPPORTED_VERSION, 'UNSUPPORTED_VERSION');
+      return;
+    }
+    ws.alive = true;
+    core.open(ws);
+    ws.on('pong', () => {
+      ws.alive = true;
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      ws.alive = true;
+      if (isBinary) return core.receiveBinary(ws);
+      core.receive(ws, data.toString('utf8'), data.length);
+    });
+    ws.on('close', () => core.closed(ws));
+    ws.on('error', (err) =>
+      log.debug({ err: err.message, remote: req.socket.remoteAddress }, 'websocket error'),
+    );
+  });
+
+  // Liveness: a socket that has not answered the previous ping (nor sent anything) is terminated; its
+  // session then waits out the resume window. A dead peer is gone within 2 ping intervals + the window.
+  const timer = setInterval(() => {
+    for (const ws of wss.clients as Set<Sock>) {
+      if (!ws.alive) {
+        ws.terminate();
+        continue;
+      }
+      ws.alive = false;
+      ws.ping();
+    }
+  }, options.pingIntervalMs);
+  timer.unref();
+  wss.on('close', () => clearInterval(timer));
+  return wss;
+}
+
+/** Whether a handshake's Origin may connect. Requests without Origin (non-browser clients) may. */
+export function originAllowed(origin: string | undefined, allowed: string[]): boolean {
+  return allowed.length === 0 || origin === undefined || allowed.includes(origin);
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Builds what runs outside the TypeScript loader: each package's dist/index.js, the browser bundle of the
+// SDK and the `parley` CLI. `--if-needed` skips the build when every output is newer than every source.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+const common = {
+  bundle: true,
+  format: 'esm',
+  conditions: ['@parley/source'],
+  sourcemap: true,
+  logLevel: 'warning',
+};
+const targets = [
+  ...['protocol', 'stun', 'server', 'client', 'turn']
+    .filter((p) => existsSync(join(root, 'packages', p, 'src/index.ts')))
+    .map((p) => ({
+      entryPoints: [join(root, 'packages', p, 'src/index.ts')],
+      outfile: join(root, 'packages', p, 'dist/index.js'),
+      platform: p === 'server' || p === 'turn' ? 'node' : 'neutral',
+      packages: 'external',
+    })),
+  {
+    // One file a page can load with <script type="module">: the SDK and the protocol, nothing external.
+    entryPoints: [join(root, 'packages/client/src/index.ts')],
+    outfile: join(root, 'packages/client/dist/parley-client.browser.js'),
+    platform: 'browser',
+    external: ['node-datachannel', 'node-datachannel/*', 'ws'],
+  },
+  {
+    entryPoints: [join(root, 'apps/cli/src/main.ts')],
+    outfile: join(root, 'apps/cli/dist/main.js'),
+    platform: 'node',
+    packages: 'external',
+    // Our own workspace packages are bundled from source; third-party ones stay in node_modules.
+    plugins: [bundleWorkspace()],
+  },
+].filter((t) => existsSync(t.entryPoints[0]));
+
+function bundleWorkspace() {
+  return {
+    name: 'bundle-workspace',
+    setup(b) {
+      b.onResolve({ filter: /^@parley\// }, async (args) => {
+        if (args.pluginData === 'inner') return undefined;
+        const r = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          pluginData: 'inner',
+        });
+        return { path: r.path, external: false };
+      });
+    },
+  };
+}
+
+function newest(dir, acc = 0) {
+  if (!existsSync(dir)) return acc;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'node_modules' || e.name === 'dist') continue;
+    const p = join(dir, e.name);
+    acc = e.isDirectory() ? newest(p, acc) : Math.max(acc, statSync(p).mtimeMs);
+  }
+  return acc;
+}
+
+if (process.argv.includes('--if-needed')) {
+  const src = Math.max(newest(join(root, 'packages')), newest(join(root, 'apps')));
+  const fresh = targets.every((t) => existsSync(t.outfile) && statSync(t.outfile).mtimeMs >= src);
+  if (fresh) process.exit(0);
+}
+const started = Date.now();
+await Promise.all(targets.map(({ plugins, ...t }) => build({ ...common, ...t, plugins: plugins ?? [] })));
+console.log(`parley: built ${targets.length} bundles in ${Date.now() - started} ms`);
