@@ -33,7 +33,6 @@ const targets = [
     entryPoints: [join(root, 'apps/cli/src/main.ts')],
     outfile: join(root, 'apps/cli/dist/main.js'),
     platform: 'node',
-    packages: 'external',
     // Our own workspace packages are bundled from source; third-party ones stay in node_modules.
     plugins: [bundleWorkspace()],
   },
@@ -43,15 +42,10 @@ function bundleWorkspace() {
   return {
     name: 'bundle-workspace',
     setup(b) {
-      b.onResolve({ filter: /^@parley\// }, async (args) => {
-        if (args.pluginData === 'inner') return undefined;
-        const r = await b.resolve(args.path, {
-          kind: args.kind,
-          resolveDir: args.resolveDir,
-          pluginData: 'inner',
-        });
-        return { path: r.path, external: false };
-      });
+      // Bare imports of third-party packages stay external (resolved from node_modules at run time).
+      b.onResolve({ filter: /^[^./]/ }, (args) =>
+        args.path.startsWith('@parley/') ? undefined : { path: args.path, external: true },
+      );
     },
   };
 }

@@ -36,8 +36,6 @@ export const CLOSE_CODES = {
   UNSUPPORTED_VERSION: 4001,
   /** This session was resumed on another connection; the old one is closed. */
   SESSION_RESUMED: 4002,
-  /** The peer left (a leave frame) and the server closes the socket behind it. */
-  LEFT: 4003,
   /** Removed by the server (e.g. an admin kick). */
   KICKED: 4004,
   /** The origin is not allowed. */

@@ -1,0 +1,111 @@
+/** `parley serve`: signaling (and, as they land, STUN/TURN and the web app) in one process. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type RunningServer, startServer } from '@parley/server';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { pino } from 'pino';
+
+export interface ServeFlags {
+  port: number;
+  host: string;
+  resumeWindow: number;
+  maxPeers: number;
+  rate: number;
+  allowOrigin: string[];
+  static?: string;
+  logLevel: string;
+}
+
+const webDist = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the signaling server (WebSocket at /ws) with /healthz and /readyz, and the web app when built')
+    .addOption(new Option('-p, --port <port>', 'TCP port (0 = any free port)').env('PARLEY_PORT').default(8080).argParser(port))
+    .addOption(new Option('-H, --host <host>', 'interface to listen on (0.0.0.0 for all)').env('PARLEY_HOST').default('127.0.0.1'))
+    .addOption(
+      new Option('--resume-window <seconds>', 'how long a dropped peer keeps its id for a resume')
+        .env('PARLEY_RESUME_WINDOW')
+        .default(30)
+        .argParser(positive),
+    )
+    .addOption(new Option('--max-peers <n>', 'peers per room').env('PARLEY_MAX_PEERS').default(50).argParser(positive))
+    .addOption(new Option('--rate <frames>', 'frames per second per connection (burst 3x)').env('PARLEY_RATE').default(100).argParser(positive))
+    .addOption(
+      new Option('--allow-origin <origin>', 'allowed browser Origin (repeatable)')
+        .env('PARLEY_ALLOW_ORIGIN')
+        .default([], 'any origin')
+        .argParser((v: string, prev: string[]) => [...prev, v]),
+    )
+    .addOption(new Option('--static <dir>', 'folder of a built web app to serve at /').env('PARLEY_STATIC'))
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .env('PARLEY_LOG_LEVEL')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
+        .default('info'),
+    )
+    .addHelpText('after', '\nExample:\n  parley serve --port 8080 --host 0.0.0.0\n  PARLEY_PORT=9000 parley serve')
+    .action(async (flags: ServeFlags) => {
+      await serve(flags);
+    });
+}
+
+export async function serve(flags: ServeFlags): Promise<RunningServer> {
+  // Logs are JSON lines on stderr; stdout carries the human-readable banner.
+  const logger = pino({ level: flags.logLevel, name: 'parley' }, pino.destination(2));
+  const staticDir = flags.static ?? (existsSync(webDist) ? webDist : undefined);
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      port: flags.port,
+      host: flags.host,
+      resumeWindowMs: flags.resumeWindow * 1000,
+      maxPeersPerRoom: flags.maxPeers,
+      rateLimit: { perSecond: flags.rate, burst: flags.rate * 3 },
+      allowedOrigins: flags.allowOrigin,
+      ...(staticDir ? { staticDir } : {}),
+      logger,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? `port ${flags.port} is in use (try --port 0 or another port)` : e.message;
+    console.error(`parley serve: cannot listen on ${flags.host}:${flags.port}: ${why}`);
+    process.exit(1);
+  }
+  const lines = [
+    'Parley is running',
+    `  signaling  ${server.wsUrl}`,
+    `  health     ${server.httpUrl}/healthz`,
+    `  web app    ${server.httpUrl}/${staticDir ? '' : '  (not built yet)'}`,
+    'Press Ctrl+C to stop.',
+  ];
+  console.log(lines.join('\n'));
+  logger.info({ wsUrl: server.wsUrl, httpUrl: server.httpUrl }, 'listening');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    server.close().then(() => {
+      console.log('Parley stopped.');
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return server;
+}
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return n;
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
