@@ -1,11 +1,13 @@
 /** The `parley` command. */
 import { Command } from 'commander';
 import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
 
 const program = new Command('parley')
   .description('Parley: self-hostable WebRTC — signaling, STUN/TURN and a web app in one command')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
-  .addCommand(serveCommand());
+  .addCommand(serveCommand())
+  .addCommand(tokenCommand());
 
 await program.parseAsync(process.argv);

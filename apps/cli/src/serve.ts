@@ -1,7 +1,7 @@
 /** `parley serve`: signaling (and, as they land, STUN/TURN and the web app) in one process. */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type RunningServer, startServer } from '@parley/server';
+import { type RunningServer, roomTokenAuthorizer, startServer } from '@parley/server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 
@@ -12,6 +12,7 @@ export interface ServeFlags {
   maxPeers: number;
   rate: number;
   allowOrigin: string[];
+  roomSecret: string[];
   static?: string;
   logLevel: string;
 }
@@ -20,21 +21,48 @@ const webDist = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('run the signaling server (WebSocket at /ws) with /healthz and /readyz, and the web app when built')
-    .addOption(new Option('-p, --port <port>', 'TCP port (0 = any free port)').env('PARLEY_PORT').default(8080).argParser(port))
-    .addOption(new Option('-H, --host <host>', 'interface to listen on (0.0.0.0 for all)').env('PARLEY_HOST').default('127.0.0.1'))
+    .description(
+      'run the signaling server (WebSocket at /ws) with /healthz and /readyz, and the web app when built',
+    )
+    .addOption(
+      new Option('-p, --port <port>', 'TCP port (0 = any free port)')
+        .env('PARLEY_PORT')
+        .default(8080)
+        .argParser(port),
+    )
+    .addOption(
+      new Option('-H, --host <host>', 'interface to listen on (0.0.0.0 for all)')
+        .env('PARLEY_HOST')
+        .default('127.0.0.1'),
+    )
     .addOption(
       new Option('--resume-window <seconds>', 'how long a dropped peer keeps its id for a resume')
         .env('PARLEY_RESUME_WINDOW')
         .default(30)
         .argParser(positive),
     )
-    .addOption(new Option('--max-peers <n>', 'peers per room').env('PARLEY_MAX_PEERS').default(50).argParser(positive))
-    .addOption(new Option('--rate <frames>', 'frames per second per connection (burst 3x)').env('PARLEY_RATE').default(100).argParser(positive))
+    .addOption(
+      new Option('--max-peers <n>', 'peers per room').env('PARLEY_MAX_PEERS').default(50).argParser(positive),
+    )
+    .addOption(
+      new Option('--rate <frames>', 'frames per second per connection (burst 3x)')
+        .env('PARLEY_RATE')
+        .default(100)
+        .argParser(positive),
+    )
     .addOption(
       new Option('--allow-origin <origin>', 'allowed browser Origin (repeatable)')
         .env('PARLEY_ALLOW_ORIGIN')
         .default([], 'any origin')
+        .argParser((v: string, prev: string[]) => [...prev, v]),
+    )
+    .addOption(
+      new Option(
+        '--room-secret <secret>',
+        'require room tokens (HS256 JWT) signed with this secret (repeatable, for rotation)',
+      )
+        .env('PARLEY_ROOM_SECRET')
+        .default([], 'none: rooms are open')
         .argParser((v: string, prev: string[]) => [...prev, v]),
     )
     .addOption(new Option('--static <dir>', 'folder of a built web app to serve at /').env('PARLEY_STATIC'))
@@ -44,7 +72,10 @@ export function serveCommand(): Command {
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
         .default('info'),
     )
-    .addHelpText('after', '\nExample:\n  parley serve --port 8080 --host 0.0.0.0\n  PARLEY_PORT=9000 parley serve')
+    .addHelpText(
+      'after',
+      '\nExample:\n  parley serve --port 8080 --host 0.0.0.0\n  PARLEY_PORT=9000 parley serve',
+    )
     .action(async (flags: ServeFlags) => {
       await serve(flags);
     });
@@ -63,12 +94,14 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       maxPeersPerRoom: flags.maxPeers,
       rateLimit: { perSecond: flags.rate, burst: flags.rate * 3 },
       allowedOrigins: flags.allowOrigin,
+      ...(flags.roomSecret.length ? { authorize: roomTokenAuthorizer(flags.roomSecret) } : {}),
       ...(staticDir ? { staticDir } : {}),
       logger,
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'EADDRINUSE' ? `port ${flags.port} is in use (try --port 0 or another port)` : e.message;
+    const why =
+      e.code === 'EADDRINUSE' ? `port ${flags.port} is in use (try --port 0 or another port)` : e.message;
     console.error(`parley serve: cannot listen on ${flags.host}:${flags.port}: ${why}`);
     process.exit(1);
   }
@@ -100,7 +133,8 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
 
 function port(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
   return n;
 }
 

@@ -35,7 +35,22 @@ test('random bytes never make the decoder throw', () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed;
   };
-  const pieces = ['{', '}', '"type"', ':', '"join"', '"room"', '"r"', ',', '[', ']', 'null', '1', '"signal"', '"data"'];
+  const pieces = [
+    '{',
+    '}',
+    '"type"',
+    ':',
+    '"join"',
+    '"room"',
+    '"r"',
+    ',',
+    '[',
+    ']',
+    'null',
+    '1',
+    '"signal"',
+    '"data"',
+  ];
   for (let i = 0; i < 5000; i++) {
     let s = '';
     const n = rnd() % 12;

@@ -99,7 +99,10 @@ describe('signaling core', () => {
     const a = join(core, 'A');
     join(core, 'B');
     wire.take('A');
-    core.receive('B', JSON.stringify({ type: 'signal', to: a.selfId, from: 'evil', data: { candidate: null } }));
+    core.receive(
+      'B',
+      JSON.stringify({ type: 'signal', to: a.selfId, from: 'evil', data: { candidate: null } }),
+    );
     assert.equal(wire.last('B')?.code, 'BAD_FRAME');
     assert.deepEqual(wire.take('A'), []);
   });
@@ -111,11 +114,20 @@ describe('signaling core', () => {
     wire.take('A');
     wire.take('B');
     core.receive('A', JSON.stringify({ type: 'message', data: { hi: 1 } }));
-    assert.deepEqual(wire.take('B').map((f) => f.data), [{ hi: 1 }]);
-    assert.deepEqual(wire.take('C').map((f) => [f.from, f.data]), [[a.selfId, { hi: 1 }]]);
+    assert.deepEqual(
+      wire.take('B').map((f) => f.data),
+      [{ hi: 1 }],
+    );
+    assert.deepEqual(
+      wire.take('C').map((f) => [f.from, f.data]),
+      [[a.selfId, { hi: 1 }]],
+    );
     assert.deepEqual(wire.take('A'), []);
     core.receive('C', JSON.stringify({ type: 'message', to: b.selfId, data: 'psst' }));
-    assert.deepEqual(wire.take('B').map((f) => f.data), ['psst']);
+    assert.deepEqual(
+      wire.take('B').map((f) => f.data),
+      ['psst'],
+    );
     assert.deepEqual(wire.take('A'), []);
   });
 
@@ -223,11 +235,21 @@ describe('resume', () => {
     assert.equal(frames[0]?.type, 'resumed');
     assert.equal(frames[0]?.selfId, a.selfId);
     assert.notEqual(frames[0]?.resumeToken, a.resumeToken);
-    assert.deepEqual(frames.slice(1).map((f) => [f.seq, f.data]), [[2, 0], [3, 1], [4, 2]]);
+    assert.deepEqual(
+      frames.slice(1).map((f) => [f.seq, f.data]),
+      [
+        [2, 0],
+        [3, 1],
+        [4, 2],
+      ],
+    );
     clock.advance(10_000);
     assert.deepEqual(wire.take('B'), []); // nobody was told A left
     core.receive('B', JSON.stringify({ type: 'message', data: 'live' }));
-    assert.deepEqual(wire.take('A2').map((f) => [f.seq, f.data]), [[5, 'live']]);
+    assert.deepEqual(
+      wire.take('A2').map((f) => [f.seq, f.data]),
+      [[5, 'live']],
+    );
   });
 
   test('frames the client already saw are not replayed, and the old resume token stops working', () => {
@@ -238,7 +260,10 @@ describe('resume', () => {
     core.closed('A');
     core.open('A2');
     core.receive('A2', JSON.stringify({ type: 'resume', token: a.resumeToken, lastSeq: 2 }));
-    assert.deepEqual(wire.take('A2').map((f) => f.type), ['resumed']);
+    assert.deepEqual(
+      wire.take('A2').map((f) => f.type),
+      ['resumed'],
+    );
     core.closed('A2');
     core.open('A3');
     core.receive('A3', JSON.stringify({ type: 'resume', token: a.resumeToken, lastSeq: 2 }));
@@ -251,7 +276,10 @@ describe('resume', () => {
     join(core, 'B');
     core.closed('A');
     clock.advance(5001);
-    assert.deepEqual(wire.take('B').map((f) => [f.type, f.peerId, f.reason]), [['peer-left', a.selfId, 'timeout']]);
+    assert.deepEqual(
+      wire.take('B').map((f) => [f.type, f.peerId, f.reason]),
+      [['peer-left', a.selfId, 'timeout']],
+    );
     core.open('A2');
     core.receive('A2', JSON.stringify({ type: 'resume', token: a.resumeToken, lastSeq: 0 }));
     assert.equal(wire.last('A2')?.code, 'RESUME_FAILED');
@@ -266,7 +294,10 @@ describe('resume', () => {
     core.open('A2');
     core.receive('A2', JSON.stringify({ type: 'resume', token: a.resumeToken, lastSeq: 1 }));
     assert.equal(wire.last('A2')?.code, 'RESUME_FAILED');
-    assert.deepEqual(wire.take('B').map((f) => f.reason), ['timeout']);
+    assert.deepEqual(
+      wire.take('B').map((f) => f.reason),
+      ['timeout'],
+    );
   });
 
   test('acked frames are forgotten and a resume on a live connection replaces the old socket', () => {
@@ -282,6 +313,10 @@ describe('resume', () => {
     core.open('C2');
     core.receive('C2', JSON.stringify({ type: 'resume', token: c.resumeToken, lastSeq: 0 }));
     assert.equal(wire.last('C2')?.type, 'resumed');
-    assert.deepEqual(wire.closes.at(-1), { conn: 'C', code: 4002, reason: 'session resumed on another connection' });
+    assert.deepEqual(wire.closes.at(-1), {
+      conn: 'C',
+      code: 4002,
+      reason: 'session resumed on another connection',
+    });
   });
 });

@@ -7,4 +7,5 @@ export {
   type Transport,
 } from './core.js';
 export { type CoreOptions, DEFAULTS } from './options.js';
+export { mintRoomToken, type RoomTokenClaims, roomTokenAuthorizer } from './room-token.js';
 export { type RunningServer, type ServerOptions, startServer } from './server.js';

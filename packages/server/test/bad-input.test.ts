@@ -78,7 +78,10 @@ describe('a real server under bad input', () => {
     assert.equal((await x.next((f) => f.type === 'error')).code, 'PEER_NOT_FOUND');
     victim.send({ type: 'ping', id: 9 });
     await victim.next((f) => f.type === 'pong');
-    assert.deepEqual(victim.frames.filter((f) => f.type === 'signal'), []);
+    assert.deepEqual(
+      victim.frames.filter((f) => f.type === 'signal'),
+      [],
+    );
   });
 
   test('a client offering no version we speak gets UNSUPPORTED_VERSION and close 4001', async () => {

@@ -10,7 +10,11 @@ export interface RawClient {
   next(pred?: (f: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
-export async function connect(url: string, protocols: string[] = ['parley.v1'], options: { autoPong?: boolean } = {}): Promise<RawClient> {
+export async function connect(
+  url: string,
+  protocols: string[] = ['parley.v1'],
+  options: { autoPong?: boolean } = {},
+): Promise<RawClient> {
   const ws = new WebSocket(url, protocols, { autoPong: options.autoPong ?? true });
   const frames: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
@@ -36,7 +40,10 @@ export async function connect(url: string, protocols: string[] = ['parley.v1'], 
         const i = frames.findIndex(pred);
         if (i >= 0) return frames.splice(i, 1)[0] as Record<string, unknown>;
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; have ${JSON.stringify(frames).slice(0, 300)}`);
+        if (left <= 0)
+          throw new Error(
+            `no matching frame within ${timeoutMs} ms; have ${JSON.stringify(frames).slice(0, 300)}`,
+          );
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, left);
           waiters.push(() => {
