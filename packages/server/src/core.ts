@@ -41,6 +41,12 @@ export interface CoreStats {
   connections: number;
   sessions: number;
   rooms: number;
+  /** Frames received from clients, ever. */
+  framesIn: number;
+  /** Sequenced frames delivered (or kept for delivery) to sessions, ever. */
+  framesOut: number;
+  /** Error frames sent, by code, ever. */
+  errors: Record<string, number>;
 }
 
 export class SignalingCore<C> {
@@ -49,6 +55,9 @@ export class SignalingCore<C> {
   private readonly sessionsByToken = new Map<string, Session<C>>();
   private readonly rooms = new Rooms<C>();
   private sessionCount = 0;
+  private framesIn = 0;
+  private framesOut = 0;
+  private readonly errorCounts: Record<string, number> = {};
 
   constructor(
     options: Partial<CoreOptions>,
@@ -58,7 +67,14 @@ export class SignalingCore<C> {
   }
 
   stats(): CoreStats {
-    return { connections: this.conns.size, sessions: this.sessionCount, rooms: this.rooms.count };
+    return {
+      connections: this.conns.size,
+      sessions: this.sessionCount,
+      rooms: this.rooms.count,
+      framesIn: this.framesIn,
+      framesOut: this.framesOut,
+      errors: { ...this.errorCounts },
+    };
   }
 
   /** A socket opened. */
@@ -72,6 +88,7 @@ export class SignalingCore<C> {
   receive(handle: C, text: string, bytes = text.length): void {
     const conn = this.conns.get(handle);
     if (!conn) return;
+    this.framesIn++;
     if (!conn.take(this.deps.clock.now())) return this.refuseForRate(conn);
     conn.strikes = 0;
     if (bytes > this.options.maxFrameBytes) {
@@ -276,6 +293,7 @@ export class SignalingCore<C> {
   /** Numbers a frame for a session, keeps it for replay, and sends it if the session is connected. */
   private deliver(session: Session<C>, body: string): void {
     const text = session.stamp(body);
+    this.framesOut++;
     if (session.conn) this.send(session.conn, text);
   }
 
@@ -303,6 +321,7 @@ export class SignalingCore<C> {
   }
 
   private error(conn: Conn<C>, code: ErrorCode, message: string = ERROR_CODES[code], ref?: string): void {
+    this.errorCounts[code] = (this.errorCounts[code] ?? 0) + 1;
     this.send(
       conn,
       JSON.stringify(

@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { systemClock } from './clock.js';
 import { SignalingCore } from './core.js';
 import { createRequestHandler } from './http.js';
+import { createMetrics } from './metrics.js';
 import type { CoreOptions } from './options.js';
 import { cryptoRandom } from './random.js';
 import { createWsServer, originAllowed, WsTransport } from './transport-ws.js';
@@ -61,7 +62,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   );
   const http = createServer(
     createRequestHandler(
-      { ready: () => !shuttingDown, stats: () => ({ ...core.stats() }) },
+      {
+        ready: () => !shuttingDown,
+        stats: () => {
+          const { connections, sessions, rooms } = core.stats();
+          return { connections, sessions, rooms };
+        },
+        metrics: createMetrics(() => core.stats()),
+      },
       options.staticDir,
     ),
   );

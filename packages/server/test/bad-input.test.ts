@@ -94,15 +94,24 @@ describe('a real server under bad input', () => {
 });
 
 describe('server lifecycle', () => {
-  test('healthz and readyz answer, and shutdown closes sockets with 1001', async () => {
+  test('healthz, readyz and metrics answer, and shutdown closes sockets with 1001', async () => {
     const server = await startServer({ port: 0 });
-    const health = await fetch(`${server.httpUrl}/healthz`);
-    assert.equal(health.status, 200);
-    assert.equal(((await health.json()) as { status: string }).status, 'ok');
-    assert.equal((await fetch(`${server.httpUrl}/readyz`)).status, 200);
-    const c = await joined(server.wsUrl, 'r');
-    await server.close();
-    assert.equal((await c.closed).code, 1001);
+    try {
+      const health = await fetch(`${server.httpUrl}/healthz`);
+      assert.equal(health.status, 200);
+      assert.equal(((await health.json()) as { status: string }).status, 'ok');
+      assert.equal((await fetch(`${server.httpUrl}/readyz`)).status, 200);
+      const c = await joined(server.wsUrl, 'r');
+      c.send('{oops');
+      await c.next((f) => f.type === 'error');
+      const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+      assert.match(metrics, /^parley_signaling_sessions 1$/m);
+      assert.match(metrics, /^parley_signaling_errors_total\{code="BAD_JSON"\} 1$/m);
+      await server.close();
+      assert.equal((await c.closed).code, 1001);
+    } finally {
+      await server.close();
+    }
   });
 
   test('a peer that stops answering pings is dropped and its room told "timeout" within the bound', async () => {
