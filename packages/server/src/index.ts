@@ -9,3 +9,4 @@ export {
 export { type CoreOptions, DEFAULTS } from './options.js';
 export { mintRoomToken, type RoomTokenClaims, roomTokenAuthorizer } from './room-token.js';
 export { type RunningServer, type ServerOptions, startServer } from './server.js';
+export { type TurnCredentialOptions, turnCredential, turnIceServers } from './turn-credentials.js';
