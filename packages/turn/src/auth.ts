@@ -1,0 +1,197 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Long-term credentials (RFC 8489 §9.2) for TURN: static users, and the TURN REST scheme
+ * (draft-uberti-behave-turn-rest §2.2): username `expiry:user` with expiry in Unix seconds, password
+ * base64(HMAC-SHA1(secret, username)). Several secrets are accepted at once so a secret can be rotated
+ * without cutting off credentials minted under the old one.
+ */
+
+export interface CredentialOptions {
+  readonly realm: string;
+  /** TURN REST shared secrets; any of them may have minted a credential. */
+  readonly secrets?: readonly string[];
+  /** Static long-term users: username → password. */
+  readonly users?: Readonly<Record<string, string>>;
+  /** Separator between expiry and user in REST usernames (coturn's `-C`). Default ':'. */
+  readonly restSeparator?: string;
+}
+
+/** Why a username has no usable key. */
+export type CredentialFailure = 'unknown-user' | 'expired';
+
+export type KeyLookup =
+  | { readonly ok: true; readonly keys: readonly Uint8Array[] }
+  | { readonly ok: false; readonly reason: CredentialFailure };
+
+/** RFC 8489 §9.2.2 long-term key: MD5(username ":" realm ":" password). */
+export function longTermKeyMd5(username: string, realm: string, password: string): Uint8Array {
+  return new Uint8Array(createHash('md5').update(`${username}:${realm}:${password}`, 'utf8').digest());
+}
+
+/** TURN REST password for a username under a secret: base64(HMAC-SHA1(secret, username)). */
+export function restPassword(secret: string, username: string): string {
+  return createHmac('sha1', secret).update(username, 'utf8').digest('base64');
+}
+
+/** Mints a TURN REST username and password valid until `expiresAtSec` (Unix seconds). */
+export function mintRestCredential(
+  secret: string,
+  user: string,
+  expiresAtSec: number,
+  separator = ':',
+): { username: string; password: string } {
+  const username = user === '' ? String(expiresAtSec) : `${expiresAtSec}${separator}${user}`;
+  return { username, password: restPassword(secret, username) };
+}
+
+/** The expiry (Unix seconds) a REST username carries, or undefined when it carries none. */
+export function restExpiry(username: string, separator = ':'): number | undefined {
+  const at = username.indexOf(separator);
+  const head = at < 0 ? username : username.slice(0, at);
+  return /^\d{1,12}$/.test(head) ? Number(head) : undefined;
+}
+
+/**
+ * Resolves usernames to candidate long-term keys. Static users win over REST-looking names; a REST name
+ * yields one key per secret, and the caller accepts the message if any of them verifies it.
+ */
+export class Credentials {
+  readonly realm: string;
+  private readonly secrets: readonly string[];
+  private readonly users: ReadonlyMap<string, string>;
+  private readonly separator: string;
+
+  constructor(options: CredentialOptions) {
+    this.realm = options.realm;
+    this.secrets = options.secrets ?? [];
+    this.users = new Map(Object.entries(options.users ?? {}));
+    this.separator = options.restSeparator ?? ':';
+    if (this.secrets.length === 0 && this.users.size === 0) {
+      throw new TypeError(
+        'TURN needs at least one REST secret or static user: unauthenticated relay is refused',
+      );
+    }
+  }
+
+  /** Candidate keys for `username` at wall-clock time `nowMs`. */
+  keysFor(username: string, nowMs: number): KeyLookup {
+    const password = this.users.get(username);
+    if (password !== undefined) return { ok: true, keys: [longTermKeyMd5(username, this.realm, password)] };
+    if (this.secrets.length === 0) return { ok: false, reason: 'unknown-user' };
+    const expiry = restExpiry(username, this.separator);
+    if (expiry === undefined) return { ok: false, reason: 'unknown-user' };
+    if (expiry * 1000 <= nowMs) return { ok: false, reason: 'expired' };
+    return {
+      ok: true,
+      keys: this.secrets.map((s) => longTermKeyMd5(username, this.realm, restPassword(s, username))),
+    };
+  }
+}
+
+export interface NonceOptions {
+  /** Key for the nonce MAC; random per process if absent (nonces then die with a restart: clients retry). */
+  readonly key: Uint8Array;
+  /** How long a nonce stays fresh. Default 600 s. */
+  readonly lifetimeMs?: number;
+}
+
+export type NonceCheck = 'ok' | 'stale' | 'invalid';
+
+const NONCE_MAC_BYTES = 12;
+
+/**
+ * Stateless nonces (RFC 8489 §9.2.1 leaves their form to the server): hex(expiry ms) "-" base64url(MAC), the
+ * MAC over the expiry and the client's IP. A forged or foreign nonce is invalid (401); an honest one past its
+ * expiry is stale (438), telling the client to retry with the fresh nonce in the response.
+ */
+export class Nonces {
+  private readonly key: Uint8Array;
+  readonly lifetimeMs: number;
+
+  constructor(options: NonceOptions) {
+    if (options.key.length < 16) throw new TypeError('nonce key needs at least 16 bytes');
+    this.key = options.key;
+    this.lifetimeMs = options.lifetimeMs ?? 600_000;
+  }
+
+  private mac(expiryHex: string, clientIp: string): string {
+    return createHmac('sha256', this.key)
+      .update(`${expiryHex}|${clientIp}`)
+      .digest()
+      .subarray(0, NONCE_MAC_BYTES)
+      .toString('base64url');
+  }
+
+  /** A fresh nonce for a client at `clientIp`. */
+  issue(clientIp: string, nowMs: number): string {
+    const expiryHex = Math.floor(nowMs + this.lifetimeMs).toString(16);
+    return `${expiryHex}-${this.mac(expiryHex, clientIp)}`;
+  }
+
+  check(nonce: string, clientIp: string, nowMs: number): NonceCheck {
+    const dash = nonce.indexOf('-');
+    if (dash < 1 || dash > 13) return 'invalid';
+    const expiryHex = nonce.slice(0, dash);
+    if (!/^[0-9a-f]+$/.test(expiryHex)) return 'invalid';
+    const given = Buffer.from(nonce.slice(dash + 1), 'utf8');
+    const want = Buffer.from(this.mac(expiryHex, clientIp), 'utf8');
+    if (given.length !== want.length || !timingSafeEqual(given, want)) return 'invalid';
+    return Number.parseInt(expiryHex, 16) <= nowMs ? 'stale' : 'ok';
+  }
+}
+
+export interface RateLimitOptions {
+  /** Tokens a source starts with and can save up. Default 20. */
+  readonly burst?: number;
+  /** Tokens added per second. Default 5. */
+  readonly perSecond?: number;
+  /** Sources tracked at once; the least recently seen is forgotten beyond this. Default 65536. */
+  readonly maxSources?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * Per-source token bucket for 401 responses: a 401 carries a fresh nonce and realm, so unlimited 401s make the
+ * server a reflector and let a guesser try passwords at line rate. Past the limit the request is dropped.
+ */
+export class SourceRateLimiter {
+  private readonly burst: number;
+  private readonly perMs: number;
+  private readonly maxSources: number;
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(options: RateLimitOptions = {}) {
+    this.burst = options.burst ?? 20;
+    this.perMs = (options.perSecond ?? 5) / 1000;
+    this.maxSources = options.maxSources ?? 65_536;
+  }
+
+  /** Takes one token for `source` at `nowMs`; false when the source has none left. */
+  take(source: string, nowMs: number): boolean {
+    let b = this.buckets.get(source);
+    if (b) {
+      b.tokens = Math.min(this.burst, b.tokens + (nowMs - b.at) * this.perMs);
+      b.at = nowMs;
+      this.buckets.delete(source); // re-insert below so Map order is least-recently-seen first
+    } else {
+      b = { tokens: this.burst, at: nowMs };
+      if (this.buckets.size >= this.maxSources) {
+        const oldest = this.buckets.keys().next();
+        if (!oldest.done) this.buckets.delete(oldest.value);
+      }
+    }
+    this.buckets.set(source, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  get trackedSources(): number {
+    return this.buckets.size;
+  }
+}

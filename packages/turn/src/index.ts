@@ -1,0 +1,30 @@
+// @parley/turn: the STUN/TURN server. A pure core (TurnCore) plus listeners on real sockets (startTurnServer).
+
+export {
+  Credentials,
+  longTermKeyMd5,
+  mintRestCredential,
+  Nonces,
+  type RateLimitOptions,
+  restExpiry,
+  restPassword,
+  SourceRateLimiter,
+} from './auth.js';
+export { TurnCore, type TurnCoreOptions } from './core.js';
+export type { AuthFailureReason, TurnCounters, UserCounters } from './counters.js';
+export {
+  type Cidr,
+  canonicalBytes,
+  cidrContains,
+  createPeerPolicy,
+  DEFAULT_DENIED_IPV4,
+  DEFAULT_DENIED_IPV6,
+  embeddedIpv4,
+  type PeerPolicy,
+  type PeerPolicyOptions,
+  type PeerVerdict,
+  parseCidr,
+} from './peer-policy.js';
+export { type ListenAddress, startTurnServer, type TurnServer, type TurnServerOptions } from './server.js';
+export { DEFAULT_LIFETIMES, DEFAULT_QUOTAS, type Lifetimes, type Quotas } from './state.js';
+export type { Action, ClientAddress, ClientTransport, IpFamily, PeerAddress } from './types.js';

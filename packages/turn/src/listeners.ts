@@ -1,0 +1,166 @@
+import { createServer as createTcpServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { type ServerFrame, ServerStreamFramer } from './channel-data.js';
+import { bindUdp } from './relay-sockets.js';
+import type { ClientAddress, ClientTransport } from './types.js';
+
+/** What a listener reports upwards: messages and frames from clients, and closed stream connections. */
+export interface ListenerHandlers {
+  message(bytes: Uint8Array, client: ClientAddress): void;
+  channelFrame(channel: number, data: Uint8Array, client: ClientAddress): void;
+  closed(client: ClientAddress): void;
+}
+
+export interface ClientListener {
+  readonly index: number;
+  readonly transport: ClientTransport;
+  readonly host: string;
+  readonly port: number;
+  send(client: ClientAddress, data: Uint8Array): void;
+  /**
+   * Takes a stream connection away from STUN framing (RFC 6062 ConnectionBind): returns its socket and the
+   * bytes received but not yet framed. The listener forgets it. Undefined for UDP or unknown clients.
+   */
+  detach(client: ClientAddress): { socket: TcpSocket; rest: Uint8Array } | undefined;
+  close(): Promise<void>;
+}
+
+/** Node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d; the core wants plain IPv4. */
+export function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** A UDP listener (RFC 8656 §3.1): one socket, every client a (address, port) on it. */
+export async function listenUdp(
+  index: number,
+  host: string,
+  port: number,
+  handlers: ListenerHandlers,
+): Promise<ClientListener> {
+  const socket = await bindUdp(isIPv6(host) ? 'IPv6' : 'IPv4', host, port);
+  socket.on('error', () => {}); // ICMP-triggered send errors must not kill the server
+  socket.on('message', (msg, rinfo) => {
+    handlers.message(msg, {
+      listener: index,
+      transport: 'udp',
+      address: plainAddress(rinfo.address),
+      port: rinfo.port,
+    });
+  });
+  return {
+    index,
+    transport: 'udp',
+    host,
+    port: socket.address().port,
+    send: (client, data) => socket.send(data, client.port, client.address),
+    detach: () => undefined,
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
+}
+
+export interface StreamListenOptions {
+  readonly index: number;
+  readonly transport: 'tcp' | 'tls';
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /**
+   * Connections with no traffic either way for this long are closed. Default 11 minutes: longer than the
+   * default allocation lifetime, so a client that only refreshes keeps its connection.
+   */
+  readonly idleTimeoutMs?: number;
+}
+
+const MAX_BUFFERED_BYTES = 1 << 20;
+
+function connectionKey(address: string, port: number): string {
+  return `${address}|${port}`;
+}
+
+/**
+ * A TCP or TLS listener: each connection is one client 5-tuple; the stream framer cuts STUN and padded
+ * ChannelData frames out of it (RFC 8656 §12.4). A framing error closes the connection.
+ */
+export async function listenStream(
+  o: StreamListenOptions,
+  handlers: ListenerHandlers,
+): Promise<ClientListener> {
+  const connections = new Map<string, { socket: TcpSocket; detach: () => Uint8Array }>();
+  const onConnection = (conn: TcpSocket) => {
+    const client: ClientAddress = {
+      listener: o.index,
+      transport: o.transport,
+      address: plainAddress(conn.remoteAddress ?? ''),
+      port: conn.remotePort ?? 0,
+    };
+    const key = connectionKey(client.address, client.port);
+    const framer = new ServerStreamFramer();
+    let detached = false;
+    conn.setNoDelay(true);
+    conn.setTimeout(o.idleTimeoutMs ?? 660_000, () => conn.destroy());
+    const onData = (chunk: Buffer) => {
+      let frames: ServerFrame[];
+      try {
+        frames = framer.push(chunk);
+      } catch {
+        conn.destroy();
+        return;
+      }
+      for (const f of frames) {
+        if (detached) break; // RFC 6062: nothing after ConnectionBind is STUN (clients wait for the answer)
+        if (f.kind === 'stun') handlers.message(f.bytes, client);
+        else handlers.channelFrame(f.channel, f.data, client);
+      }
+      // The stream lost its framing: what came before was handled, the rest cannot be trusted.
+      if (framer.failure && !detached) conn.destroy();
+    };
+    const detach = () => {
+      detached = true;
+      conn.off('data', onData);
+      conn.setTimeout(0);
+      connections.delete(key);
+      return framer.takeRest();
+    };
+    connections.set(key, { socket: conn, detach });
+    conn.on('data', onData);
+    conn.on('error', () => {});
+    conn.on('close', () => {
+      if (detached) return;
+      if (connections.get(key)?.socket === conn) connections.delete(key);
+      handlers.closed(client);
+    });
+  };
+  const server: Server =
+    o.transport === 'tls'
+      ? createTlsServer({ cert: o.tls?.cert, key: o.tls?.key }, onConnection)
+      : createTcpServer(onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: o.host, port: o.port, ipv6Only: isIPv6(o.host) }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  return {
+    index: o.index,
+    transport: o.transport,
+    host: o.host,
+    port: typeof addr === 'object' && addr ? addr.port : o.port,
+    send(client, data) {
+      const conn = connections.get(connectionKey(client.address, client.port))?.socket;
+      // A client that stops reading gets its relayed data dropped, not buffered without bound.
+      if (conn && !conn.destroyed && conn.writableLength < MAX_BUFFERED_BYTES) conn.write(data);
+    },
+    detach(client) {
+      const entry = connections.get(connectionKey(client.address, client.port));
+      if (!entry) return undefined;
+      return { socket: entry.socket, rest: entry.detach() };
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const c of connections.values()) c.socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

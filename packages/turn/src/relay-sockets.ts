@@ -1,0 +1,74 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { IpFamily } from './types.js';
+
+/** Binds a UDP socket; resolves once bound, rejects on the bind error (EADDRINUSE, EACCES…). */
+export function bindUdp(family: IpFamily, host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket({ type: family === 'IPv4' ? 'udp4' : 'udp6', ipv6Only: family === 'IPv6' });
+    const onError = (err: Error) => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.bind({ address: host, port, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+export interface RelayPortOptions {
+  readonly host: string;
+  readonly family: IpFamily;
+  readonly range: readonly [number, number];
+  /** RFC 8656 §14.6 EVEN-PORT: the port must be even. */
+  readonly even: boolean;
+  /** Also bind port + 1 and return it (EVEN-PORT with R). */
+  readonly reserveNext: boolean;
+  readonly random: () => number;
+}
+
+export interface BoundRelay {
+  readonly socket: Socket;
+  readonly port: number;
+  readonly reserved?: Socket;
+}
+
+const ATTEMPTS = 64;
+
+function candidate(o: RelayPortOptions): number {
+  const [min, max] = o.range;
+  const top = o.even && o.reserveNext ? max - 1 : max;
+  let p = min + Math.floor(o.random() * (top - min + 1));
+  if (o.even && p % 2 === 1) p = p + 1 <= top ? p + 1 : p - 1;
+  return p;
+}
+
+/**
+ * Binds a relay socket on a random port of the range (RFC 8656 §7.2: the port should be random, so relayed
+ * addresses are not guessable), retrying on ports in use.
+ */
+export async function bindRelay(o: RelayPortOptions): Promise<BoundRelay> {
+  let lastError: unknown;
+  for (let i = 0; i < ATTEMPTS; i++) {
+    const port = candidate(o);
+    if (port < o.range[0] || (o.even && port % 2 === 1)) continue;
+    let socket: Socket;
+    try {
+      socket = await bindUdp(o.family, o.host, port);
+    } catch (err) {
+      lastError = err;
+      continue;
+    }
+    if (!o.reserveNext) return { socket, port };
+    try {
+      return { socket, port, reserved: await bindUdp(o.family, o.host, port + 1) };
+    } catch (err) {
+      lastError = err;
+      socket.close();
+    }
+  }
+  throw new Error(`no free relay port in ${o.range[0]}–${o.range[1]} after ${ATTEMPTS} tries`, {
+    cause: lastError,
+  });
+}

@@ -1,0 +1,253 @@
+import type { Socket } from 'node:dgram';
+import { isIPv4, isIPv6 } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { RateLimitOptions } from './auth.js';
+import { TurnCore } from './core.js';
+import type { TurnCounters } from './counters.js';
+import { type ClientListener, type ListenerHandlers, listenStream, listenUdp } from './listeners.js';
+import { bindRelay } from './relay-sockets.js';
+import type { Lifetimes, Quotas } from './state.js';
+import { TcpRelays } from './tcp-io.js';
+import type { Action, ClientTransport, IpFamily } from './types.js';
+
+export interface ListenAddress {
+  readonly transport: ClientTransport;
+  readonly host: string;
+  /** 0 picks a free port (see `addresses` on the started server). */
+  readonly port: number;
+}
+
+export interface TurnServerOptions {
+  readonly listen: readonly ListenAddress[];
+  readonly realm: string;
+  /** TURN REST shared secrets; the first mints, all verify (rotation). */
+  readonly secrets?: readonly string[];
+  /** Static long-term users: username → password. */
+  readonly users?: Readonly<Record<string, string>>;
+  /** CIDR blocks peers may be in despite the default deny-list (tests, private deployments). */
+  readonly allowPeers?: readonly string[];
+  /** Extra CIDR blocks to refuse. */
+  readonly denyPeers?: readonly string[];
+  /** IPv4 address relay sockets bind to. Default: the first IPv4 listener's host, if not a wildcard. */
+  readonly relayHost?: string;
+  /** IPv6 address relay sockets bind to. Default: the first IPv6 listener's host, if not a wildcard. */
+  readonly relayHostV6?: string;
+  /** IPv4 address advertised in XOR-RELAYED-ADDRESS when the server sits behind 1:1 NAT. */
+  readonly externalAddress?: string;
+  readonly externalAddressV6?: string;
+  /** Relay ports, inclusive. Default [49152, 65535]. */
+  readonly relayPortRange?: readonly [number, number];
+  readonly quotas?: Partial<Quotas>;
+  readonly lifetimes?: Partial<Lifetimes>;
+  readonly nonceLifetimeSec?: number;
+  readonly unauthorizedRateLimit?: RateLimitOptions;
+  /** Certificate and key (PEM) for 'tls' listeners. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Wall clock in ms since the epoch. Default Date.now. */
+  readonly clock?: () => number;
+  /** How often expiry runs. Default 1000 ms. */
+  readonly tickMs?: number;
+}
+
+export interface TurnServer {
+  readonly addresses: readonly ListenAddress[];
+  counters(): TurnCounters;
+  close(): Promise<void>;
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}
+
+function relayHosts(o: TurnServerOptions): Partial<Record<IpFamily, string>> {
+  const first = (test: (h: string) => boolean) =>
+    o.listen.find((l) => test(l.host) && !isWildcard(l.host))?.host;
+  const out: Partial<Record<IpFamily, string>> = {};
+  const v4 = o.relayHost ?? first(isIPv4);
+  const v6 = o.relayHostV6 ?? first(isIPv6);
+  if (v4) out.IPv4 = v4;
+  if (v6) out.IPv6 = v6;
+  return out;
+}
+
+function advertised(
+  o: TurnServerOptions,
+  hosts: Partial<Record<IpFamily, string>>,
+): Partial<Record<IpFamily, string>> {
+  const out: Partial<Record<IpFamily, string>> = {};
+  const v4 = o.externalAddress ?? (hosts.IPv4 && !isWildcard(hosts.IPv4) ? hosts.IPv4 : undefined);
+  const v6 = o.externalAddressV6 ?? (hosts.IPv6 && !isWildcard(hosts.IPv6) ? hosts.IPv6 : undefined);
+  if (v4 && hosts.IPv4) out.IPv4 = v4;
+  if (v6 && hosts.IPv6) out.IPv6 = v6;
+  return out;
+}
+
+/** Every IP the server answers on or advertises: wildcard listeners stand for all interface addresses. */
+function selfIps(o: TurnServerOptions, hosts: Partial<Record<IpFamily, string>>): Set<string> {
+  const ips = new Set<string>();
+  const add = (h: string | undefined) => {
+    if (!h) return;
+    if (!isWildcard(h)) {
+      ips.add(h);
+      return;
+    }
+    const v6 = h === '::';
+    for (const list of Object.values(networkInterfaces())) {
+      for (const i of list ?? []) if (v6 || i.family === 'IPv4') ips.add(i.address.split('%')[0]!);
+    }
+  };
+  for (const l of o.listen) add(l.host);
+  add(hosts.IPv4);
+  add(hosts.IPv6);
+  add(o.externalAddress);
+  add(o.externalAddressV6);
+  return ips;
+}
+
+/** Starts a STUN/TURN server on real sockets; the core decides, this file only moves bytes. */
+export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer> {
+  const clock = o.clock ?? Date.now;
+  const hosts = relayHosts(o);
+  const relayAddresses = advertised(o, hosts);
+  if (!relayAddresses.IPv4 && !relayAddresses.IPv6) {
+    throw new TypeError(
+      'TURN needs a relay address: set relayHost (or externalAddress with a wildcard relayHost)',
+    );
+  }
+  const core = new TurnCore({ ...o, relayAddresses });
+  const range = o.relayPortRange ?? [49152, 65535];
+  const relays = new Map<number, Socket>();
+  const reservations = new Map<string, Socket>();
+  const listeners: ClientListener[] = [];
+  let closed = false;
+
+  const run = (actions: readonly Action[]): void => {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'to-client':
+          listeners[a.client.listener]?.send(a.client, a.data);
+          break;
+        case 'to-peer':
+          relays.get(a.allocation)?.send(a.data, a.peer.port, a.peer.address);
+          break;
+        case 'open-relay':
+          void openRelay(a);
+          break;
+        case 'close-relay':
+          relays.get(a.allocation)?.close();
+          relays.delete(a.allocation);
+          tcp.closeAllocation(a.allocation);
+          break;
+        case 'tcp-connect':
+          tcp.connect(a, a.peer.address.includes(':') ? 'IPv6' : 'IPv4');
+          break;
+        case 'tcp-bind':
+          tcp.bind(a.connection, a.client);
+          break;
+        case 'tcp-close':
+          tcp.close(a.connection);
+          break;
+        case 'release-reservation':
+          reservations.get(a.token)?.close();
+          reservations.delete(a.token);
+          break;
+      }
+    }
+  };
+
+  const attach = (id: number, socket: Socket, port: number): void => {
+    if (closed) {
+      socket.close();
+      return;
+    }
+    socket.on('error', () => {});
+    socket.on('message', (msg, rinfo) => run(core.handlePeer(id, msg, rinfo.address, rinfo.port, clock())));
+    relays.set(id, socket);
+    const answer = core.relayOpened(id, port);
+    if (answer.length === 0) {
+      // The allocation went away while binding (its TCP connection closed): nobody needs the socket.
+      relays.delete(id);
+      socket.close();
+    }
+    run(answer);
+  };
+
+  const openTcpRelay = async (id: number, family: IpFamily): Promise<void> => {
+    try {
+      const port = await tcp.open(id, family, range);
+      const answer = closed ? [] : core.relayOpened(id, port);
+      if (answer.length === 0) tcp.closeAllocation(id);
+      run(answer);
+    } catch {
+      if (!closed) run(core.relayFailed(id));
+    }
+  };
+
+  const openRelay = async (a: Extract<Action, { kind: 'open-relay' }>): Promise<void> => {
+    if (a.transport === 'tcp') return openTcpRelay(a.allocation, a.family);
+    const host = hosts[a.family];
+    try {
+      if (!host) throw new Error(`no relay host for ${a.family}`);
+      if (a.fromReservation) {
+        const held = reservations.get(a.fromReservation);
+        reservations.delete(a.fromReservation);
+        if (!held) throw new Error('reservation socket gone');
+        attach(a.allocation, held, held.address().port);
+        return;
+      }
+      const bound = await bindRelay({
+        host,
+        family: a.family,
+        range,
+        even: a.evenPort,
+        reserveNext: a.reserveToken !== undefined,
+        random: Math.random,
+      });
+      if (bound.reserved && a.reserveToken) reservations.set(a.reserveToken, bound.reserved);
+      attach(a.allocation, bound.socket, bound.port);
+    } catch {
+      if (!closed) run(core.relayFailed(a.allocation));
+    }
+  };
+
+  // `listeners` is filled below; TcpRelays only reads it once connections exist.
+  const tcp = new TcpRelays(core, run, clock, listeners, hosts);
+  const handlers: ListenerHandlers = {
+    message: (bytes, client) => run(core.handleClient(bytes, client, clock())),
+    channelFrame: (channel, data, client) =>
+      run(core.handleClientChannelFrame(channel, data, client, clock())),
+    closed: (client) => run(core.clientClosed(client)),
+  };
+  try {
+    for (const [index, l] of o.listen.entries()) {
+      listeners.push(
+        l.transport === 'udp'
+          ? await listenUdp(index, l.host, l.port, handlers)
+          : await listenStream(
+              { index, transport: l.transport, host: l.host, port: l.port, tls: o.tls },
+              handlers,
+            ),
+      );
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw err;
+  }
+  for (const ip of selfIps(o, hosts)) for (const l of listeners) core.addSelfAddress(ip, l.port);
+  const timer = setInterval(() => run(core.tick(clock())), o.tickMs ?? 1000);
+  timer.unref();
+
+  return {
+    addresses: listeners.map((l) => ({ transport: l.transport, host: l.host, port: l.port })),
+    counters: () => core.counters(),
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      for (const s of [...relays.values(), ...reservations.values()]) s.close();
+      relays.clear();
+      reservations.clear();
+      tcp.closeAll();
+      await Promise.all(listeners.map((l) => l.close()));
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { Allocation, FiveTupleMap, PeerConnection } from './allocation.js';
+import type { Credentials, Nonces, SourceRateLimiter } from './auth.js';
+import type { TurnCounters } from './counters.js';
+import type { PeerPolicy } from './peer-policy.js';
+import type { AuthedRequest } from './responses.js';
+import type { IpFamily, Now } from './types.js';
+
+/** Per-user and server-wide limits. A request past a limit gets 486 (allocations) or 508 (the rest). */
+export interface Quotas {
+  /** Live allocations one user may hold. Default 10. */
+  readonly allocationsPerUser: number;
+  /** Live permissions one user may hold across their allocations. Default 100. */
+  readonly permissionsPerUser: number;
+  /** Live allocations on the whole server. Default 10 000. */
+  readonly allocationsTotal: number;
+  /** Optional cap per allocation, in bytes per second each way combined; undefined means no cap. */
+  readonly bytesPerSecondPerAllocation: number | undefined;
+}
+
+export const DEFAULT_QUOTAS: Quotas = {
+  allocationsPerUser: 10,
+  permissionsPerUser: 100,
+  allocationsTotal: 10_000,
+  bytesPerSecondPerAllocation: undefined,
+};
+
+/** RFC 8656 timers, in seconds. */
+export interface Lifetimes {
+  /** §7.2 default allocation lifetime: 600. */
+  readonly allocationDefault: number;
+  /** Longest lifetime granted: 3600 (RFC 8656 §7.2 "maximum lifetime"). */
+  readonly allocationMax: number;
+  /** §9 permission lifetime: 300. */
+  readonly permission: number;
+  /** §12 channel binding lifetime: 600. */
+  readonly channel: number;
+  /** §12: a channel number or peer stays unusable for other bindings this long after expiry: 300. */
+  readonly channelCooldown: number;
+  /** §7.2: a reserved (EVEN-PORT R) port is held about 30 s. */
+  readonly reservation: number;
+  /** RFC 6062 §5.2/§5.3: a peer connection waits this long for its ConnectionBind: 30. */
+  readonly connectionBind: number;
+}
+
+export const DEFAULT_LIFETIMES: Lifetimes = {
+  allocationDefault: 600,
+  allocationMax: 3600,
+  permission: 300,
+  channel: 600,
+  channelCooldown: 300,
+  reservation: 30,
+  connectionBind: 30,
+};
+
+export interface Reservation {
+  readonly family: IpFamily;
+  readonly expiresAt: Now;
+}
+
+/** Everything the core's step functions read and change. */
+export interface ServerState {
+  readonly realm: string;
+  readonly credentials: Credentials;
+  readonly nonces: Nonces;
+  readonly unauthorizedLimiter: SourceRateLimiter;
+  readonly policy: PeerPolicy;
+  readonly quotas: Quotas;
+  readonly lifetimes: Lifetimes;
+  /** Relayed addresses advertised in XOR-RELAYED-ADDRESS, per family; a missing family gets 440. */
+  readonly relayAddresses: Partial<Record<IpFamily, string>>;
+  readonly counters: TurnCounters;
+  /** The server's own listening transport addresses as 'ip|port': never a peer (no relay loops). */
+  readonly selfTransports: Set<string>;
+  readonly random: (bytes: number) => Uint8Array;
+  readonly allocationsByTuple: FiveTupleMap<Allocation>;
+  readonly allocationsById: Map<number, Allocation>;
+  readonly allocationsPerUser: Map<string, number>;
+  readonly reservations: Map<string, Reservation>;
+  /** RFC 6062 peer connections by CONNECTION-ID. */
+  readonly connections: Map<number, PeerConnection>;
+  /** Connect requests waiting for their TCP connection, by connection id. */
+  readonly pendingConnects: Map<number, AuthedRequest>;
+  /** Client connections that carried a ConnectionBind: never control connections afterwards. */
+  readonly dataConnections: FiveTupleMap<number>;
+  /** Allocate requests waiting for their relay socket, by allocation id. */
+  readonly pendingAllocates: Map<number, AuthedRequest>;
+  nextAllocationId: number;
+}

@@ -1,0 +1,153 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { TurnCore } from './core.js';
+import type { ClientListener } from './listeners.js';
+import type { Action, ClientAddress, IpFamily } from './types.js';
+
+/** How long an outgoing Connect may take before it is a 447 (RFC 6062 §5.2: at least 30 s). */
+const CONNECT_TIMEOUT_MS = 30_000;
+const ATTEMPTS = 64;
+
+interface PeerSocket {
+  readonly socket: Socket;
+  readonly allocation: number;
+  data?: Socket;
+  client?: ClientAddress;
+}
+
+/** Listens on a random port of the range, retrying ports in use. */
+async function listenTcp(host: string, range: readonly [number, number], onConnection: (s: Socket) => void) {
+  let lastError: unknown;
+  for (let i = 0; i < ATTEMPTS; i++) {
+    const port = range[0] + Math.floor(Math.random() * (range[1] - range[0] + 1));
+    const server = createServer({ pauseOnConnect: true }, onConnection);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port, exclusive: true, ipv6Only: host.includes(':') }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return { server, port };
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw new Error(`no free TCP relay port in ${range[0]}–${range[1]}`, { cause: lastError });
+}
+
+/**
+ * The sockets of RFC 6062 TCP relays: a listening socket per allocation, a socket per peer connection, and,
+ * once bound, the raw pipe between a client data connection and its peer connection.
+ */
+export class TcpRelays {
+  private readonly servers = new Map<number, Server>();
+  private readonly peers = new Map<number, PeerSocket>();
+
+  constructor(
+    private readonly core: TurnCore,
+    private readonly run: (actions: readonly Action[]) => void,
+    private readonly clock: () => number,
+    private readonly listeners: readonly ClientListener[],
+    private readonly hosts: Partial<Record<IpFamily, string>>,
+  ) {}
+
+  /** Opens the relayed transport address for a TCP allocation; resolves with its port. */
+  async open(allocation: number, family: IpFamily, range: readonly [number, number]): Promise<number> {
+    const host = this.hosts[family];
+    if (!host) throw new Error(`no relay host for ${family}`);
+    const { server, port } = await listenTcp(host, range, (socket) => this.incoming(allocation, socket));
+    this.servers.set(allocation, server);
+    return port;
+  }
+
+  private incoming(allocation: number, socket: Socket): void {
+    socket.on('error', () => {});
+    const address = socket.remoteAddress ?? '';
+    const { connection, actions } = this.core.tcpPeerIncoming(
+      allocation,
+      address,
+      socket.remotePort ?? 0,
+      this.clock(),
+    );
+    if (connection === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.track(connection, allocation, socket);
+    this.run(actions);
+  }
+
+  private track(connection: number, allocation: number, socket: Socket): void {
+    this.peers.set(connection, { socket, allocation });
+    socket.on('close', () => this.close(connection));
+  }
+
+  /** RFC 6062 §5.2: connects from the relay's IP (an ephemeral port: Node cannot share the listening one). */
+  connect(a: Extract<Action, { kind: 'tcp-connect' }>, family: IpFamily): void {
+    const socket = connect({ host: a.peer.address, port: a.peer.port, localAddress: this.hosts[family] });
+    socket.pause();
+    let settled = false;
+    const fail = () => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      this.run(this.core.tcpConnectFailed(a.connection));
+    };
+    socket.setTimeout(CONNECT_TIMEOUT_MS, fail);
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      settled = true;
+      socket.setTimeout(0);
+      socket.on('error', () => {});
+      this.track(a.connection, a.allocation, socket);
+      this.run(this.core.tcpConnected(a.connection, this.clock()));
+    });
+  }
+
+  /** RFC 6062 §5.4: after the ConnectionBind answer, pipes the client data connection and the peer together. */
+  bind(connection: number, client: ClientAddress): void {
+    const peer = this.peers.get(connection);
+    const taken = this.listeners[client.listener]?.detach(client);
+    if (!peer || !taken) {
+      taken?.socket.destroy();
+      this.close(connection);
+      return;
+    }
+    const data = taken.socket;
+    peer.data = data;
+    peer.client = client;
+    data.on('close', () => this.close(connection));
+    if (taken.rest.length > 0) {
+      peer.socket.write(taken.rest);
+      this.core.countTcp(connection, true, taken.rest.length);
+    }
+    data.on('data', (chunk: Buffer) => this.core.countTcp(connection, true, chunk.length));
+    peer.socket.on('data', (chunk: Buffer) => this.core.countTcp(connection, false, chunk.length));
+    data.pipe(peer.socket);
+    peer.socket.pipe(data);
+    peer.socket.resume();
+  }
+
+  /** Closes a peer connection and its data connection, and tells the core. */
+  close(connection: number): void {
+    const peer = this.peers.get(connection);
+    if (!peer) return;
+    this.peers.delete(connection);
+    peer.socket.destroy();
+    peer.data?.destroy();
+    this.core.tcpClosed(connection, peer.client);
+  }
+
+  /** Closes an allocation's listening socket and all its peer connections. */
+  closeAllocation(allocation: number): void {
+    this.servers.get(allocation)?.close();
+    this.servers.delete(allocation);
+    for (const [id, p] of this.peers) if (p.allocation === allocation) this.close(id);
+  }
+
+  closeAll(): void {
+    for (const id of [...this.servers.keys()]) this.closeAllocation(id);
+    for (const id of [...this.peers.keys()]) this.close(id);
+  }
+}

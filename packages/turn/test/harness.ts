@@ -1,0 +1,153 @@
+// Test harness for real-socket tests: a UDP TURN client, coturn binary checks, child processes that are
+// always killed, free ports.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import {
+  type DecodedStunMessage,
+  MessageClass as MC,
+  type MessageClass,
+  Method,
+  RequestedTransport,
+} from '@parley/stun';
+import { type Attr, attr, type Credential, errorCode, TestClient } from './stun-client.js';
+
+/** Fails (not skips) with an actionable message when a coturn tool is missing. */
+export function requireBinary(name: string): void {
+  const r = spawnSync('which', [name], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(
+      `${name} not found: install Debian's 'coturn' package (apt-get install coturn) to run this test`,
+    );
+  }
+}
+
+export interface RunResult {
+  code: number | null;
+  output: string;
+}
+
+/** Runs a command to completion (killed after `timeoutMs`), collecting stdout and stderr together. */
+export function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** Starts a long-running helper (e.g. turnutils_peer); the returned stop() kills it and waits. */
+export function startDaemon(cmd: string, args: string[]): { child: ChildProcess; stop: () => Promise<void> } {
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  return {
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('close', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
+/** A UDP port that was free a moment ago (bind to 0, read, close). */
+export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
+  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((r) => s.bind(0, host, () => r()));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A TURN client over a real UDP socket: requests matched to answers by transaction id. */
+export class UdpTurnClient {
+  readonly stun: TestClient;
+  readonly socket: Socket;
+  private readonly waiting = new Map<string, (m: DecodedStunMessage) => void>();
+  /** Everything that is not an answer (Data indications, ChannelData). */
+  readonly other: Uint8Array[] = [];
+
+  private constructor(
+    socket: Socket,
+    credential: Credential,
+    readonly server: { host: string; port: number },
+  ) {
+    this.socket = socket;
+    this.stun = new TestClient(credential);
+    socket.on('message', (msg) => {
+      const bytes = new Uint8Array(msg);
+      if (bytes[0]! <= 3 && bytes.length >= 20) {
+        const id = Buffer.from(bytes.subarray(8, 20)).toString('hex');
+        const done = this.waiting.get(id);
+        if (done) {
+          this.waiting.delete(id);
+          done(this.stun.read(bytes));
+          return;
+        }
+      }
+      this.other.push(bytes);
+    });
+  }
+
+  static async open(server: { host: string; port: number }, credential: Credential): Promise<UdpTurnClient> {
+    const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((r) =>
+      socket.bind(0, server.host.includes(':') ? '::1' : '127.0.0.1', () => r()),
+    );
+    return new UdpTurnClient(socket, credential, server);
+  }
+
+  /** Sends raw bytes to the server. */
+  send(bytes: Uint8Array): void {
+    this.socket.send(bytes, this.server.port, this.server.host);
+  }
+
+  /** Sends a request and waits for its answer (retransmitting every 500 ms, up to 3 s). */
+  async request(
+    method: number,
+    attrs: readonly Attr[] = [],
+    options: { auth?: boolean; cls?: MessageClass } = {},
+  ): Promise<DecodedStunMessage> {
+    const bytes = this.stun.build(method, options.cls ?? MC.Request, attrs, { auth: options.auth });
+    const id = Buffer.from(bytes.subarray(8, 20)).toString('hex');
+    const answer = new Promise<DecodedStunMessage>((resolve) => this.waiting.set(id, resolve));
+    for (let i = 0; i < 6; i++) {
+      this.send(bytes);
+      const got = await Promise.race([answer, sleep(500).then(() => undefined)]);
+      if (got) return got;
+    }
+    this.waiting.delete(id);
+    throw new Error(`no answer to method 0x${method.toString(16)}`);
+  }
+
+  /** Sends an indication (no answer expected). */
+  indicate(method: number, attrs: readonly Attr[]): void {
+    this.send(this.stun.build(method, MC.Indication, attrs, { auth: false }));
+  }
+
+  /** Challenge, then authenticated Allocate; returns the success or error response. */
+  async allocate(attrs: readonly Attr[] = [attr(RequestedTransport, 17)]): Promise<DecodedStunMessage> {
+    const challenge = await this.request(Method.Allocate, attrs, { auth: false });
+    if (errorCode(challenge) !== 401)
+      throw new Error(`expected a 401 challenge, got ${errorCode(challenge)}`);
+    return this.request(Method.Allocate, attrs);
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.socket.close(() => r()));
+  }
+}
