@@ -1,11 +1,12 @@
 /** `parley serve`: signaling (and, as they land, STUN/TURN and the web app) in one process. */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type RunningServer, roomTokenAuthorizer, startServer } from '@parley/server';
+import { type RunningServer, roomTokenAuthorizer, startServer, turnIceServers } from '@parley/server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
+import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags } from './turn.js';
 
-export interface ServeFlags {
+export interface ServeFlags extends TurnFlags {
   port: number;
   host: string;
   resumeWindow: number;
@@ -20,9 +21,9 @@ export interface ServeFlags {
 const webDist = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export function serveCommand(): Command {
-  return new Command('serve')
+  const cmd = new Command('serve')
     .description(
-      'run the signaling server (WebSocket at /ws) with /healthz and /readyz, and the web app when built',
+      'run signaling (WebSocket at /ws), STUN/TURN, /healthz, /readyz, /metrics and the web app when built',
     )
     .addOption(
       new Option('-p, --port <port>', 'TCP port (0 = any free port)')
@@ -74,18 +75,33 @@ export function serveCommand(): Command {
     )
     .addHelpText(
       'after',
-      '\nExample:\n  parley serve --port 8080 --host 0.0.0.0\n  PARLEY_PORT=9000 parley serve',
+      [
+        '',
+        'Examples:',
+        '  parley serve --port 8080 --host 0.0.0.0',
+        '  parley serve --turn-secret "$SECRET" --turn-external-ip 203.0.113.7   # behind 1:1 NAT',
+        '  PARLEY_PORT=9000 parley serve --no-turn',
+        '',
+        'TURN relays to no private, loopback or other special-purpose address unless --turn-allow-peer says so.',
+      ].join('\n'),
     )
     .action(async (flags: ServeFlags) => {
       await serve(flags);
     });
+  return addTurnOptions(cmd);
 }
 
 export async function serve(flags: ServeFlags): Promise<RunningServer> {
   // Logs are JSON lines on stderr; stdout carries the human-readable banner.
   const logger = pino({ level: flags.logLevel, name: 'parley' }, pino.destination(2));
   const staticDir = flags.static ?? (existsSync(webDist) ? webDist : undefined);
+  let turn: StartedTurn | undefined;
   let server: RunningServer;
+  try {
+    if (flags.turn) turn = await startTurn(flags, flags.host, logger);
+  } catch (err) {
+    fail(`cannot start STUN/TURN on ${flags.host}:${flags.turnPort}`, err, '--turn-port', flags.turnPort);
+  }
   try {
     server = await startServer({
       port: flags.port,
@@ -95,24 +111,24 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       rateLimit: { perSecond: flags.rate, burst: flags.rate * 3 },
       allowedOrigins: flags.allowOrigin,
       ...(flags.roomSecret.length ? { authorize: roomTokenAuthorizer(flags.roomSecret) } : {}),
+      ...(turn
+        ? {
+            iceServers: turnIceServers({
+              secret: turn.secret,
+              ttlSeconds: flags.turnTtl,
+              endpoints: turn.endpoints,
+              ...(flags.turnExternalIp ? { host: flags.turnExternalIp } : {}),
+            }),
+          }
+        : {}),
       ...(staticDir ? { staticDir } : {}),
       logger,
     });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why =
-      e.code === 'EADDRINUSE' ? `port ${flags.port} is in use (try --port 0 or another port)` : e.message;
-    console.error(`parley serve: cannot listen on ${flags.host}:${flags.port}: ${why}`);
-    process.exit(1);
+    await turn?.server.close();
+    fail(`cannot listen on ${flags.host}:${flags.port}`, err, '--port', flags.port);
   }
-  const lines = [
-    'Parley is running',
-    `  signaling  ${server.wsUrl}`,
-    `  health     ${server.httpUrl}/healthz`,
-    `  web app    ${server.httpUrl}/${staticDir ? '' : '  (not built yet)'}`,
-    'Press Ctrl+C to stop.',
-  ];
-  console.log(lines.join('\n'));
+  console.log(banner(server, turn, staticDir));
   logger.info({ wsUrl: server.wsUrl, httpUrl: server.httpUrl }, 'listening');
   let stopping = false;
   const stop = (signal: string) => {
@@ -121,7 +137,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
-    server.close().then(() => {
+    Promise.all([server.close(), turn?.server.close()]).then(() => {
       console.log('Parley stopped.');
       process.exit(0);
     });
@@ -129,6 +145,36 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return server;
+}
+
+function banner(server: RunningServer, turn: StartedTurn | undefined, staticDir: string | undefined): string {
+  const lines = ['Parley is running', `  signaling  ${server.wsUrl}`];
+  if (turn) {
+    const by = (t: string) => turn.endpoints.filter((e) => e.transport === t).map((e) => e.port);
+    const udp = by('udp');
+    const tcp = by('tcp');
+    const tls = by('tls');
+    lines.push(
+      `  stun/turn  udp ${udp.join(',')}, tcp ${tcp.join(',')}${tls.length ? `, tls ${tls.join(',')}` : ''} (relay ${turn.relayIp})`,
+    );
+    if (turn.secretGenerated)
+      lines.push(
+        '             secret generated at start; pass --turn-secret to share it with other TURN servers',
+      );
+  } else {
+    lines.push('  stun/turn  off (--no-turn)');
+  }
+  lines.push(`  health     ${server.httpUrl}/healthz  (also /readyz, /metrics)`);
+  lines.push(`  web app    ${server.httpUrl}/${staticDir ? '' : '  (not built yet)'}`);
+  lines.push('Press Ctrl+C to stop.');
+  return lines.join('\n');
+}
+
+function fail(what: string, err: unknown, flag: string, value: number): never {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code === 'EADDRINUSE' ? `port ${value} is in use (try ${flag} 0 or another port)` : e.message;
+  console.error(`parley serve: ${what}: ${why}`);
+  process.exit(1);
 }
 
 function port(v: string): number {

@@ -26,7 +26,14 @@ async function startCli(
 }
 
 test('parley serve prints its URLs, relays signaling, and stops cleanly on SIGTERM', async () => {
-  const { child, wsUrl, stdout } = await startCli(['--port', '0', '--log-level', 'silent']);
+  const { child, wsUrl, stdout } = await startCli([
+    '--port',
+    '0',
+    '--turn-port',
+    '0',
+    '--log-level',
+    'silent',
+  ]);
   assert.match(stdout(), /health\s+http:\/\/127\.0\.0\.1:\d+\/healthz/);
   const health = await fetch(wsUrl.replace('ws:', 'http:').replace('/ws', '/healthz'));
   assert.equal(health.status, 200);

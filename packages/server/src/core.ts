@@ -11,7 +11,7 @@ import {
   type ErrorCode,
   type PeerLeaveReason,
 } from '@parley/protocol';
-import { type CoreOptions, DEFAULTS } from './options.js';
+import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
 import { TokenBucket } from './rate-limit.js';
 import { Rooms } from './rooms.js';
 import { type Conn, Session } from './session.js';
@@ -78,10 +78,16 @@ export class SignalingCore<C> {
   }
 
   /** A socket opened. */
-  open(handle: C): void {
+  open(handle: C, context: ConnContext = {}): void {
     const { perSecond, burst } = this.options.rateLimit;
     const bucket = new TokenBucket(perSecond, burst, this.deps.clock.now());
-    this.conns.set(handle, { handle, session: undefined, strikes: 0, take: (now) => bucket.take(now) });
+    this.conns.set(handle, {
+      handle,
+      context,
+      session: undefined,
+      strikes: 0,
+      take: (now) => bucket.take(now),
+    });
   }
 
   /** A text frame arrived; `bytes` is its size on the wire. */
@@ -304,7 +310,7 @@ export class SignalingCore<C> {
       room: session.room,
       selfId: session.id,
       peers: others.map((s) => ({ id: s.id, metadata: s.metadata })),
-      iceServers: typeof ice === 'function' ? ice(session.id) : ice,
+      iceServers: typeof ice === 'function' ? ice(session.id, session.conn?.context ?? {}) : ice,
       resumeToken: session.resumeToken,
       resumeWindowMs: this.options.resumeWindowMs,
       seq: session.seq,

@@ -6,7 +6,13 @@ export {
   SignalingCore,
   type Transport,
 } from './core.js';
-export { type CoreOptions, DEFAULTS } from './options.js';
+export { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
 export { mintRoomToken, type RoomTokenClaims, roomTokenAuthorizer } from './room-token.js';
 export { type RunningServer, type ServerOptions, startServer } from './server.js';
-export { type TurnCredentialOptions, turnCredential, turnIceServers } from './turn-credentials.js';
+export {
+  iceUrls,
+  type TurnCredentialOptions,
+  type TurnEndpoint,
+  turnCredential,
+  turnIceServers,
+} from './turn-credentials.js';

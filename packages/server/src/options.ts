@@ -1,5 +1,11 @@
 import type { IceServerConfig } from '@parley/protocol';
 
+/** What the transport knows about a connection that the core may use. */
+export interface ConnContext {
+  /** The host name or address the client connected to, without port (IPv6 without brackets). */
+  host?: string;
+}
+
 /** What the signaling core needs to know; every field has a default (see DEFAULTS). */
 export interface CoreOptions {
   /** How long a session whose socket dropped is kept for a resume, in ms (0: never resumable). */
@@ -13,8 +19,11 @@ export interface CoreOptions {
   maxPeersPerRoom: number;
   /** Bounds of each session's replay buffer (unacknowledged frames kept for resume). */
   replay: { maxFrames: number; maxBytes: number };
-  /** ICE servers handed to each peer in `joined`/`resumed` (a function can mint per-peer credentials). */
-  iceServers: IceServerConfig[] | ((peerId: string) => IceServerConfig[]);
+  /**
+   * ICE servers handed to each peer in `joined`/`resumed`. A function can mint per-peer credentials and
+   * name the host the client reached us by (`context.host`, from the handshake's Host header).
+   */
+  iceServers: IceServerConfig[] | ((peerId: string, context: ConnContext) => IceServerConfig[]);
   /** Decides whether a join may enter a room; absent: every join may. */
   authorize?: (join: { room: string; token: string | undefined }) => boolean;
 }

@@ -1,10 +1,11 @@
 import type { PeerMetadata } from '@parley/protocol';
-import type { CoreOptions } from './options.js';
+import type { ConnContext, CoreOptions } from './options.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** One connection (one WebSocket). A connection holds at most one session at a time. */
 export interface Conn<C> {
   readonly handle: C;
+  readonly context: ConnContext;
   session: Session<C> | undefined;
   /** Frames refused in a row for rate. */
   strikes: number;

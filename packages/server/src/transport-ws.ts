@@ -94,7 +94,7 @@ export function createWsServer(
       return;
     }
     ws.alive = true;
-    core.open(ws);
+    core.open(ws, { host: hostOf(req.headers.host) });
     ws.on('pong', () => {
       ws.alive = true;
     });
@@ -129,4 +129,11 @@ export function createWsServer(
 /** Whether a handshake's Origin may connect. Requests without Origin (non-browser clients) may. */
 export function originAllowed(origin: string | undefined, allowed: string[]): boolean {
   return allowed.length === 0 || origin === undefined || allowed.includes(origin);
+}
+
+/** `example.com:8080` → `example.com`; `[::1]:8080` → `::1`. */
+export function hostOf(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(header) ?? /^([^:]+)(?::\d+)?$/.exec(header);
+  return m?.[1];
 }

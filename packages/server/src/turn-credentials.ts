@@ -5,16 +5,22 @@
  */
 import { createHmac } from 'node:crypto';
 import type { IceServerConfig } from '@parley/protocol';
+import type { ConnContext } from './options.js';
+
+export interface TurnEndpoint {
+  transport: 'udp' | 'tcp' | 'tls';
+  port: number;
+}
 
 export interface TurnCredentialOptions {
-  /** The shared secret; the first one signs (TURN servers may accept several, for rotation). */
+  /** The shared secret that signs credentials (TURN servers may accept several, for rotation). */
   secret: string;
   /** Lifetime of each credential in seconds (default 3600). */
   ttlSeconds?: number;
-  /** STUN URLs, e.g. `stun:turn.example.com:3478`. */
-  stunUrls: string[];
-  /** TURN URLs, e.g. `turn:turn.example.com:3478?transport=udp`. */
-  turnUrls: string[];
+  /** The host in the URLs. Default: the host the client reached signaling by, else 127.0.0.1. */
+  host?: string;
+  /** Where the TURN server listens; a `udp` one also serves STUN. */
+  endpoints: TurnEndpoint[];
 }
 
 export function turnCredential(
@@ -26,14 +32,26 @@ export function turnCredential(
   return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
 }
 
-/** An `iceServers` function for the signaling core: per-peer TURN credentials that expire. */
+/** `stun:`/`turn:`/`turns:` URLs for the endpoints on `host`. */
+export function iceUrls(host: string, endpoints: TurnEndpoint[]): { stun: string[]; turn: string[] } {
+  const h = host.includes(':') ? `[${host}]` : host;
+  const stun = endpoints.filter((e) => e.transport === 'udp').map((e) => `stun:${h}:${e.port}`);
+  const turn = endpoints.map((e) =>
+    e.transport === 'tls'
+      ? `turns:${h}:${e.port}?transport=tcp`
+      : `turn:${h}:${e.port}?transport=${e.transport}`,
+  );
+  return { stun, turn };
+}
+
+/** An `iceServers` function for the signaling core: STUN, and TURN with per-peer credentials that expire. */
 export function turnIceServers(options: TurnCredentialOptions, now: () => number = Date.now) {
   const ttl = (options.ttlSeconds ?? 3600) * 1000;
-  return (peerId: string): IceServerConfig[] => {
+  return (peerId: string, context: ConnContext = {}): IceServerConfig[] => {
+    const { stun, turn } = iceUrls(options.host ?? context.host ?? '127.0.0.1', options.endpoints);
     const servers: IceServerConfig[] = [];
-    if (options.stunUrls.length) servers.push({ urls: options.stunUrls });
-    if (options.turnUrls.length)
-      servers.push({ urls: options.turnUrls, ...turnCredential(options.secret, peerId, now() + ttl) });
+    if (stun.length) servers.push({ urls: stun });
+    if (turn.length) servers.push({ urls: turn, ...turnCredential(options.secret, peerId, now() + ttl) });
     return servers;
   };
 }

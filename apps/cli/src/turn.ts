@@ -1,0 +1,168 @@
+/** The STUN/TURN part of `parley serve`: flags, defaults and start-up. */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { TurnEndpoint } from '@parley/server';
+import { type ListenAddress, startTurnServer, type TurnServer } from '@parley/turn';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Logger } from 'pino';
+
+export interface TurnFlags {
+  turn: boolean;
+  turnPort: number;
+  turnTlsPort: number;
+  turnSecret: string[];
+  turnRealm: string;
+  turnTtl: number;
+  turnAllowPeer: string[];
+  turnRelayIp?: string;
+  turnExternalIp?: string;
+  turnRelayPorts?: [number, number];
+  turnCert?: string;
+  turnKey?: string;
+}
+
+const repeat = (v: string, prev: string[]) => [...prev, v];
+
+export function addTurnOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--no-turn', 'do not run the STUN/TURN server').env('PARLEY_NO_TURN'))
+    .addOption(
+      new Option('--turn-port <port>', 'STUN/TURN port, UDP and TCP')
+        .env('PARLEY_TURN_PORT')
+        .default(3478)
+        .argParser(portArg),
+    )
+    .addOption(
+      new Option('--turn-tls-port <port>', 'TURN over TLS port (with --turn-cert/--turn-key)')
+        .env('PARLEY_TURN_TLS_PORT')
+        .default(5349)
+        .argParser(portArg),
+    )
+    .addOption(
+      new Option(
+        '--turn-secret <secret>',
+        'TURN REST shared secret (repeatable: the first signs, all verify)',
+      )
+        .env('PARLEY_TURN_SECRET')
+        .default([], 'generated at start')
+        .argParser(repeat),
+    )
+    .addOption(new Option('--turn-realm <realm>', 'TURN realm').env('PARLEY_TURN_REALM').default('parley'))
+    .addOption(
+      new Option('--turn-ttl <seconds>', 'lifetime of the TURN credentials handed to peers')
+        .env('PARLEY_TURN_TTL')
+        .default(3600)
+        .argParser(positiveInt),
+    )
+    .addOption(
+      new Option(
+        '--turn-allow-peer <cidr>',
+        'let TURN relay to this range despite the deny-list (repeatable)',
+      )
+        .env('PARLEY_TURN_ALLOW_PEER')
+        .default([], 'none')
+        .argParser(repeat),
+    )
+    .addOption(
+      new Option(
+        '--turn-relay-ip <ip>',
+        'address relay sockets bind to (default: --host, or the first external interface)',
+      )
+        .env('PARLEY_TURN_RELAY_IP')
+        .argParser(ipArg),
+    )
+    .addOption(
+      new Option('--turn-external-ip <ip>', 'public address to advertise, for a server behind 1:1 NAT')
+        .env('PARLEY_TURN_EXTERNAL_IP')
+        .argParser(ipArg),
+    )
+    .addOption(
+      new Option('--turn-relay-ports <min-max>', 'relay port range')
+        .env('PARLEY_TURN_RELAY_PORTS')
+        .argParser(rangeArg),
+    )
+    .addOption(
+      new Option('--turn-cert <file>', 'TLS certificate (PEM) for TURN over TLS').env('PARLEY_TURN_CERT'),
+    )
+    .addOption(
+      new Option('--turn-key <file>', 'TLS private key (PEM) for TURN over TLS').env('PARLEY_TURN_KEY'),
+    );
+}
+
+export interface StartedTurn {
+  server: TurnServer;
+  secret: string;
+  secretGenerated: boolean;
+  endpoints: TurnEndpoint[];
+  relayIp: string;
+}
+
+/** Starts STUN/TURN beside signaling on `host`; throws with a readable message when it cannot. */
+export async function startTurn(flags: TurnFlags, host: string, log: Logger): Promise<StartedTurn> {
+  if (Boolean(flags.turnCert) !== Boolean(flags.turnKey))
+    throw new Error('--turn-cert and --turn-key go together');
+  const secretGenerated = flags.turnSecret.length === 0;
+  const secrets = secretGenerated ? [randomBytes(24).toString('base64url')] : flags.turnSecret;
+  const relayIp = flags.turnRelayIp ?? (isWildcard(host) ? firstExternalIpv4() : host);
+  const listen: ListenAddress[] = [
+    { transport: 'udp', host, port: flags.turnPort },
+    { transport: 'tcp', host, port: flags.turnPort },
+  ];
+  const tls =
+    flags.turnCert && flags.turnKey
+      ? { cert: readFileSync(flags.turnCert), key: readFileSync(flags.turnKey) }
+      : undefined;
+  if (tls) listen.push({ transport: 'tls', host, port: flags.turnTlsPort });
+  const server = await startTurnServer({
+    listen,
+    realm: flags.turnRealm,
+    secrets,
+    allowPeers: flags.turnAllowPeer,
+    ...(relayIp.includes(':') ? { relayHostV6: relayIp } : { relayHost: relayIp }),
+    ...(flags.turnExternalIp ? { externalAddress: flags.turnExternalIp } : {}),
+    ...(flags.turnRelayPorts ? { relayPortRange: flags.turnRelayPorts } : {}),
+    ...(tls ? { tls } : {}),
+  });
+  log.info({ listen: server.addresses, relayIp, allowPeers: flags.turnAllowPeer }, 'stun/turn listening');
+  const endpoints = server.addresses.map((a) => ({ transport: a.transport, port: a.port }));
+  return { server, secret: secrets[0] as string, secretGenerated, endpoints, relayIp };
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}
+
+function firstExternalIpv4(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
+  }
+  return '127.0.0.1';
+}
+
+function portArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return n;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function ipArg(v: string): string {
+  if (!isIP(v)) throw new InvalidArgumentError('must be an IPv4 or IPv6 address');
+  return v;
+}
+
+function rangeArg(v: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(v);
+  const [min, max] = m ? [Number(m[1]), Number(m[2])] : [Number.NaN, Number.NaN];
+  if (!(min >= 1024 && max <= 65535 && min <= max))
+    throw new InvalidArgumentError('a range like 49152-65535 (1024 to 65535)');
+  return [min, max];
+}
