@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds what runs outside the TypeScript loader: each package's dist/index.js, the browser bundle of the
 // SDK and the `parley` CLI. `--if-needed` skips the build when every output is newer than every source.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -60,11 +61,33 @@ function newest(dir, acc = 0) {
   return acc;
 }
 
-if (process.argv.includes('--if-needed')) {
+// The web app (apps/web) is built by Vite into apps/web/dist, which `parley serve` serves at /.
+const web = join(root, 'apps/web');
+const webStale = () => {
+  if (!existsSync(join(web, 'index.html'))) return false;
+  const out = join(web, 'dist/index.html');
+  const src = Math.max(newest(web), newest(join(root, 'packages')));
+  return !existsSync(out) || statSync(out).mtimeMs < src;
+};
+
+const ifNeeded = process.argv.includes('--if-needed');
+let fresh = false;
+if (ifNeeded) {
   const src = Math.max(newest(join(root, 'packages')), newest(join(root, 'apps')));
-  const fresh = targets.every((t) => existsSync(t.outfile) && statSync(t.outfile).mtimeMs >= src);
-  if (fresh) process.exit(0);
+  fresh = targets.every((t) => existsSync(t.outfile) && statSync(t.outfile).mtimeMs >= src);
+  if (fresh && !webStale()) process.exit(0);
 }
-const started = Date.now();
-await Promise.all(targets.map(({ plugins, ...t }) => build({ ...common, ...t, plugins: plugins ?? [] })));
-console.log(`parley: built ${targets.length} bundles in ${Date.now() - started} ms`);
+if (!fresh) {
+  const started = Date.now();
+  await Promise.all(targets.map(({ plugins, ...t }) => build({ ...common, ...t, plugins: plugins ?? [] })));
+  console.log(`parley: built ${targets.length} bundles in ${Date.now() - started} ms`);
+}
+if (!ifNeeded || webStale()) {
+  const vite = join(root, 'node_modules/vite/bin/vite.js');
+  const r = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
+    cwd: web,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  console.log('parley: built the web app (apps/web/dist)');
+}

@@ -48,6 +48,7 @@ if (!args.includes('--no-check')) {
   run('npx', ['--no-install', 'biome', 'check', '.']);
   console.log('parley test: typecheck (tsc)');
   run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
+  if (existsSync(join(root, 'apps/web/tsconfig.json'))) run('npx', ['--no-install', 'tsc', '-p', 'apps/web/tsconfig.json']);
 }
 run('node', ['scripts/build.mjs', '--if-needed']);
 if (files.some((f) => suiteOf(f) === 'e2e')) ensureChromium();

@@ -1,0 +1,46 @@
+/** Hash routes (`#/`, `#/r/<room>`, `#/check`), so any static server, `parley serve` included, serves the app. */
+import { useEffect, useState } from 'preact/hooks';
+import { ROOM_NAME } from './names.js';
+
+export type Route = { page: 'home' } | { page: 'room'; room: string } | { page: 'check' };
+
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, '');
+  if (path === '/check') return { page: 'check' };
+  const room = /^\/r\/([^/?]+)/.exec(path)?.[1];
+  if (room && ROOM_NAME.test(decodeURIComponent(room)))
+    return { page: 'room', room: decodeURIComponent(room) };
+  return { page: 'home' };
+}
+
+export function navigate(hash: string): void {
+  location.hash = hash;
+}
+
+export const roomHash = (room: string) => `#/r/${encodeURIComponent(room)}`;
+
+/** The link to share: this page's address with the room's route (query flags such as ?relay=1 kept). */
+export function roomLink(room: string): string {
+  return `${location.origin}${location.pathname}${location.search}${roomHash(room)}`;
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(location.hash));
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+/** The signaling endpoint of the server that served this page. */
+export function signalingUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+}
+
+/** `?relay=1` forces every connection through TURN (iceTransportPolicy 'relay'). */
+export function relayOnly(): boolean {
+  const v = new URLSearchParams(location.search).get('relay');
+  return v === '1' || v === 'true';
+}

@@ -1,0 +1,168 @@
+/** In the call: the grid of tiles, the controls, and the chat / files side panel. */
+import { useEffect, useState } from 'preact/hooks';
+import type { Call } from '../lib/call.js';
+import { ShareLink } from '../ui/ShareLink.js';
+import { ChatPanel } from './ChatPanel.js';
+import { FilesPanel } from './FilesPanel.js';
+import { Tile } from './Tile.js';
+import { useCall } from './use-call.js';
+
+type Panel = 'chat' | 'files' | 'share' | undefined;
+
+export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void }) {
+  useCall(call);
+  const [panel, setPanel] = useState<Panel>(undefined);
+  const [dragging, setDragging] = useState(false);
+  useEffect(() => call.setChatOpen(panel === 'chat'), [call, panel]);
+  // Escape closes the side panel.
+  useEffect(() => {
+    if (!panel) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') setPanel(undefined);
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [panel]);
+  const toggle = (p: Panel) => setPanel(panel === p ? undefined : p);
+  const peers = [...call.peers.values()];
+  const count = peers.length + 1;
+  const active = call.files.list.filter((t) => !['done', 'failed', 'cancelled'].includes(t.status)).length;
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length) {
+      call.sendFiles(files);
+      setPanel('files');
+    }
+  };
+
+  return (
+    <div class={`room${panel ? ' with-panel' : ''}`}>
+      <header class="topbar">
+        <h1 class="room-title">{call.room.name}</h1>
+        <span class="muted">
+          {count} {count === 1 ? 'person' : 'people'}
+        </span>
+        {call.roomState !== 'connected' && (
+          <span class="badge warn" role="status" data-testid="room-state">
+            {call.roomState === 'reconnecting'
+              ? 'Reconnecting to the server… the call continues'
+              : 'Disconnected'}
+          </span>
+        )}
+        {call.notice && (
+          <span class="notice" role="status">
+            {call.notice}{' '}
+            <button type="button" class="link" onClick={() => call.say(undefined)} aria-label="Dismiss">
+              ✕
+            </button>
+          </span>
+        )}
+      </header>
+      <main
+        class={`stage${dragging ? ' dragging' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={onDrop}
+      >
+        <section class="grid" data-count={Math.min(count, 6)} aria-label="Participants">
+          <Tile
+            id={call.room.selfId}
+            name={call.name}
+            self
+            stream={call.preview}
+            showVideo={call.cameraOn || !!call.screen}
+            screen={!!call.screen}
+            muted={call.muted}
+            speaking={call.speaker === 'self'}
+          />
+          {peers.map((rp) => (
+            <Tile
+              key={rp.id}
+              id={rp.id}
+              name={rp.name}
+              self={false}
+              stream={rp.stream}
+              showVideo={!!rp.stream?.getVideoTracks().length && (rp.camera || rp.screen)}
+              screen={rp.screen}
+              muted={rp.muted}
+              speaking={call.speaker === rp.id}
+              remote={rp}
+            />
+          ))}
+        </section>
+        {count === 1 && <p class="alone muted">Nobody else is here yet. Share the link to invite people.</p>}
+      </main>
+      {panel && (
+        <aside class="panel" aria-label={panel === 'chat' ? 'Chat' : panel === 'files' ? 'Files' : 'Invite'}>
+          <div class="panel-head">
+            <h2>{panel === 'chat' ? 'Chat' : panel === 'files' ? 'Files' : 'Invite people'}</h2>
+            <button type="button" class="link" onClick={() => setPanel(undefined)} aria-label="Close panel">
+              ✕
+            </button>
+          </div>
+          {panel === 'chat' && <ChatPanel call={call} />}
+          {panel === 'files' && <FilesPanel call={call} />}
+          {panel === 'share' && <ShareLink room={call.room.name} />}
+        </aside>
+      )}
+      <nav class="controls" aria-label="Call controls">
+        <button
+          type="button"
+          aria-pressed={call.muted}
+          onClick={() => void call.toggleMic()}
+          data-testid="mute"
+        >
+          {call.muted ? 'Unmute' : 'Mute'}
+        </button>
+        <button type="button" aria-pressed={!call.cameraOn} onClick={() => void call.toggleCamera()}>
+          {call.cameraOn ? 'Camera off' : 'Camera on'}
+        </button>
+        <button
+          type="button"
+          aria-pressed={!!call.screen}
+          onClick={() => void call.toggleScreen()}
+          data-testid="screen"
+        >
+          {call.screen ? 'Stop sharing' : 'Share screen'}
+        </button>
+        <button
+          type="button"
+          aria-pressed={panel === 'chat'}
+          onClick={() => toggle('chat')}
+          data-testid="chat-toggle"
+        >
+          Chat
+          {call.unread > 0 && (
+            <>
+              <span class="count" data-testid="unread" aria-hidden="true">
+                {call.unread}
+              </span>
+              <span class="sr-only">, {call.unread} unread</span>
+            </>
+          )}
+        </button>
+        <button
+          type="button"
+          aria-pressed={panel === 'files'}
+          onClick={() => toggle('files')}
+          data-testid="files-toggle"
+        >
+          Files
+          {active > 0 && <span class="count">{active}</span>}
+        </button>
+        <button type="button" aria-pressed={panel === 'share'} onClick={() => toggle('share')}>
+          Invite
+        </button>
+        <button type="button" class="danger" onClick={onLeave}>
+          Leave
+        </button>
+      </nav>
+    </div>
+  );
+}

@@ -1,0 +1,203 @@
+/**
+ * The web app's browser harness: one Chromium and one `parley serve` (which serves apps/web/dist at /) per
+ * test file, one browser context per participant. Builds reused read-only from ../harness. Screenshots
+ * asked for with `shot()` go to tests/e2e/artifacts/web/; a failing test also gets every page's console,
+ * screenshot and the server's output in tests/e2e/artifacts/web/<test>/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../harness/chromium.js';
+import { type ParleyServe, REPO_ROOT, startParleyServe } from '../harness/parley-serve.js';
+import { waitUntil } from '../harness/wait.js';
+
+export const WEB_ARTIFACTS = join(REPO_ROOT, 'tests/e2e/artifacts/web');
+
+/** Chromium's fake screen capture picks "Entire screen" without a dialog; audio may play unprompted. */
+const WEB_FLAGS = [
+  '--auto-select-desktop-capture-source=Entire screen',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export interface WebPage {
+  readonly name: string;
+  readonly page: Page;
+  readonly console: string[];
+}
+
+export interface WebScenario {
+  /** Opens `path` (e.g. `/?relay=1#/r/room`, or a full URL) of the served app in a fresh browser context. */
+  open(name: string, path?: string, viewport?: { width: number; height: number }): Promise<WebPage>;
+}
+
+export interface WebE2E {
+  readonly serve: ParleyServe;
+  readonly browser: Browser;
+  scenario(name: string, body: (s: WebScenario) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The machine's own addresses as /32 and /128 ranges, for `--turn-allow-peer` (DESIGN.md: TURN's deny-list). */
+export function ownAddressRanges(): string[] {
+  const ranges = ['127.0.0.0/8', '::1/128'];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal || a.address.startsWith('fe80')) continue;
+      ranges.push(`${a.address}/${a.family === 'IPv4' ? 32 : 128}`);
+    }
+  }
+  return ranges;
+}
+
+export async function startWebE2E(serveArgs: readonly string[] = []): Promise<WebE2E> {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  const dist = join(REPO_ROOT, 'apps/web/dist');
+  if (!existsSync(join(dist, 'index.html'))) throw new Error(`the web app is not built (${dist})`);
+  const browser = await launchChromium(WEB_FLAGS);
+  let serve: ParleyServe;
+  try {
+    serve = await startParleyServe(['--turn-port', '0', '--static', dist, ...serveArgs]);
+  } catch (err) {
+    await browser.close();
+    throw err;
+  }
+  return {
+    serve,
+    browser,
+    scenario: (name, body) => runScenario(browser, serve, name, body),
+    async close() {
+      await Promise.allSettled([browser.close(), serve.stop()]);
+    },
+  };
+}
+
+async function runScenario(
+  browser: Browser,
+  serve: ParleyServe,
+  name: string,
+  body: (s: WebScenario) => Promise<void>,
+): Promise<void> {
+  const pages: WebPage[] = [];
+  const contexts: BrowserContext[] = [];
+  const outputStart = serve.output().length;
+  const scenario: WebScenario = {
+    async open(pageName, path = '/', viewport = { width: 1100, height: 720 }) {
+      const context = await browser.newContext({ viewport });
+      contexts.push(context);
+      await context.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
+      const page = await context.newPage();
+      const lines: string[] = [];
+      const stamp = () => new Date().toISOString().slice(11, 23);
+      page.on('console', (m) => lines.push(`${stamp()} [${m.type()}] ${m.text()}`));
+      page.on('pageerror', (e) => lines.push(`${stamp()} [pageerror] ${e.stack ?? e.message}`));
+      await page.goto(/^https?:/.test(path) ? path : `${serve.httpUrl}${path}`);
+      const p = { name: pageName, page, console: lines };
+      pages.push(p);
+      return p;
+    },
+  };
+  try {
+    await body(scenario);
+  } catch (err) {
+    const dir = join(WEB_ARTIFACTS, name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 80));
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'error.txt'), err instanceof Error ? (err.stack ?? err.message) : String(err));
+    writeFileSync(join(dir, 'parley-serve.log'), serve.output().slice(outputStart));
+    for (const p of pages) {
+      writeFileSync(join(dir, `${p.name}.console.txt`), `${p.console.join('\n')}\n`);
+      await p.page.screenshot({ path: join(dir, `${p.name}.png`), timeout: 5_000 }).catch(() => undefined);
+    }
+    console.error(`web e2e: artifacts of "${name}" saved in ${dir}`);
+    throw err;
+  } finally {
+    await Promise.allSettled(contexts.map((c) => c.close()));
+  }
+}
+
+/** Saves a screenshot as tests/e2e/artifacts/web/<name>.png. */
+export async function shot(p: WebPage, name: string): Promise<string> {
+  mkdirSync(WEB_ARTIFACTS, { recursive: true });
+  const path = join(WEB_ARTIFACTS, `${name}.png`);
+  await p.page.screenshot({ path, timeout: 10_000 });
+  return path;
+}
+
+/** Polls `fn` in the page until it returns a truthy value; a timeout says what never happened. */
+export function waitIn<R, A>(p: WebPage, what: string, fn: (arg: A) => R, arg: A, timeoutMs = 15_000) {
+  return waitUntil(() => p.page.evaluate(fn as (a: unknown) => R, arg as unknown), {
+    what: `${p.name}: ${what}`,
+    timeoutMs,
+    intervalMs: 100,
+    describe: () => p.console.slice(-20),
+  });
+}
+
+/** Goes through the pre-join screen the page is on and waits until the call is on screen. */
+export async function joinCall(p: WebPage, name: string, button = 'Join'): Promise<void> {
+  await p.page.getByLabel('Your name').fill(name);
+  await p.page.getByRole('button', { name: button, exact: true }).click();
+  await p.page.locator('.room').waitFor({ timeout: 15_000 });
+}
+
+/** What a page's tiles say: `data-*` attributes of every tile, keyed by name. */
+export interface TileInfo {
+  id: string;
+  name: string;
+  self: boolean;
+  muted: boolean;
+  screen: boolean;
+  frames: number;
+  path: string;
+  size: string;
+}
+
+export function tiles(p: WebPage): Promise<TileInfo[]> {
+  return p.page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('.tile')].map((t) => ({
+      id: t.dataset.peerId ?? '',
+      name: t.dataset.name ?? '',
+      self: t.dataset.self === 'true',
+      muted: t.dataset.muted === 'true',
+      screen: t.dataset.screen === 'true',
+      frames: Number(t.dataset.frames ?? 0),
+      path: t.dataset.path ?? '',
+      size: t.dataset.frameSize ?? '',
+    })),
+  );
+}
+
+/** Waits until the page shows exactly these remote participants (by name). */
+export function waitRemotes(p: WebPage, names: string[], timeoutMs = 20_000) {
+  const want = [...names].sort().join(',');
+  return waitUntil(
+    async () => {
+      const got = (await tiles(p)).filter((t) => !t.self).map((t) => t.name);
+      return got.sort().join(',') === want;
+    },
+    { what: `${p.name}: remote tiles ${want}`, timeoutMs, intervalMs: 100, describe: () => tiles(p) },
+  );
+}
+
+/** Waits until each remote tile's decoded-frame count rises past what it was, and returns the counts. */
+export async function waitFramesRising(p: WebPage, timeoutMs = 30_000): Promise<Record<string, number>> {
+  const remote = async () => (await tiles(p)).filter((t) => !t.self);
+  const first = await waitUntil(
+    async () => {
+      const r = await remote();
+      return r.length > 0 && r.every((t) => t.frames > 0) && r;
+    },
+    { what: `${p.name}: frames decoded from every remote`, timeoutMs, intervalMs: 200, describe: remote },
+  );
+  const before = new Map(first.map((t) => [t.name, t.frames]));
+  const after = await waitUntil(
+    async () => {
+      const r = await remote();
+      return r.every((t) => t.frames > (before.get(t.name) ?? 0) + 5) && r;
+    },
+    { what: `${p.name}: frames decoded rising`, timeoutMs, intervalMs: 200, describe: remote },
+  );
+  return Object.fromEntries(after.map((t) => [t.name, t.frames]));
+}
