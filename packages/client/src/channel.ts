@@ -1,0 +1,178 @@
+/**
+ * A named data channel to one peer. It outlives the RTCDataChannel under it: when the connection is rebuilt
+ * (ICE recovery) a new RTCDataChannel with the same label is bound, and messages sent meanwhile wait in a
+ * queue instead of failing.
+ */
+import { ParleyError } from '@parley/protocol';
+import { Emitter } from './emitter.js';
+
+export interface ChannelOptions {
+  /** Deliver in order (default true). */
+  ordered?: boolean;
+  /** Unreliable: give up on a message after this many retransmissions (0 = send once). */
+  maxRetransmits?: number;
+  /** Unreliable: give up on a message after this many milliseconds. */
+  maxPacketLifeTime?: number;
+}
+
+export type ChannelData = string | Uint8Array;
+export type ChannelState = 'connecting' | 'open' | 'closed';
+
+export type ChannelEvents = {
+  open: [];
+  message: [data: ChannelData];
+  close: [];
+};
+
+const MAX_QUEUED = 4096;
+
+export class Channel extends Emitter<ChannelEvents> {
+  readonly label: string;
+  readonly options: Readonly<ChannelOptions>;
+  /** Bound RTCDataChannels; usually one, two when both sides created the label at once. */
+  #bound: RTCDataChannel[] = [];
+  #queue: ChannelData[] = [];
+  #state: ChannelState = 'connecting';
+  /** Asked by the channel whether a closing RTCDataChannel means "closed for good" (the connection is up). */
+  readonly #isConnectionUp: () => boolean;
+
+  /** @internal Created by Peer. */
+  constructor(label: string, options: ChannelOptions, isConnectionUp: () => boolean) {
+    super();
+    this.label = label;
+    this.options = { ...options };
+    this.#isConnectionUp = isConnectionUp;
+  }
+
+  get readyState(): ChannelState {
+    return this.#state;
+  }
+
+  /** Bytes waiting in the open RTCDataChannel's send buffer. */
+  get bufferedAmount(): number {
+    return this.#openChannel()?.bufferedAmount ?? 0;
+  }
+
+  /** Sends now when open; while (re)connecting the message waits and goes out on open. */
+  send(data: ChannelData): void {
+    if (this.#state === 'closed')
+      throw new ParleyError('CHANNEL_CLOSED', `channel "${this.label}" is closed`);
+    const dc = this.#openChannel();
+    if (dc && this.#queue.length === 0) {
+      try {
+        sendOn(dc, data);
+        return;
+      } catch (err) {
+        // Closing under us (the connection is going; recovery will reopen): keep the message for then.
+        if (!closedUnder(dc, err)) throw err;
+      }
+    }
+    if (this.#queue.length >= MAX_QUEUED) throw new ParleyError('SEND_QUEUE_FULL');
+    this.#queue.push(data);
+  }
+
+  /** Closes the channel on both sides. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    const bound = this.#bound;
+    this.#bound = [];
+    for (const dc of bound) {
+      detach(dc);
+      dc.close();
+    }
+    this.#finish();
+  }
+
+  /** @internal Attaches an RTCDataChannel with this label. */
+  bind(dc: RTCDataChannel): void {
+    if (this.#state === 'closed') {
+      dc.close();
+      return;
+    }
+    dc.binaryType = 'arraybuffer';
+    this.#bound.push(dc);
+    dc.onopen = () => this.#onOpen();
+    dc.onmessage = (ev: MessageEvent) => this.emit('message', toData(ev.data));
+    dc.onclose = () => this.#onUnderlyingClose(dc);
+    if (dc.readyState === 'open') this.#onOpen();
+  }
+
+  /** @internal Lets go of every RTCDataChannel without closing the Channel (the connection is being replaced). */
+  unbindAll(): void {
+    for (const dc of this.#bound) detach(dc);
+    this.#bound = [];
+    if (this.#state === 'open') this.#state = 'connecting';
+  }
+
+  /** @internal The peer is gone: close for good. */
+  dispose(): void {
+    this.close();
+    this.removeAllListeners();
+  }
+
+  #openChannel(): RTCDataChannel | undefined {
+    return this.#bound.find((dc) => dc.readyState === 'open');
+  }
+
+  #onOpen(): void {
+    const dc = this.#openChannel();
+    if (!dc) return;
+    this.#flush(dc);
+    if (this.#state === 'connecting') {
+      this.#state = 'open';
+      this.emit('open');
+    }
+  }
+
+  /** Sends what waited, in order; stops (keeping the rest) if the channel closes under us meanwhile. */
+  #flush(dc: RTCDataChannel): void {
+    while (this.#queue.length > 0) {
+      try {
+        sendOn(dc, this.#queue[0] as ChannelData);
+      } catch (err) {
+        if (closedUnder(dc, err)) return;
+        // Unsendable (e.g. larger than the remote accepts): drop it rather than block the queue forever.
+        console.error(`parley: dropped a queued message on channel "${this.label}"`, err);
+      }
+      this.#queue.shift();
+    }
+  }
+
+  #onUnderlyingClose(dc: RTCDataChannel): void {
+    detach(dc);
+    this.#bound = this.#bound.filter((d) => d !== dc);
+    if (this.#openChannel()) return;
+    // The connection is up and the channel went anyway: the other side closed it on purpose.
+    if (this.#isConnectionUp()) this.#finish();
+    else if (this.#state === 'open') this.#state = 'connecting';
+  }
+
+  #finish(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#queue = [];
+    this.emit('close');
+  }
+}
+
+function sendOn(dc: RTCDataChannel, data: ChannelData): void {
+  // Both overloads exist everywhere; TypeScript's DOM typing wants an ArrayBuffer-backed view.
+  if (typeof data === 'string') dc.send(data);
+  else dc.send(data as Uint8Array<ArrayBuffer>);
+}
+
+/** Whether a failed send means the channel is closing (browsers: readyState; node-datachannel: its message). */
+function closedUnder(dc: RTCDataChannel, err: unknown): boolean {
+  return dc.readyState !== 'open' || /closed/i.test(String((err as Error)?.message ?? err));
+}
+
+function toData(data: unknown): ChannelData {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return String(data);
+}
+
+function detach(dc: RTCDataChannel): void {
+  dc.onopen = dc.onmessage = dc.onclose = null;
+}

@@ -1,0 +1,18 @@
+/**
+ * @parley/client: the Parley SDK for browsers and Node. `joinRoom()` is the entry point; see docs/client.md.
+ */
+export { ParleyError } from '@parley/protocol';
+export { type BackoffOptions, backoffDelay } from './backoff.js';
+export {
+  Channel,
+  type ChannelData,
+  type ChannelEvents,
+  type ChannelOptions,
+  type ChannelState,
+} from './channel.js';
+export { Emitter, type EventMap, type Listener, setListenerErrorHandler } from './emitter.js';
+export { CLIENT_ERROR_CODES, type ClientErrorCode } from './errors.js';
+export { DEFAULT_CHANNEL, Peer, type PeerEvents } from './peer.js';
+export type { RecoveryOptions } from './recovery.js';
+export { type JoinOptions, joinRoom, Room, type RoomEvents, type RoomState } from './room.js';
+export type { RTCPeerConnectionConstructor, RtcImplementation, WebSocketConstructor } from './types.js';

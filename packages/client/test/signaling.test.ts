@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server, Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { RunningServer } from '@parley/server';
+import { ParleyError, type Room } from '../src/index.js';
+import { collect, join, next, releaseNative, startTestServer, until } from './helpers.js';
+
+/** A TCP proxy in front of the server that can go silent: bytes stop flowing, sockets stay open. */
+class SilenceableProxy {
+  readonly #server: Server;
+  readonly #pairs = new Set<[Socket, Socket]>();
+  constructor(target: number) {
+    this.#server = createServer((client) => {
+      const upstream = new Socket();
+      upstream.connect(target, '127.0.0.1');
+      client.pipe(upstream);
+      upstream.pipe(client);
+      const pair: [Socket, Socket] = [client, upstream];
+      this.#pairs.add(pair);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        this.#pairs.delete(pair);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+  }
+  listen(): Promise<number> {
+    return new Promise((resolve) =>
+      this.#server.listen(0, '127.0.0.1', () => resolve((this.#server.address() as { port: number }).port)),
+    );
+  }
+  /** Existing connections stop carrying bytes, in both directions, without closing. */
+  silence(): void {
+    for (const [client, upstream] of this.#pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+  close(): Promise<void> {
+    for (const [client, upstream] of this.#pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+describe('signaling', () => {
+  let server: RunningServer;
+  const rooms: Room[] = [];
+  before(async () => {
+    server = await startTestServer({ maxPeersPerRoom: 2 });
+  });
+  after(async () => {
+    for (const r of rooms) await r.leave();
+    await server.close();
+    releaseNative();
+  });
+
+  it('a join the server refuses rejects with the server error code', async () => {
+    rooms.push(await join(server.wsUrl, 'full'), await join(server.wsUrl, 'full'));
+    await assert.rejects(
+      join(server.wsUrl, 'full'),
+      (err) => err instanceof ParleyError && err.code === 'ROOM_FULL',
+    );
+  });
+
+  it('a join to a server that is not there rejects with CONNECT_FAILED', async () => {
+    const gone = await startTestServer();
+    const url = gone.wsUrl;
+    await gone.close();
+    await assert.rejects(
+      join(url, 'nobody'),
+      (err) => err instanceof ParleyError && err.code === 'CONNECT_FAILED',
+    );
+  });
+
+  it('messages a peer sends while its signaling is down go out after the resume, in order', async () => {
+    const a = await join(server.wsUrl, 'outbox', { reconnect: { minDelayMs: 300, maxDelayMs: 600 } });
+    const b = await join(server.wsUrl, 'outbox');
+    rooms.push(a, b);
+    const got = collect(b, 'message');
+    const reconnecting = next(a, 'state', (s) => s === 'reconnecting');
+    server.terminate(a.selfId);
+    await reconnecting;
+    for (let i = 0; i < 3; i++) a.broadcast(`queued ${i}`);
+    a.sendTo(b.selfId, 'queued direct');
+    await until(() => got.length === 4, 5000, 'queued messages');
+    assert.deepEqual(got, [
+      ['queued 0', a.selfId],
+      ['queued 1', a.selfId],
+      ['queued 2', a.selfId],
+      ['queued direct', a.selfId],
+    ]);
+    assert.equal(a.state, 'connected');
+  });
+
+  it('a server that goes silent without closing the socket is detected by the heartbeat and the session resumes', async () => {
+    const port = Number(new URL(server.wsUrl).port);
+    const proxy = new SilenceableProxy(port);
+    const proxyPort = await proxy.listen();
+    try {
+      const a = await join(`ws://127.0.0.1:${proxyPort}/ws`, 'silent', {
+        heartbeat: { intervalMs: 100, timeoutMs: 600 },
+        reconnect: { minDelayMs: 50, maxDelayMs: 200 },
+      });
+      const b = await join(server.wsUrl, 'silent');
+      rooms.push(a, b);
+      const id = a.selfId;
+      const states = collect(a, 'state');
+      const leftOnB = collect(b, 'peer-left');
+      proxy.silence();
+      b.broadcast('while silent');
+      const [missed] = await next(a, 'message', () => true, 10_000);
+      assert.equal(
+        missed,
+        'while silent',
+        'the message sent while the path was silent arrives after the resume',
+      );
+      assert.deepEqual(
+        states.map(([s]) => s),
+        ['reconnecting', 'connected'],
+      );
+      assert.equal(a.selfId, id);
+      assert.deepEqual(leftOnB, []);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
