@@ -54,6 +54,7 @@ run('node', ['scripts/build.mjs', '--if-needed']);
 if (files.some((f) => suiteOf(f) === 'e2e')) ensureChromium();
 
 console.log(`parley test: ${files.length} files`);
-run('node', ['--conditions=@parley/source', '--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+// A test that hangs fails after 3 minutes instead of stalling the whole run.
+run('node', ['--conditions=@parley/source', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', ...files], {
   env: { ...process.env, PARLEY_LOG_LEVEL: process.env.PARLEY_LOG_LEVEL ?? 'silent' },
 });
