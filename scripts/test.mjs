@@ -48,13 +48,26 @@ if (!args.includes('--no-check')) {
   run('npx', ['--no-install', 'biome', 'check', '.']);
   console.log('parley test: typecheck (tsc)');
   run('npx', ['--no-install', 'tsc', '-p', 'tsconfig.json']);
-  if (existsSync(join(root, 'apps/web/tsconfig.json'))) run('npx', ['--no-install', 'tsc', '-p', 'apps/web/tsconfig.json']);
+  if (existsSync(join(root, 'apps/web/tsconfig.json')))
+    run('npx', ['--no-install', 'tsc', '-p', 'apps/web/tsconfig.json']);
 }
 run('node', ['scripts/build.mjs', '--if-needed']);
 if (files.some((f) => suiteOf(f) === 'e2e')) ensureChromium();
 
 console.log(`parley test: ${files.length} files`);
 // A test that hangs fails after 3 minutes instead of stalling the whole run.
-run('node', ['--conditions=@parley/source', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', ...files], {
-  env: { ...process.env, PARLEY_LOG_LEVEL: process.env.PARLEY_LOG_LEVEL ?? 'silent' },
-});
+run(
+  'node',
+  [
+    '--conditions=@parley/source',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=1',
+    '--test-timeout=180000',
+    ...files,
+  ],
+  {
+    env: { ...process.env, PARLEY_LOG_LEVEL: process.env.PARLEY_LOG_LEVEL ?? 'silent' },
+  },
+);
