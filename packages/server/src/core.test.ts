@@ -30,7 +30,8 @@ class Wire implements Transport<string> {
   frames = new Map<string, Record<string, unknown>[]>();
   raw = new Map<string, string[]>();
   closes: { conn: string; code: number; reason: string }[] = [];
-  send(conn: string, text: string) {
+  send(conn: string, data: string | Uint8Array) {
+    const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
     if (!this.raw.has(conn)) this.raw.set(conn, []);
     this.raw.get(conn)!.push(text);
     if (!this.frames.has(conn)) this.frames.set(conn, []);

@@ -17,7 +17,8 @@ import { Rooms } from './rooms.js';
 import { type Conn, Session } from './session.js';
 
 export interface Transport<C> {
-  send(conn: C, text: string): void;
+  /** Sends one text frame: a string, or its UTF-8 bytes. */
+  send(conn: C, text: string | Uint8Array): void;
   close(conn: C, code: number, reason: string): void;
 }
 export interface Clock {
@@ -81,13 +82,7 @@ export class SignalingCore<C> {
   open(handle: C, context: ConnContext = {}): void {
     const { perSecond, burst } = this.options.rateLimit;
     const bucket = new TokenBucket(perSecond, burst, this.deps.clock.now());
-    this.conns.set(handle, {
-      handle,
-      context,
-      session: undefined,
-      strikes: 0,
-      take: (now) => bucket.take(now),
-    });
+    this.conns.set(handle, { handle, context, session: undefined, strikes: 0, bucket });
   }
 
   /** A text frame arrived; `bytes` is its size on the wire. */
@@ -95,7 +90,7 @@ export class SignalingCore<C> {
     const conn = this.conns.get(handle);
     if (!conn) return;
     this.framesIn++;
-    if (!conn.take(this.deps.clock.now())) return this.refuseForRate(conn);
+    if (!conn.bucket.take(this.deps.clock.now())) return this.refuseForRate(conn);
     conn.strikes = 0;
     if (bytes > this.options.maxFrameBytes) {
       return this.error(
@@ -118,7 +113,7 @@ export class SignalingCore<C> {
   receiveBinary(handle: C): void {
     const conn = this.conns.get(handle);
     if (!conn) return;
-    if (!conn.take(this.deps.clock.now())) return this.refuseForRate(conn);
+    if (!conn.bucket.take(this.deps.clock.now())) return this.refuseForRate(conn);
     this.error(conn, 'BINARY_NOT_SUPPORTED', 'signaling frames are JSON text');
   }
 
@@ -336,7 +331,7 @@ export class SignalingCore<C> {
     );
   }
 
-  private send(conn: Conn<C>, text: string): void {
+  private send(conn: Conn<C>, text: string | Uint8Array): void {
     this.deps.transport.send(conn.handle, text);
   }
 }

@@ -3,9 +3,11 @@
  * session gets every frame exactly once. Bounded by frame count and bytes: the oldest frames go first,
  * and `firstSeq` tells a resuming client whether what it needs is still here.
  */
+const EMPTY = new Uint8Array(0);
+
 export class ReplayBuffer {
   private seqs: number[] = [];
-  private texts: string[] = [];
+  private frames: Uint8Array[] = [];
   private head = 0;
   private bytes = 0;
   /** The lowest sequence number that can still be replayed (everything before it is acked or evicted). */
@@ -20,10 +22,10 @@ export class ReplayBuffer {
     return this.seqs.length - this.head;
   }
 
-  push(seq: number, text: string): void {
+  push(seq: number, frame: Uint8Array): void {
     this.seqs.push(seq);
-    this.texts.push(text);
-    this.bytes += text.length;
+    this.frames.push(frame);
+    this.bytes += frame.length;
     while (this.size > this.maxFrames || (this.bytes > this.maxBytes && this.size > 1)) this.dropOne();
   }
 
@@ -34,23 +36,23 @@ export class ReplayBuffer {
   }
 
   /** Frames with seq > `after`, in order; undefined when some of them are gone. */
-  since(after: number): string[] | undefined {
+  since(after: number): Uint8Array[] | undefined {
     if (after + 1 < this.firstSeq) return undefined;
-    const out: string[] = [];
+    const out: Uint8Array[] = [];
     for (let i = this.head; i < this.seqs.length; i++)
-      if ((this.seqs[i] as number) > after) out.push(this.texts[i] as string);
+      if ((this.seqs[i] as number) > after) out.push(this.frames[i] as Uint8Array);
     return out;
   }
 
   private dropOne(): void {
-    this.bytes -= (this.texts[this.head] as string).length;
+    this.bytes -= (this.frames[this.head] as Uint8Array).length;
     this.firstSeq = (this.seqs[this.head] as number) + 1;
-    this.texts[this.head] = '';
+    this.frames[this.head] = EMPTY;
     this.head++;
     // Compact now and then so the arrays do not grow without bound.
     if (this.head > 64 && this.head * 2 > this.seqs.length) {
       this.seqs = this.seqs.slice(this.head);
-      this.texts = this.texts.slice(this.head);
+      this.frames = this.frames.slice(this.head);
       this.head = 0;
     }
   }

@@ -1,5 +1,6 @@
 import type { PeerMetadata } from '@parley/protocol';
 import type { ConnContext, CoreOptions } from './options.js';
+import type { TokenBucket } from './rate-limit.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** One connection (one WebSocket). A connection holds at most one session at a time. */
@@ -9,7 +10,7 @@ export interface Conn<C> {
   session: Session<C> | undefined;
   /** Frames refused in a row for rate. */
   strikes: number;
-  take(now: number): boolean;
+  readonly bucket: TokenBucket;
 }
 
 /** A peer in a room. Outlives its connection for the resume window. */
@@ -36,15 +37,19 @@ export class Session<C> {
   }
   private _descriptor: string | undefined;
 
-  /** Numbers a frame body (the JSON after its opening brace), keeps it for replay and returns the text. */
-  stamp(body: string): string {
+  /**
+   * Numbers a frame body (the JSON after its opening brace), keeps it for replay and returns its UTF-8
+   * bytes. Encoding once here means the bytes kept for replay are the bytes sent, and the strings the
+   * frame was built from die young instead of being promoted while they wait for an ack.
+   */
+  stamp(body: string): Buffer {
     const seq = ++this.seq;
-    const text = `{"seq":${seq},${body}`;
+    const bytes = Buffer.from(`{"seq":${seq},${body}`);
     if (this.replay.maxFrames > 0) {
       this.buffer ??= new ReplayBuffer(this.replay.maxFrames, this.replay.maxBytes);
-      this.buffer.push(seq, text);
+      this.buffer.push(seq, bytes);
     }
-    return text;
+    return bytes;
   }
 
   ack(seq: number): void {
@@ -52,7 +57,7 @@ export class Session<C> {
   }
 
   /** Frames after `lastSeq`, or undefined when some are no longer kept. */
-  replaySince(lastSeq: number): string[] | undefined {
+  replaySince(lastSeq: number): Uint8Array[] | undefined {
     if (lastSeq > this.seq) return undefined;
     if (!this.buffer) return lastSeq === this.seq || this.replay.maxFrames > 0 ? [] : undefined;
     return this.buffer.since(lastSeq);

@@ -24,7 +24,7 @@ export class WsTransport implements Transport<WebSocket> {
   private corked: Sock[] = [];
   private flushScheduled = false;
 
-  send(ws: Sock, text: string): void {
+  send(ws: Sock, text: string | Uint8Array): void {
     if (ws.readyState !== 1) return;
     if (!ws.corked) {
       ws._socket?.cork();
@@ -35,7 +35,8 @@ export class WsTransport implements Transport<WebSocket> {
         setImmediate(this.flush);
       }
     }
-    ws.send(text);
+    // Bytes go out as a text frame too: they are the UTF-8 of a JSON frame.
+    ws.send(text, { binary: false });
   }
 
   close(ws: WebSocket, code: number, reason: string): void {
