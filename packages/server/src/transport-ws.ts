@@ -81,6 +81,21 @@ export function createWsServer(
     },
   });
 
+  function onPong(this: Sock): void {
+    this.alive = true;
+  }
+  function onMessage(this: Sock, data: Buffer, isBinary: boolean): void {
+    this.alive = true;
+    if (isBinary) return core.receiveBinary(this);
+    core.receive(this, data.toString('utf8'), data.length);
+  }
+  function onClose(this: Sock): void {
+    core.closed(this);
+  }
+  function onError(this: Sock, err: Error): void {
+    log.debug({ err: err.message, remote: this._socket?.remoteAddress }, 'websocket error');
+  }
+
   wss.on('connection', (ws: Sock, req: IncomingMessage) => {
     if (negotiateVersion([ws.protocol]) === undefined) {
       ws.send(
@@ -96,18 +111,12 @@ export function createWsServer(
     }
     ws.alive = true;
     core.open(ws, { host: hostOf(req.headers.host) });
-    ws.on('pong', () => {
-      ws.alive = true;
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      ws.alive = true;
-      if (isBinary) return core.receiveBinary(ws);
-      core.receive(ws, data.toString('utf8'), data.length);
-    });
-    ws.on('close', () => core.closed(ws));
-    ws.on('error', (err) =>
-      log.debug({ err: err.message, remote: req.socket.remoteAddress }, 'websocket error'),
-    );
+    // Listeners are shared by every socket (EventEmitter calls them with `this` = the socket), so an idle
+    // connection carries no closures of its own; none of them holds on to `req`.
+    ws.on('pong', onPong);
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    ws.on('error', onError);
   });
 
   // Liveness: a socket that has not answered the previous ping (nor sent anything) is terminated; its
