@@ -9,7 +9,9 @@ import {
   encodeMessage,
   hexToBytes,
   isValidChannelNumber,
+  peekChannelData,
   StunEncodeError,
+  startsChannelData,
   writeChannelData,
 } from './index.js';
 
@@ -59,7 +61,46 @@ describe('ChannelData (RFC 8656 §12.4)', () => {
   });
 
   test('isValidChannelNumber accepts exactly 0x4000 through 0x4fff', () => {
-    assert.deepEqual([0x3fff, 0x4000, 0x4fff, 0x5000].map(isValidChannelNumber), [false, true, true, false]);
+    const numbers = [0x3fff, 0x4000, 0x4fff, 0x5000];
+    assert.deepEqual(
+      numbers.map((n) => isValidChannelNumber(n)),
+      [false, true, true, false],
+    );
+  });
+
+  test('legacyRange accepts RFC 5766 numbers up to 0x7fff in every function, and no further', () => {
+    const legacy = { legacyRange: true };
+    const numbers = [0x3fff, 0x4000, 0x4fff, 0x5000, 0x7fff, 0x8000];
+    assert.deepEqual(
+      numbers.map((n) => isValidChannelNumber(n, legacy)),
+      [false, true, true, true, true, false],
+    );
+    assert.deepEqual(
+      [0x3f, 0x40, 0x4f, 0x50, 0x7f, 0x80].map((b) => [startsChannelData(b), startsChannelData(b, legacy)]),
+      [
+        [false, false],
+        [true, true],
+        [true, true],
+        [false, true],
+        [false, true],
+        [false, false],
+      ],
+    );
+    const bytes = encodeChannelData(0x7001, new Uint8Array([1, 2]), false, legacy);
+    assert.deepEqual(decodeChannelData(bytes, legacy), { channel: 0x7001, data: new Uint8Array([1, 2]) });
+    assert.throws(() => decodeChannelData(bytes), /outside 0x4000–0x4fff/);
+    assert.throws(() => encodeChannelData(0x7001, new Uint8Array(1)), StunEncodeError);
+    assert.throws(() => encodeChannelData(0x8000, new Uint8Array(1), false, legacy), /0x4000–0x7fff/);
+  });
+
+  test('peekChannelData reads the data length with or without padding, and -1 for malformed input', () => {
+    const unpadded = encodeChannelData(0x4001, new Uint8Array([1, 2, 3]));
+    const padded = encodeChannelData(0x4001, new Uint8Array([1, 2, 3]), true);
+    assert.equal(peekChannelData(unpadded), 3);
+    assert.equal(peekChannelData(padded), 3);
+    assert.equal(peekChannelData(unpadded.subarray(0, 6)), -1, 'shorter than its length');
+    assert.equal(peekChannelData(new Uint8Array([0x40, 0, 0, 1, 9, 0, 0, 0, 0])), -1, 'longer than padded');
+    assert.equal(peekChannelData(new Uint8Array([0x40, 0])), -1, 'no whole header');
   });
 });
 

@@ -180,3 +180,9 @@ export const TransportProtocol = { TCP: 6, UDP: 17 } as const;
 /** RFC 8656 §12: channel numbers a client may bind. */
 export const CHANNEL_MIN = 0x4000;
 export const CHANNEL_MAX = 0x4fff;
+/**
+ * RFC 5766 §11's upper bound, which RFC 8656 narrowed to 0x4FFF. Deployed clients (coturn's
+ * turnutils_uclient among them) still pick numbers up to 0x7FFF and coturn accepts them, so a server
+ * may too (`legacyRange`).
+ */
+export const CHANNEL_MAX_LEGACY = 0x7fff;

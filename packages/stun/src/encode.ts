@@ -1,4 +1,4 @@
-import { view } from './bytes.js';
+import { writeUint16, writeUint32 } from './bytes.js';
 import { AttributeType, HEADER_LENGTH } from './constants.js';
 import { crc32 } from './crypto/crc32.js';
 import { pureCrypto, type StunCrypto } from './crypto/index.js';
@@ -43,23 +43,23 @@ export function encodeMessage(msg: StunMessage, options: EncodeOptions = {}): Ui
   if (total - HEADER_LENGTH > 0xffff)
     throw new StunEncodeError('header', `message body of ${total - HEADER_LENGTH} bytes`);
   const out = new Uint8Array(total);
-  const v = view(out);
   let at = writeMessage(msg, out, total - HEADER_LENGTH);
   if (options.integrity) {
-    v.setUint16(2, at + 24 - HEADER_LENGTH);
+    writeUint16(out, 2, at + 24 - HEADER_LENGTH);
     const mac = crypto.hmac('sha1', options.integrity, [out.subarray(0, at)]);
-    at = writeAttribute(v, out, at, AttributeType.MessageIntegrity, mac);
+    at = writeAttribute(out, at, AttributeType.MessageIntegrity, mac);
   }
   if (options.integritySha256) {
-    v.setUint16(2, at + 4 + sha256Length - HEADER_LENGTH);
+    writeUint16(out, 2, at + 4 + sha256Length - HEADER_LENGTH);
     const mac = crypto.hmac('sha256', options.integritySha256, [out.subarray(0, at)]);
-    at = writeAttribute(v, out, at, AttributeType.MessageIntegritySha256, mac.subarray(0, sha256Length));
+    at = writeAttribute(out, at, AttributeType.MessageIntegritySha256, mac.subarray(0, sha256Length));
   }
-  v.setUint16(2, total - HEADER_LENGTH);
+  writeUint16(out, 2, total - HEADER_LENGTH);
   if (options.fingerprint) {
-    const fp = new Uint8Array(4);
-    view(fp).setUint32(0, (crc32(out.subarray(0, at)) ^ FINGERPRINT_XOR) >>> 0);
-    at = writeAttribute(v, out, at, AttributeType.Fingerprint, fp);
+    writeUint16(out, at, AttributeType.Fingerprint);
+    writeUint16(out, at + 2, 4);
+    writeUint32(out, at + 4, (crc32(out.subarray(0, at)) ^ FINGERPRINT_XOR) >>> 0);
+    at += 8;
   }
   if (at !== total) throw new StunEncodeError('message', `wrote ${at} bytes, allocated ${total}`);
   return out;

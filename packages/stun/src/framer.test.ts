@@ -138,4 +138,48 @@ describe('StunStreamFramer', () => {
   test('a channel number in 0x5000–0x7fff range is not ChannelData', () => {
     assert.throws(() => new StunStreamFramer().push(Uint8Array.of(0x50, 0, 0, 0)), { code: 'BAD_HEADER' });
   });
+
+  test('with legacyRange, ChannelData up to 0x7fff is framed, split at every byte', () => {
+    const stun = stunMessage(7);
+    const chan = encodeChannelData(0x7001, new Uint8Array([5, 6, 7, 8, 9]), true, { legacyRange: true });
+    const input = new Uint8Array([...stun, ...chan, ...stun]);
+    for (let at = 0; at <= input.length; at++) {
+      const f = new StunStreamFramer({ legacyRange: true });
+      const frames = [...f.push(input.slice(0, at)), ...f.push(input.slice(at))];
+      assert.deepEqual(
+        frames.map((x) => x.kind),
+        ['stun', 'channel-data', 'stun'],
+        `split at ${at}`,
+      );
+      assert.deepEqual(frames[1], {
+        kind: 'channel-data',
+        channel: 0x7001,
+        data: new Uint8Array([5, 6, 7, 8, 9]),
+      });
+      assert.equal(f.buffered, 0);
+    }
+  });
+
+  test('pushUntilFailure returns the frames before bad bytes and records the failure', () => {
+    const stun = stunMessage(3);
+    const f = new StunStreamFramer();
+    assert.deepEqual(f.pushUntilFailure(new Uint8Array([...stun, 0x16, 3, 1, 0, 5])), [
+      { kind: 'stun', bytes: stun },
+    ]);
+    assert.ok(f.failure instanceof StunDecodeError);
+    assert.throws(() => f.push(stun), StunDecodeError, 'a failed stream stays failed');
+    const bad = stunMessage(3);
+    bad[4] = 0;
+    const g = new StunStreamFramer();
+    assert.deepEqual(g.pushUntilFailure(bad), []);
+    assert.equal(g.failure?.code, 'BAD_MAGIC_COOKIE');
+  });
+
+  test('takeRest hands back the unframed bytes and empties the buffer', () => {
+    const stun = stunMessage(3);
+    const f = new StunStreamFramer();
+    assert.deepEqual(f.push(new Uint8Array([...stun, 1, 2, 3])), [{ kind: 'stun', bytes: stun }]);
+    assert.deepEqual(f.takeRest(), new Uint8Array([1, 2, 3]));
+    assert.equal(f.buffered, 0);
+  });
 });

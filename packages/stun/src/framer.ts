@@ -1,5 +1,10 @@
-import { concatBytes, pad4, view } from './bytes.js';
-import { CHANNEL_DATA_HEADER_LENGTH, decodeChannelData } from './channel-data.js';
+import { concatBytes, pad4, readUint16 } from './bytes.js';
+import {
+  CHANNEL_DATA_HEADER_LENGTH,
+  type ChannelRangeOptions,
+  decodeChannelData,
+  startsChannelData,
+} from './channel-data.js';
 import { HEADER_LENGTH } from './constants.js';
 import { StunDecodeError } from './errors.js';
 import { readHeader } from './message.js';
@@ -20,47 +25,71 @@ const EMPTY = new Uint8Array(0);
  */
 export class StunStreamFramer {
   private pending: Uint8Array = EMPTY;
-  private failure: StunDecodeError | undefined;
+  private failed: StunDecodeError | undefined;
+
+  constructor(private readonly options: ChannelRangeOptions = {}) {}
 
   /** Bytes received but not yet part of a complete frame. */
   get buffered(): number {
     return this.pending.length;
   }
 
+  /** Set once the stream stopped making sense. */
+  get failure(): StunDecodeError | undefined {
+    return this.failed;
+  }
+
   /** Feeds the next chunk of the stream; returns every frame it completes, in order. */
   push(chunk: Uint8Array): StreamFrame[] {
-    if (this.failure) throw this.failure;
+    const frames = this.pushUntilFailure(chunk);
+    if (this.failed) throw this.failed;
+    return frames;
+  }
+
+  /**
+   * Like push, but at the first byte that breaks the framing it returns the frames before it and sets
+   * `failure` instead of throwing (a server handles what a client sent before garbage). Throws once failed.
+   */
+  pushUntilFailure(chunk: Uint8Array): StreamFrame[] {
+    if (this.failed) throw this.failed;
     const buf = this.pending.length === 0 ? chunk : concatBytes([this.pending, chunk]);
     const frames: StreamFrame[] = [];
     let at = 0;
     try {
       for (;;) {
-        const size = frameSize(buf, at);
+        const size = frameSize(buf, at, this.options);
         if (size === undefined || buf.length - at < size) break;
-        frames.push(cut(buf.subarray(at, at + size)));
+        frames.push(cut(buf.subarray(at, at + size), this.options));
         at += size;
       }
     } catch (err) {
-      if (err instanceof StunDecodeError) this.failure = err;
-      throw err;
+      if (!(err instanceof StunDecodeError)) throw err;
+      this.failed = err;
     }
     // Keep the remainder as a copy, so the caller may reuse its chunk buffer after push returns.
-    this.pending = at === buf.length ? EMPTY : buf.slice(at);
+    this.pending = this.failed || at === buf.length ? EMPTY : buf.slice(at);
     return frames;
+  }
+
+  /** Hands back the bytes not yet framed and empties the buffer (RFC 6062: the stream turns into a raw pipe). */
+  takeRest(): Uint8Array {
+    const rest = this.pending;
+    this.pending = EMPTY;
+    return rest;
   }
 }
 
 /** Total size of the frame starting at `at`, or undefined while its first 4 bytes have not all arrived. */
-function frameSize(buf: Uint8Array, at: number): number | undefined {
+function frameSize(buf: Uint8Array, at: number, options: ChannelRangeOptions): number | undefined {
   if (buf.length - at < 4) return undefined;
   const first = buf[at]!;
-  const length = view(buf).getUint16(at + 2);
+  const length = readUint16(buf, at + 2);
   if (first <= 0x03) {
     if (length % 4 !== 0)
       throw new StunDecodeError('BAD_LENGTH', 'stream', `STUN length ${length} is not a multiple of 4`);
     return HEADER_LENGTH + length;
   }
-  if (first >= 0x40 && first <= 0x4f) return CHANNEL_DATA_HEADER_LENGTH + pad4(length);
+  if (startsChannelData(first, options)) return CHANNEL_DATA_HEADER_LENGTH + pad4(length);
   throw new StunDecodeError(
     'BAD_HEADER',
     'stream',
@@ -68,11 +97,11 @@ function frameSize(buf: Uint8Array, at: number): number | undefined {
   );
 }
 
-function cut(frame: Uint8Array): StreamFrame {
+function cut(frame: Uint8Array, options: ChannelRangeOptions): StreamFrame {
   if (frame[0]! <= 0x03) {
     readHeader(frame); // rejects a bad magic cookie now, before the caller trusts the framing
     return { kind: 'stun', bytes: frame };
   }
-  const { channel, data } = decodeChannelData(frame);
+  const { channel, data } = decodeChannelData(frame, options);
   return { kind: 'channel-data', channel, data };
 }

@@ -46,10 +46,13 @@ export { bytesToHex, constantTimeEqual, hexToBytes } from './bytes.js';
 export {
   CHANNEL_DATA_HEADER_LENGTH,
   type ChannelData,
+  type ChannelRangeOptions,
   channelDataLength,
   decodeChannelData,
   encodeChannelData,
   isValidChannelNumber,
+  peekChannelData,
+  startsChannelData,
   writeChannelData,
 } from './channel-data.js';
 export {
@@ -58,6 +61,7 @@ export {
   attributeName,
   attributeNames,
   CHANNEL_MAX,
+  CHANNEL_MAX_LEGACY,
   CHANNEL_MIN,
   ErrorCode,
   errorReasons,
@@ -90,7 +94,7 @@ export {
   verifyMessageIntegrity,
   verifyMessageIntegritySha256,
 } from './integrity.js';
-export { canonicalIp, formatIp, parseIp, type TransportAddress } from './ip.js';
+export { canonicalIp, formatIp, parseIp, type TransportAddress, tryParseIp } from './ip.js';
 export { longTermKey, saslprep, shortTermKey, userHash } from './keys.js';
 export {
   createMessage,

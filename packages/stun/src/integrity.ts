@@ -1,4 +1,4 @@
-import { constantTimeEqual, view } from './bytes.js';
+import { constantTimeEqual, readUint32, writeUint16 } from './bytes.js';
 import { AttributeType, HEADER_LENGTH } from './constants.js';
 import { crc32 } from './crypto/crc32.js';
 import { pureCrypto, type StunCrypto } from './crypto/index.js';
@@ -11,7 +11,7 @@ import type { DecodedStunMessage } from './message.js';
  */
 function adjustedHeader(raw: Uint8Array, length: number): Uint8Array {
   const header = raw.slice(0, HEADER_LENGTH);
-  view(header).setUint16(2, length);
+  writeUint16(header, 2, length);
   return header;
 }
 
@@ -67,7 +67,7 @@ export function verifyFingerprint(msg: DecodedStunMessage): boolean {
   }
   // FINGERPRINT is last, so the header length already covers it: the raw bytes are hashed as they are.
   const expected = (crc32(msg.raw.subarray(0, offset)) ^ FINGERPRINT_XOR) >>> 0;
-  return view(attr.value).getUint32(0) === expected;
+  return readUint32(attr.value, 0) === expected;
 }
 
 export type VerifyResult = 'ok' | 'bad-fingerprint' | 'missing-integrity' | 'bad-integrity';

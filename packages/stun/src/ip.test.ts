@@ -5,6 +5,9 @@ import { Random } from './testing/random.js';
 
 test('IPv4 and IPv6 text parse to their bytes', () => {
   assert.equal(bytesToHex(parseIp('192.0.2.1')), 'c0000201');
+  assert.equal(bytesToHex(parseIp('0.0.0.0')), '00000000');
+  assert.equal(bytesToHex(parseIp('255.255.255.255')), 'ffffffff');
+  assert.equal(bytesToHex(parseIp('10.200.0.99')), '0ac80063');
   assert.equal(bytesToHex(parseIp('::')), '0'.repeat(32));
   assert.equal(bytesToHex(parseIp('::1')), `${'0'.repeat(30)}01`);
   assert.equal(bytesToHex(parseIp('2001:DB8::1')), '20010db8000000000000000000000001');
@@ -28,6 +31,15 @@ test('text that is not an address is refused with StunEncodeError', () => {
     '1.2.3',
     '256.1.1.1',
     '01.2.3.4',
+    '1.2.3.00',
+    '1.2.3.4.',
+    '.1.2.3.4',
+    '1..2.3',
+    '1.2.3.4.5',
+    '1.2.3.1000',
+    '1.2.3.-4',
+    ' 1.2.3.4',
+    '1.2.3.4 ',
     ':::',
     '1::2::3',
     '1:2:3:4:5:6:7:8:9',

@@ -7,11 +7,34 @@ export interface TransportAddress {
   port: number;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
+/**
+ * A dotted quad: four decimal numbers 0–255 without leading zeros ('01' is refused, as octal readings of
+ * it differ). A character loop, not a regex and arrays: encoders call this for every address attribute.
+ */
 function parseIpv4(s: string): Uint8Array | undefined {
-  if (!IPV4.test(s)) return undefined;
-  return Uint8Array.from(s.split('.').map(Number));
+  const n = s.length;
+  if (n < 7 || n > 15) return undefined;
+  const out = new Uint8Array(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return undefined; // leading zero
+      value = value * 10 + (c - 0x30);
+      if (value > 255) return undefined;
+      digits++;
+    } else {
+      return undefined;
+    }
+  }
+  return part === 4 ? out : undefined;
 }
 
 function parseIpv6(s: string): Uint8Array | undefined {
@@ -50,9 +73,18 @@ function parseIpv6(s: string): Uint8Array | undefined {
   return out;
 }
 
+/**
+ * Parses an IPv4 or IPv6 address into its 4 or 16 bytes, or undefined for anything else (for callers that
+ * test text, like a server's peer policy). IPv4 allows no leading zeros: inet_aton reads '0177' as octal
+ * 127, so '0177.0.0.1' must not parse as something else. IPv6 takes RFC 4291 §2.2 forms, no '%zone'.
+ */
+export function tryParseIp(address: string): Uint8Array | undefined {
+  return address.includes(':') ? parseIpv6(address) : parseIpv4(address);
+}
+
 /** Parses an IPv4 or IPv6 address into its 4 or 16 bytes; throws StunEncodeError for anything else. */
 export function parseIp(address: string): Uint8Array {
-  const bytes = parseIpv4(address) ?? (address.includes(':') ? parseIpv6(address) : undefined);
+  const bytes = tryParseIp(address);
   if (!bytes) throw new StunEncodeError('address', `not an IPv4 or IPv6 address: '${address}'`);
   return bytes;
 }

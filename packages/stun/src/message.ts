@@ -1,4 +1,4 @@
-import { pad4, view } from './bytes.js';
+import { pad4, readUint16, readUint32, writeUint16, writeUint32 } from './bytes.js';
 import {
   AttributeType,
   attributeName,
@@ -82,23 +82,22 @@ export function readHeader(bytes: Uint8Array): StunHeader {
   }
   if ((bytes[0]! & 0xc0) !== 0)
     throw new StunDecodeError('BAD_HEADER', 'header', 'first two bits are not zero');
-  const v = view(bytes);
-  if (v.getUint32(4) !== MAGIC_COOKIE) {
-    throw new StunDecodeError('BAD_MAGIC_COOKIE', 'header', `magic cookie 0x${v.getUint32(4).toString(16)}`);
+  const cookie = readUint32(bytes, 4);
+  if (cookie !== MAGIC_COOKIE) {
+    throw new StunDecodeError('BAD_MAGIC_COOKIE', 'header', `magic cookie 0x${cookie.toString(16)}`);
   }
-  const length = v.getUint16(2);
+  const length = readUint16(bytes, 2);
   if (length % 4 !== 0)
     throw new StunDecodeError('BAD_LENGTH', 'header', `length ${length} is not a multiple of 4`);
-  const { method, class: cls } = decodeMessageType(v.getUint16(0));
+  const { method, class: cls } = decodeMessageType(readUint16(bytes, 0));
   return { class: cls, method, length, transactionId: bytes.subarray(8, HEADER_LENGTH) };
 }
 
 /** True when `bytes` is exactly one STUN message by its header (RFC 8489 §6 checks); never throws. */
 export function isStunMessage(bytes: Uint8Array): boolean {
   if (bytes.length < HEADER_LENGTH || (bytes[0]! & 0xc0) !== 0) return false;
-  const v = view(bytes);
-  const length = v.getUint16(2);
-  return v.getUint32(4) === MAGIC_COOKIE && length % 4 === 0 && HEADER_LENGTH + length === bytes.length;
+  const length = readUint16(bytes, 2);
+  return readUint32(bytes, 4) === MAGIC_COOKIE && length % 4 === 0 && HEADER_LENGTH + length === bytes.length;
 }
 
 /**
@@ -115,14 +114,13 @@ export function decodeMessage(bytes: Uint8Array): DecodedStunMessage {
       `length field ${header.length} does not match ${bytes.length - HEADER_LENGTH} bytes after the header`,
     );
   }
-  const v = view(bytes);
   const attributes: StunAttribute[] = [];
   const offsets: number[] = [];
   let at = HEADER_LENGTH;
   while (at < bytes.length) {
     // The length field is a multiple of 4 and every step is padded to 4, so 4 header bytes are always here.
-    const type = v.getUint16(at);
-    const length = v.getUint16(at + 2);
+    const type = readUint16(bytes, at);
+    const length = readUint16(bytes, at + 2);
     const end = at + 4 + length;
     if (end > bytes.length) {
       throw new StunDecodeError(
@@ -171,31 +169,25 @@ export function encodedLength(msg: StunMessage): number {
 /** Writes the header and attributes of `msg` into `out` (sized by the caller); returns bytes written. */
 export function writeMessage(msg: StunMessage, out: Uint8Array, bodyLength: number): number {
   checkEncodable(msg);
-  const v = view(out);
-  v.setUint16(0, encodeMessageType(msg.method, msg.class));
-  v.setUint16(2, bodyLength);
-  v.setUint32(4, MAGIC_COOKIE);
+  writeUint16(out, 0, encodeMessageType(msg.method, msg.class));
+  writeUint16(out, 2, bodyLength);
+  writeUint32(out, 4, MAGIC_COOKIE);
   out.set(msg.transactionId, 8);
   let at = HEADER_LENGTH;
-  for (const a of msg.attributes) at = writeAttribute(v, out, at, a.type, a.value);
+  for (const a of msg.attributes) at = writeAttribute(out, at, a.type, a.value);
   return at;
 }
 
 /** Writes one attribute (header, value, zero padding) at `at`; returns the offset after it. */
-export function writeAttribute(
-  v: DataView,
-  out: Uint8Array,
-  at: number,
-  type: number,
-  value: Uint8Array,
-): number {
+export function writeAttribute(out: Uint8Array, at: number, type: number, value: Uint8Array): number {
   if (value.length > 0xffff)
     throw new StunEncodeError(`attribute ${attributeName(type)}`, 'value over 65535 bytes');
-  v.setUint16(at, type);
-  v.setUint16(at + 2, value.length);
+  writeUint16(out, at, type);
+  writeUint16(out, at + 2, value.length);
   out.set(value, at + 4);
+  // `out` is freshly allocated (zeroed) by encoders; pad explicitly only when there is padding.
   const end = at + 4 + pad4(value.length);
-  out.fill(0, at + 4 + value.length, end);
+  for (let i = at + 4 + value.length; i < end; i++) out[i] = 0;
   return end;
 }
 

@@ -72,6 +72,26 @@ describe('TURN REST credentials', () => {
     assert.deepEqual(creds.keysFor(`${nowSec + 60}:bob`, NOW), { ok: false, reason: 'unknown-user' });
   });
 
+  test('a cached key stops working when its credential expires', () => {
+    const creds = new Credentials({ realm: 'parley', secrets: ['s'] });
+    const c = mintRestCredential('s', 'alice', nowSec + 10);
+    const first = creds.keysFor(c.username, NOW);
+    assert.ok(first.ok);
+    assert.equal(creds.keysFor(c.username, NOW + 9_999), first, 'the second lookup is served from the cache');
+    assert.deepEqual(creds.keysFor(c.username, NOW + 10_000), { ok: false, reason: 'expired' });
+    assert.deepEqual(creds.keysFor(c.username, NOW + 10_000), { ok: false, reason: 'expired' });
+  });
+
+  test('the key cache is bounded and an evicted name is derived again, to the same key', () => {
+    const creds = new Credentials({ realm: 'parley', secrets: ['s'], maxCachedKeys: 2 });
+    const names = ['a', 'b', 'c'].map((u) => mintRestCredential('s', u, nowSec + 60).username);
+    const keys = names.map((n) => creds.keysFor(n, NOW));
+    const again = creds.keysFor(names[0]!, NOW);
+    assert.ok(again.ok && keys[0]!.ok);
+    assert.notEqual(again, keys[0], 'evicted, so derived again');
+    assert.deepEqual(again.keys, keys[0]!.keys);
+  });
+
   test('no secrets and no users is refused at construction: no unauthenticated relay', () => {
     assert.throws(() => new Credentials({ realm: 'parley' }), TypeError);
   });
@@ -101,6 +121,21 @@ describe('nonces', () => {
     assert.equal(other.check(nonce, '192.0.2.1', NOW), 'invalid');
     for (const junk of ['', '-', 'abc', 'zz-zz', `${nonce}x`, nonce.toUpperCase()]) {
       assert.equal(n.check(junk, '192.0.2.1', NOW), 'invalid', junk);
+    }
+  });
+
+  test('remembered nonces give the same verdicts as recomputed ones', () => {
+    const remembering = new Nonces({ key, lifetimeMs: 1000 });
+    const forgetting = new Nonces({ key, lifetimeMs: 1000, maxRemembered: 0 });
+    const nonce = remembering.issue('192.0.2.1', NOW);
+    for (const [ip, at, want] of [
+      ['192.0.2.1', NOW, 'ok'],
+      ['192.0.2.2', NOW, 'invalid'],
+      ['192.0.2.1', NOW + 1000, 'stale'],
+      ['192.0.2.1', NOW + 1, 'ok'],
+    ] as const) {
+      assert.equal(remembering.check(nonce, ip, at), want, `${ip} at +${at - NOW}`);
+      assert.equal(forgetting.check(nonce, ip, at), want, `${ip} at +${at - NOW}, recomputed`);
     }
   });
 

@@ -15,6 +15,8 @@ export interface CredentialOptions {
   readonly users?: Readonly<Record<string, string>>;
   /** Separator between expiry and user in REST usernames (coturn's `-C`). Default ':'. */
   readonly restSeparator?: string;
+  /** Usernames whose derived keys are kept (least recently used dropped first). Default 10,000. */
+  readonly maxCachedKeys?: number;
 }
 
 /** Why a username has no usable key. */
@@ -53,20 +55,84 @@ export function restExpiry(username: string, separator = ':'): number | undefine
 }
 
 /**
+ * A bounded map that forgets roughly the least recently used entries: two generations of at most `max / 2`
+ * entries each; when the young one fills up, the old one is dropped whole and the young one takes its place,
+ * and a hit in the old one moves the entry back to the young. Every operation is O(1): a Map kept in LRU
+ * order by deleting from its front gets slow, as V8 skips the deleted slots on every `keys().next()`.
+ * For caches whose misses are only slower, never wrong, and for bounded bookkeeping like rate limits.
+ */
+export class LruMap<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly half: number;
+
+  constructor(max: number) {
+    this.half = Math.max(0, Math.floor(max / 2));
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  get(key: K): V | undefined {
+    const v = this.young.get(key);
+    if (v !== undefined) return v;
+    const aged = this.old.get(key);
+    if (aged === undefined) return undefined;
+    this.old.delete(key);
+    this.insert(key, aged);
+    return aged;
+  }
+
+  set(key: K, value: V): void {
+    if (this.young.has(key)) {
+      this.young.set(key, value);
+      return;
+    }
+    this.old.delete(key);
+    this.insert(key, value);
+  }
+
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+
+  private insert(key: K, value: V): void {
+    if (this.half === 0) return;
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
+  }
+}
+
+interface CachedKeys {
+  readonly lookup: KeyLookup & { ok: true };
+  /** Wall-clock ms from which the credential is expired (Infinity for static users). */
+  readonly expiresAt: number;
+}
+
+/**
  * Resolves usernames to candidate long-term keys. Static users win over REST-looking names; a REST name
- * yields one key per secret, and the caller accepts the message if any of them verifies it.
+ * yields one key per secret, and the caller accepts the message if any of them verifies it. A key depends
+ * only on the username (realm, secrets and passwords are fixed), so it is derived once and cached until the
+ * credential expires: every authenticated request would otherwise pay an HMAC-SHA1 and an MD5 per secret.
  */
 export class Credentials {
   readonly realm: string;
   private readonly secrets: readonly string[];
   private readonly users: ReadonlyMap<string, string>;
   private readonly separator: string;
+  private readonly cache: LruMap<string, CachedKeys>;
 
   constructor(options: CredentialOptions) {
     this.realm = options.realm;
     this.secrets = options.secrets ?? [];
     this.users = new Map(Object.entries(options.users ?? {}));
     this.separator = options.restSeparator ?? ':';
+    this.cache = new LruMap(options.maxCachedKeys ?? 10_000);
     if (this.secrets.length === 0 && this.users.size === 0) {
       throw new TypeError(
         'TURN needs at least one REST secret or static user: unauthenticated relay is refused',
@@ -76,16 +142,28 @@ export class Credentials {
 
   /** Candidate keys for `username` at wall-clock time `nowMs`. */
   keysFor(username: string, nowMs: number): KeyLookup {
+    const hit = this.cache.get(username);
+    if (hit) {
+      if (hit.expiresAt > nowMs) return hit.lookup;
+      this.cache.delete(username);
+      return { ok: false, reason: 'expired' };
+    }
     const password = this.users.get(username);
-    if (password !== undefined) return { ok: true, keys: [longTermKeyMd5(username, this.realm, password)] };
+    if (password !== undefined) {
+      return this.remember(username, [longTermKeyMd5(username, this.realm, password)], Infinity);
+    }
     if (this.secrets.length === 0) return { ok: false, reason: 'unknown-user' };
     const expiry = restExpiry(username, this.separator);
     if (expiry === undefined) return { ok: false, reason: 'unknown-user' };
     if (expiry * 1000 <= nowMs) return { ok: false, reason: 'expired' };
-    return {
-      ok: true,
-      keys: this.secrets.map((s) => longTermKeyMd5(username, this.realm, restPassword(s, username))),
-    };
+    const keys = this.secrets.map((s) => longTermKeyMd5(username, this.realm, restPassword(s, username)));
+    return this.remember(username, keys, expiry * 1000);
+  }
+
+  private remember(username: string, keys: readonly Uint8Array[], expiresAt: number): KeyLookup {
+    const lookup = { ok: true, keys } as const;
+    this.cache.set(username, { lookup, expiresAt });
+    return lookup;
   }
 }
 
@@ -94,6 +172,8 @@ export interface NonceOptions {
   readonly key: Uint8Array;
   /** How long a nonce stays fresh. Default 600 s. */
   readonly lifetimeMs?: number;
+  /** Issued or verified (nonce, client IP) pairs remembered, so most checks need no MAC. Default 10,000. */
+  readonly maxRemembered?: number;
 }
 
 export type NonceCheck = 'ok' | 'stale' | 'invalid';
@@ -108,11 +188,17 @@ const NONCE_MAC_BYTES = 12;
 export class Nonces {
   private readonly key: Uint8Array;
   readonly lifetimeMs: number;
+  /**
+   * `${nonce}|${clientIp}` → expiry ms, for nonces this process issued or verified. A hit is exactly what
+   * recomputing the MAC would conclude; a miss (evicted, or issued before a restart) recomputes it.
+   */
+  private readonly known: LruMap<string, number>;
 
   constructor(options: NonceOptions) {
     if (options.key.length < 16) throw new TypeError('nonce key needs at least 16 bytes');
     this.key = options.key;
     this.lifetimeMs = options.lifetimeMs ?? 600_000;
+    this.known = new LruMap(options.maxRemembered ?? 10_000);
   }
 
   private mac(expiryHex: string, clientIp: string): string {
@@ -125,19 +211,28 @@ export class Nonces {
 
   /** A fresh nonce for a client at `clientIp`. */
   issue(clientIp: string, nowMs: number): string {
-    const expiryHex = Math.floor(nowMs + this.lifetimeMs).toString(16);
-    return `${expiryHex}-${this.mac(expiryHex, clientIp)}`;
+    const expiry = Math.floor(nowMs + this.lifetimeMs);
+    const expiryHex = expiry.toString(16);
+    const nonce = `${expiryHex}-${this.mac(expiryHex, clientIp)}`;
+    this.known.set(`${nonce}|${clientIp}`, expiry);
+    return nonce;
   }
 
   check(nonce: string, clientIp: string, nowMs: number): NonceCheck {
-    const dash = nonce.indexOf('-');
-    if (dash < 1 || dash > 13) return 'invalid';
-    const expiryHex = nonce.slice(0, dash);
-    if (!/^[0-9a-f]+$/.test(expiryHex)) return 'invalid';
-    const given = Buffer.from(nonce.slice(dash + 1), 'utf8');
-    const want = Buffer.from(this.mac(expiryHex, clientIp), 'utf8');
-    if (given.length !== want.length || !timingSafeEqual(given, want)) return 'invalid';
-    return Number.parseInt(expiryHex, 16) <= nowMs ? 'stale' : 'ok';
+    const memo = `${nonce}|${clientIp}`;
+    let expiry = this.known.get(memo);
+    if (expiry === undefined) {
+      const dash = nonce.indexOf('-');
+      if (dash < 1 || dash > 13) return 'invalid';
+      const expiryHex = nonce.slice(0, dash);
+      if (!/^[0-9a-f]+$/.test(expiryHex)) return 'invalid';
+      const given = Buffer.from(nonce.slice(dash + 1), 'utf8');
+      const want = Buffer.from(this.mac(expiryHex, clientIp), 'utf8');
+      if (given.length !== want.length || !timingSafeEqual(given, want)) return 'invalid';
+      expiry = Number.parseInt(expiryHex, 16);
+      this.known.set(memo, expiry);
+    }
+    return expiry <= nowMs ? 'stale' : 'ok';
   }
 }
 
@@ -162,13 +257,12 @@ interface Bucket {
 export class SourceRateLimiter {
   private readonly burst: number;
   private readonly perMs: number;
-  private readonly maxSources: number;
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets: LruMap<string, Bucket>;
 
   constructor(options: RateLimitOptions = {}) {
     this.burst = options.burst ?? 20;
     this.perMs = (options.perSecond ?? 5) / 1000;
-    this.maxSources = options.maxSources ?? 65_536;
+    this.buckets = new LruMap(options.maxSources ?? 65_536);
   }
 
   /** Takes one token for `source` at `nowMs`; false when the source has none left. */
@@ -177,15 +271,10 @@ export class SourceRateLimiter {
     if (b) {
       b.tokens = Math.min(this.burst, b.tokens + (nowMs - b.at) * this.perMs);
       b.at = nowMs;
-      this.buckets.delete(source); // re-insert below so Map order is least-recently-seen first
     } else {
       b = { tokens: this.burst, at: nowMs };
-      if (this.buckets.size >= this.maxSources) {
-        const oldest = this.buckets.keys().next();
-        if (!oldest.done) this.buckets.delete(oldest.value);
-      }
+      this.buckets.set(source, b);
     }
-    this.buckets.set(source, b);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;

@@ -1,16 +1,17 @@
 import {
   AttributeType,
+  formatIp,
   getAttribute,
   hasAttribute,
   Nonce,
   Realm,
+  tryParseIp,
   Username,
   verifyMessageIntegrity,
 } from '@parley/stun';
 import type { Allocation } from './allocation.js';
 import { restExpiry } from './auth.js';
 import type { AuthFailureReason } from './counters.js';
-import { formatIp, parseIp } from './ip.js';
 import { nodeCrypto } from './node-crypto.js';
 import { type AuthedRequest, challenge, errorResponse, NO_ACTIONS, type Request } from './responses.js';
 import type { ServerState } from './state.js';
@@ -31,7 +32,7 @@ function refuse(state: ServerState, reason: AuthFailureReason, actions: readonly
  */
 export function sourceKey(address: string): string {
   if (!address.includes(':')) return address;
-  const bytes = parseIp(address);
+  const bytes = tryParseIp(address);
   if (!bytes) return address;
   bytes.fill(0, 8);
   return `${formatIp(bytes)}/64`;
@@ -91,5 +92,14 @@ export function authenticate(state: ServerState, req: Request, allocation?: Allo
   if (allocation && allocation.username !== f.username) {
     return refuse(state, 'wrong-credentials', [errorResponse(req, 441, key)]);
   }
-  return { ok: true, req: { ...req, username: f.username, user: userIdentity(f.username), key } };
+  // Built field by field: an object spread of `req` costs more than the rest of this function.
+  const authed: AuthedRequest = {
+    msg: req.msg,
+    client: req.client,
+    now: req.now,
+    username: f.username,
+    user: userIdentity(f.username),
+    key,
+  };
+  return { ok: true, req: authed };
 }

@@ -1,6 +1,6 @@
-import { ChannelNumber, getAttribute, XorPeerAddress } from '@parley/stun';
+import { ChannelNumber, getAttribute, isValidChannelNumber, XorPeerAddress } from '@parley/stun';
 import type { Allocation, Channel } from './allocation.js';
-import { isBindableChannel } from './channel-data.js';
+import { CHANNELS } from './channel-data.js';
 import { installPermission, newPermissionCount, permissionQuotaAllows, resolvePeer } from './permission.js';
 import { type AuthedRequest, fail, success } from './responses.js';
 import type { ServerState } from './state.js';
@@ -73,7 +73,7 @@ export function handleChannelBind(state: ServerState, req: AuthedRequest, a: All
   if (a.transport === 'tcp') return fail(req, 400, req.key); // RFC 6062 §5.x: no channels on TCP relays
   const number = getAttribute(req.msg, ChannelNumber);
   const peer = getAttribute(req.msg, XorPeerAddress);
-  if (number === undefined || peer === undefined || !isBindableChannel(number))
+  if (number === undefined || peer === undefined || !isValidChannelNumber(number, CHANNELS))
     return fail(req, 400, req.key);
   const ip = resolvePeer(state, a, peer);
   if (typeof ip === 'number') return fail(req, ip, req.key);

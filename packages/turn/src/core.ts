@@ -3,10 +3,13 @@ import {
   allCodecs,
   type DecodedStunMessage,
   decodeMessage,
+  formatIp,
   hasAttribute,
   MessageClass,
   Method,
   StunDecodeError,
+  startsChannelData,
+  tryParseIp,
   unknownComprehensionRequired,
   verifyFingerprint,
 } from '@parley/stun';
@@ -22,10 +25,9 @@ import { Credentials, Nonces, type RateLimitOptions, SourceRateLimiter } from '.
 import { authenticate } from './authenticate.js';
 import { handleBinding } from './binding.js';
 import { handleChannelBind } from './channel-bind.js';
-import { looksLikeChannelData } from './channel-data.js';
+import { CHANNELS } from './channel-data.js';
 import { newCounters, snapshotCounters, type TurnCounters } from './counters.js';
 import { expire } from './expiry.js';
-import { formatIp, parseIp } from './ip.js';
 import { canonicalBytes, createPeerPolicy } from './peer-policy.js';
 import { handleCreatePermission } from './permission.js';
 import { handleRefresh } from './refresh.js';
@@ -78,7 +80,7 @@ const TURN_REQUESTS: ReadonlySet<number> = new Set([
 const KNOWN_ATTRIBUTES: ReadonlySet<number> = new Set(allCodecs.map((c) => c.type));
 
 function canonicalAddress(address: string): string {
-  const bytes = parseIp(address);
+  const bytes = tryParseIp(address);
   return bytes ? formatIp(canonicalBytes(bytes)) : address;
 }
 
@@ -122,7 +124,7 @@ export class TurnCore {
   /** A datagram (UDP) or one STUN/ChannelData frame (TCP/TLS) from a client. */
   handleClient(bytes: Uint8Array, client: ClientAddress, now: Now): readonly Action[] {
     this.state.counters.received++;
-    if (looksLikeChannelData(bytes[0])) {
+    if (startsChannelData(bytes[0], CHANNELS)) {
       const a = this.state.allocationsByTuple.get(client);
       if (a?.state !== 'open') return this.drop();
       return handleClientChannelData(this.state, bytes, a, now);

@@ -12,6 +12,7 @@ export {
 } from './auth.js';
 export { TurnCore, type TurnCoreOptions } from './core.js';
 export type { AuthFailureReason, TurnCounters, UserCounters } from './counters.js';
+export { nodeCrypto } from './node-crypto.js';
 export {
   type Cidr,
   canonicalBytes,

@@ -1,6 +1,7 @@
 import { createServer as createTcpServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { type ServerFrame, ServerStreamFramer } from './channel-data.js';
+import { type StreamFrame, StunStreamFramer } from '@parley/stun';
+import { CHANNELS } from './channel-data.js';
 import { bindUdp } from './relay-sockets.js';
 import type { ClientAddress, ClientTransport } from './types.js';
 
@@ -36,14 +37,16 @@ export async function listenUdp(
   host: string,
   port: number,
   handlers: ListenerHandlers,
+  bufferBytes?: number,
 ): Promise<ClientListener> {
-  const socket = await bindUdp(isIPv6(host) ? 'IPv6' : 'IPv4', host, port);
+  const v6 = isIPv6(host);
+  const socket = await bindUdp(v6 ? 'IPv6' : 'IPv4', host, port, bufferBytes);
   socket.on('error', () => {}); // ICMP-triggered send errors must not kill the server
   socket.on('message', (msg, rinfo) => {
     handlers.message(msg, {
       listener: index,
       transport: 'udp',
-      address: plainAddress(rinfo.address),
+      address: v6 ? plainAddress(rinfo.address) : rinfo.address,
       port: rinfo.port,
     });
   });
@@ -94,14 +97,14 @@ export async function listenStream(
       port: conn.remotePort ?? 0,
     };
     const key = connectionKey(client.address, client.port);
-    const framer = new ServerStreamFramer();
+    const framer = new StunStreamFramer(CHANNELS);
     let detached = false;
     conn.setNoDelay(true);
     conn.setTimeout(o.idleTimeoutMs ?? 660_000, () => conn.destroy());
     const onData = (chunk: Buffer) => {
-      let frames: ServerFrame[];
+      let frames: StreamFrame[];
       try {
-        frames = framer.push(chunk);
+        frames = framer.pushUntilFailure(chunk);
       } catch {
         conn.destroy();
         return;

@@ -1,16 +1,19 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { StunCrypto } from '@parley/stun';
 
-/** The codec's hash functions backed by OpenSSL: the server verifies every request's MAC. */
+/**
+ * The codec's hash functions backed by OpenSSL: the server verifies every request's MAC. Exported for Node
+ * code that uses @parley/stun (the stun package is pure, so it ships only the TypeScript hashes).
+ */
 export const nodeCrypto: StunCrypto = {
   digest(algorithm, parts) {
     const h = createHash(algorithm);
     for (const p of parts) h.update(p);
-    return new Uint8Array(h.digest());
+    return h.digest(); // a Buffer is a Uint8Array: no copy
   },
   hmac(algorithm, key, parts) {
     const h = createHmac(algorithm, key);
     for (const p of parts) h.update(p);
-    return new Uint8Array(h.digest());
+    return h.digest();
   },
 };

@@ -1,4 +1,4 @@
-import { formatIp, parseIp } from './ip.js';
+import { formatIp, tryParseIp } from '@parley/stun';
 
 /**
  * Which peers a relay may talk to. A TURN server on a public address that relays to 127.0.0.1, 10.x or
@@ -18,7 +18,7 @@ export interface Cidr {
 export function parseCidr(text: string): Cidr {
   const slash = text.indexOf('/');
   const addr = slash < 0 ? text : text.slice(0, slash);
-  const bytes = parseIp(addr.trim());
+  const bytes = tryParseIp(addr.trim());
   if (!bytes) throw new TypeError(`not a CIDR block: '${text}'`);
   const max = bytes.length * 8;
   const prefixText = slash < 0 ? String(max) : text.slice(slash + 1).trim();
@@ -165,7 +165,7 @@ export function createPeerPolicy(options: PeerPolicyOptions = {}): PeerPolicy {
   const deny = new CidrList([...DEFAULT_DENIED_IPV4, ...DEFAULT_DENIED_IPV6, ...(options.deny ?? [])]);
   return {
     check(address: string): PeerVerdict {
-      const parsed = parseIp(address);
+      const parsed = tryParseIp(address);
       if (!parsed) return { allowed: false, reason: `not an IP address: '${address}'` };
       const primary = canonicalBytes(parsed);
       const canonical = formatIp(primary);

@@ -1,10 +1,38 @@
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { isIP } from 'node:net';
 import type { IpFamily } from './types.js';
 
-/** Binds a UDP socket; resolves once bound, rejects on the bind error (EADDRINUSE, EACCES…). */
-export function bindUdp(family: IpFamily, host: string, port: number): Promise<Socket> {
+/** coturn's socket buffer size: Node's default (~208 KiB) drops datagrams in bursts at tens of thousands/s. */
+export const DEFAULT_UDP_BUFFER_BYTES = 4 << 20;
+
+/**
+ * Every address the server sends to is an IP literal: answer the lookup at once. Node's default sends each
+ * unconnected datagram through dns.lookup and a nextTick. Only used on sockets bound to an IP literal, so
+ * a host name given as listener host still resolves.
+ */
+const literalLookup = ((
+  address: string,
+  _options: unknown,
+  callback: (err: Error | null, address: string, family: number) => void,
+) => callback(null, address, address.includes(':') ? 6 : 4)) as unknown as SocketOptions['lookup'];
+
+/**
+ * Binds a UDP socket; resolves once bound, rejects on the bind error (EADDRINUSE, EACCES…). `bufferBytes`
+ * sets SO_RCVBUF and SO_SNDBUF (the kernel caps them at net.core.rmem_max / wmem_max); 0 keeps the default.
+ */
+export function bindUdp(
+  family: IpFamily,
+  host: string,
+  port: number,
+  bufferBytes = DEFAULT_UDP_BUFFER_BYTES,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: family === 'IPv4' ? 'udp4' : 'udp6', ipv6Only: family === 'IPv6' });
+    const socket = createSocket({
+      type: family === 'IPv4' ? 'udp4' : 'udp6',
+      ipv6Only: family === 'IPv6',
+      ...(isIP(host) ? { lookup: literalLookup } : {}),
+      ...(bufferBytes > 0 ? { recvBufferSize: bufferBytes, sendBufferSize: bufferBytes } : {}),
+    });
     const onError = (err: Error) => {
       socket.close();
       reject(err);
@@ -26,6 +54,8 @@ export interface RelayPortOptions {
   /** Also bind port + 1 and return it (EVEN-PORT with R). */
   readonly reserveNext: boolean;
   readonly random: () => number;
+  /** SO_RCVBUF / SO_SNDBUF of the relay socket(s); see bindUdp. */
+  readonly bufferBytes?: number;
 }
 
 export interface BoundRelay {
@@ -55,14 +85,14 @@ export async function bindRelay(o: RelayPortOptions): Promise<BoundRelay> {
     if (port < o.range[0] || (o.even && port % 2 === 1)) continue;
     let socket: Socket;
     try {
-      socket = await bindUdp(o.family, o.host, port);
+      socket = await bindUdp(o.family, o.host, port, o.bufferBytes);
     } catch (err) {
       lastError = err;
       continue;
     }
     if (!o.reserveNext) return { socket, port };
     try {
-      return { socket, port, reserved: await bindUdp(o.family, o.host, port + 1) };
+      return { socket, port, reserved: await bindUdp(o.family, o.host, port + 1, o.bufferBytes) };
     } catch (err) {
       lastError = err;
       socket.close();

@@ -7,12 +7,13 @@ import {
   getAttribute,
   MessageClass,
   Method,
+  peekChannelData,
   randomTransactionId,
   type TransportAddress,
   XorPeerAddress,
 } from '@parley/stun';
 import { type Allocation, channelForPeer, hasPermission, takeBandwidth } from './allocation.js';
-import { channelDataLength, encodeChannelFrame } from './channel-data.js';
+import { encodeChannelFrame } from './channel-data.js';
 import { isSelf } from './permission.js';
 import { NO_ACTIONS } from './responses.js';
 import type { ServerState } from './state.js';
@@ -74,7 +75,7 @@ export function handleClientChannelData(
   a: Allocation,
   now: Now,
 ): readonly Action[] {
-  const length = channelDataLength(bytes);
+  const length = peekChannelData(bytes);
   if (length < 0) return dropped(state);
   return handleClientChannelFrame(state, (bytes[0]! << 8) | bytes[1]!, bytes.subarray(4, 4 + length), a, now);
 }

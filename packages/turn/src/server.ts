@@ -47,6 +47,11 @@ export interface TurnServerOptions {
   readonly clock?: () => number;
   /** How often expiry runs. Default 1000 ms. */
   readonly tickMs?: number;
+  /**
+   * SO_RCVBUF and SO_SNDBUF of every UDP socket (listeners and relays), in bytes. Default 4 MiB, as coturn;
+   * the kernel caps it at net.core.rmem_max / wmem_max. 0 keeps the system default.
+   */
+  readonly udpBufferBytes?: number;
 }
 
 export interface TurnServer {
@@ -202,6 +207,7 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
         even: a.evenPort,
         reserveNext: a.reserveToken !== undefined,
         random: Math.random,
+        bufferBytes: o.udpBufferBytes,
       });
       if (bound.reserved && a.reserveToken) reservations.set(a.reserveToken, bound.reserved);
       attach(a.allocation, bound.socket, bound.port);
@@ -222,7 +228,7 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
     for (const [index, l] of o.listen.entries()) {
       listeners.push(
         l.transport === 'udp'
-          ? await listenUdp(index, l.host, l.port, handlers)
+          ? await listenUdp(index, l.host, l.port, handlers, o.udpBufferBytes)
           : await listenStream(
               { index, transport: l.transport, host: l.host, port: l.port, tls: o.tls },
               handlers,

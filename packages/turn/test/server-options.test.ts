@@ -1,5 +1,6 @@
 // startTurnServer's options on real sockets: advertised addresses, refusals at start, cleanup on close.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   getAttribute,
@@ -10,7 +11,7 @@ import {
   XorRelayedAddress,
 } from '@parley/stun';
 import { mintRestCredential, startTurnServer } from '@parley/turn';
-import { bindUdp } from '../src/relay-sockets.js';
+import { bindUdp, DEFAULT_UDP_BUFFER_BYTES } from '../src/relay-sockets.js';
 import { UdpTurnClient } from './harness.js';
 import { attr, errorCode } from './stun-client.js';
 
@@ -18,6 +19,26 @@ const SECRET = 'options-secret';
 const credential = () => mintRestCredential(SECRET, 'opt', Math.floor(Date.now() / 1000) + 3600);
 
 describe('startTurnServer options', () => {
+  test('UDP sockets get 4 MiB buffers by default, the size asked for, or the system default with 0', async () => {
+    const system = await bindUdp('IPv4', '127.0.0.1', 0, 0);
+    const big = await bindUdp('IPv4', '127.0.0.1', 0);
+    const small = await bindUdp('IPv4', '127.0.0.1', 0, 256 << 10);
+    try {
+      // Linux doubles what it is given (bookkeeping) and caps it at net.core.rmem_max / wmem_max.
+      const cap = (path: string) => Number(readFileSync(path, 'utf8')) * 2;
+      const want = (n: number, path: string) => Math.min(n * 2, cap(path));
+      assert.equal(big.getRecvBufferSize(), want(DEFAULT_UDP_BUFFER_BYTES, '/proc/sys/net/core/rmem_max'));
+      assert.equal(big.getSendBufferSize(), want(DEFAULT_UDP_BUFFER_BYTES, '/proc/sys/net/core/wmem_max'));
+      assert.equal(small.getRecvBufferSize(), want(256 << 10, '/proc/sys/net/core/rmem_max'));
+      assert.equal(
+        system.getRecvBufferSize(),
+        Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8')),
+      );
+    } finally {
+      for (const s of [system, big, small]) s.close();
+    }
+  });
+
   test('externalAddress is what XOR-RELAYED-ADDRESS advertises; the port comes from relayPortRange', async () => {
     const server = await startTurnServer({
       listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],

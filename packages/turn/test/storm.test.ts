@@ -12,10 +12,11 @@ import {
   MessageClass,
   Method,
   RequestedTransport,
+  StunStreamFramer,
   XorPeerAddress,
 } from '@parley/stun';
 import { mintRestCredential, startTurnServer } from '@parley/turn';
-import { encodeChannelFrame, ServerStreamFramer } from '../src/channel-data.js';
+import { CHANNELS, encodeChannelFrame } from '../src/channel-data.js';
 import { sleep, UdpTurnClient } from './harness.js';
 import { attr, errorCode, TestClient } from './stun-client.js';
 
@@ -185,7 +186,7 @@ test(`the server survives ${STREAMS} TCP connections of mutated and random bytes
     assert.ok(c.received >= STREAMS, `frames received: ${c.received}`);
     const conn = connect({ host: '127.0.0.1', port });
     try {
-      const framer = new ServerStreamFramer();
+      const framer = new StunStreamFramer(CHANNELS);
       const answer = new Promise<Uint8Array>((resolve) => {
         conn.on('data', (chunk: Buffer) => {
           for (const f of framer.push(chunk)) if (f.kind === 'stun') resolve(f.bytes);

@@ -12,10 +12,11 @@ import {
   getAttribute,
   MessageClass,
   Method,
+  StunStreamFramer,
   XorMappedAddress,
 } from '@parley/stun';
 import { startTurnServer, type TurnServer } from '@parley/turn';
-import { ServerStreamFramer } from '../src/channel-data.js';
+import { CHANNELS } from '../src/channel-data.js';
 import { freeUdpPort, requireBinary, run, startDaemon } from './harness.js';
 
 const SECRET = 'tls-secret';
@@ -69,7 +70,7 @@ describe('TLS listener', () => {
         socket.once('secureConnect', () => resolve());
         socket.once('error', reject);
       });
-      const framer = new ServerStreamFramer();
+      const framer = new StunStreamFramer(CHANNELS);
       const answer = new Promise<Uint8Array>((resolve) => {
         socket.on('data', (chunk: Buffer) => {
           for (const f of framer.push(chunk)) if (f.kind === 'stun') resolve(f.bytes);

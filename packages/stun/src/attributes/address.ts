@@ -1,4 +1,4 @@
-import { allocWrite, view } from '../bytes.js';
+import { readUint16 } from '../bytes.js';
 import { AddressFamily, AttributeType } from '../constants.js';
 import { formatIp, parseIp, type TransportAddress } from '../ip.js';
 import { type AttributeCodec, decodeError, encodeError } from './codec.js';
@@ -26,15 +26,14 @@ export interface RawAddress {
 
 export function readRawAddress(name: string, value: Uint8Array): RawAddress {
   if (value.length < 4) throw decodeError(name, `length ${value.length}, need 8 or 20`);
-  const v = view(value);
-  const familyByte = v.getUint8(1);
+  const familyByte = value[1]!;
   const family =
     familyByte === AddressFamily.IPv4 ? 'IPv4' : familyByte === AddressFamily.IPv6 ? 'IPv6' : undefined;
   if (!family)
     throw decodeError(name, `unknown address family 0x${familyByte.toString(16).padStart(2, '0')}`);
   const need = family === 'IPv4' ? 8 : 20;
   if (value.length !== need) throw decodeError(name, `length ${value.length}, need ${need} for ${family}`);
-  return { family, ip: value.slice(4), port: v.getUint16(2) };
+  return { family, ip: value.slice(4), port: readUint16(value, 2) };
 }
 
 export function writeRawAddress(name: string, addr: TransportAddress): RawAddress {
@@ -52,14 +51,14 @@ export function writeRawAddress(name: string, addr: TransportAddress): RawAddres
   return { family, ip, port: addr.port };
 }
 
-export function encodeRawAddress(name: string, raw: RawAddress): Uint8Array {
-  return allocWrite(4 + raw.ip.length, name, (v, out) => {
-    v.setUint8(0, 0);
-    v.setUint8(1, raw.family === 'IPv4' ? AddressFamily.IPv4 : AddressFamily.IPv6);
-    v.setUint16(2, raw.port);
-    out.set(raw.ip, 4);
-    return 4 + raw.ip.length;
-  });
+/** The attribute value: a 4-byte head and the address bytes (byte writes: no DataView per attribute). */
+export function encodeRawAddress(_name: string, raw: RawAddress): Uint8Array {
+  const out = new Uint8Array(4 + raw.ip.length);
+  out[1] = raw.family === 'IPv4' ? AddressFamily.IPv4 : AddressFamily.IPv6;
+  out[2] = raw.port >>> 8;
+  out[3] = raw.port & 0xff;
+  out.set(raw.ip, 4);
+  return out;
 }
 
 function plainAddressCodec(type: number, name: string): AttributeCodec<TransportAddress> {

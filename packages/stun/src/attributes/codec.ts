@@ -1,4 +1,4 @@
-import { allocWrite, codePointCount, utf8Decode, utf8Encode, view } from '../bytes.js';
+import { codePointCount, readUint32, utf8Decode, utf8Encode, view, writeUint32 } from '../bytes.js';
 import { StunDecodeError, StunEncodeError } from '../errors.js';
 
 /**
@@ -36,13 +36,15 @@ export function uint32Codec(type: number, name: string): AttributeCodec<number> 
   return {
     type,
     name,
-    decode: (value) => expectLength(name, value, 4).getUint32(0),
+    decode(value) {
+      if (value.length !== 4) throw decodeError(name, `length ${value.length}, need 4`);
+      return readUint32(value, 0);
+    },
     encode(n) {
       checkUint(name, n, 32);
-      return allocWrite(4, name, (v) => {
-        v.setUint32(0, n);
-        return 4;
-      });
+      const out = new Uint8Array(4);
+      writeUint32(out, 0, n);
+      return out;
     },
   };
 }
@@ -87,7 +89,8 @@ export interface TextLimits {
 /** Checks a decoded or to-be-encoded string against its limits; returns a problem description or undefined. */
 export function textProblem(s: string, byteLength: number, limits: TextLimits): string | undefined {
   if (byteLength > limits.maxBytes) return `${byteLength} bytes, at most ${limits.maxBytes}`;
-  if (limits.maxChars !== undefined) {
+  // A string never has more code points than UTF-8 bytes: only count when the bytes could exceed the limit.
+  if (limits.maxChars !== undefined && byteLength > limits.maxChars) {
     const chars = codePointCount(s);
     if (chars > limits.maxChars) return `${chars} characters, at most ${limits.maxChars}`;
   }

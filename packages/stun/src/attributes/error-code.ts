@@ -1,4 +1,4 @@
-import { allocWrite, utf8Decode, utf8Encode, view } from '../bytes.js';
+import { utf8Decode, utf8Encode, view } from '../bytes.js';
 import { AttributeType, errorReasons } from '../constants.js';
 import { type AttributeCodec, checkUint, decodeError, encodeError, textProblem } from './codec.js';
 
@@ -53,14 +53,12 @@ function encodeCode(name: string, first: number, { code, reason }: ErrorCodeValu
   const text = utf8Encode(reason);
   const problem = textProblem(reason, text.length, REASON_LIMITS);
   if (problem) throw encodeError(name, `reason phrase has ${problem}`);
-  return allocWrite(4 + text.length, name, (v, out) => {
-    v.setUint8(0, first);
-    v.setUint8(1, 0);
-    v.setUint8(2, Math.floor(code / 100));
-    v.setUint8(3, code % 100);
-    out.set(text, 4);
-    return 4 + text.length;
-  });
+  const out = new Uint8Array(4 + text.length);
+  out[0] = first;
+  out[2] = Math.floor(code / 100);
+  out[3] = code % 100;
+  out.set(text, 4);
+  return out;
 }
 
 /** RFC 8489 §14.8 ERROR-CODE. */

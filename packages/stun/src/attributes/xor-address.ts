@@ -29,12 +29,11 @@ const COOKIE = new Uint8Array([
 
 /** XOR is its own inverse, so one function both obfuscates and recovers. */
 function xor(raw: RawAddress, transactionId: Uint8Array): RawAddress {
-  const ip = new Uint8Array(raw.ip.length);
-  for (let i = 0; i < ip.length; i++) {
-    const mask = i < 4 ? COOKIE[i]! : (transactionId[i - 4] ?? 0);
-    ip[i] = raw.ip[i]! ^ mask;
-  }
-  return { family: raw.family, ip, port: raw.port ^ (MAGIC_COOKIE >>> 16) };
+  const ip = raw.ip;
+  const out = new Uint8Array(ip.length);
+  for (let i = 0; i < 4; i++) out[i] = ip[i]! ^ COOKIE[i]!;
+  for (let i = 4; i < ip.length; i++) out[i] = ip[i]! ^ (transactionId[i - 4] ?? 0);
+  return { family: raw.family, ip: out, port: raw.port ^ (MAGIC_COOKIE >>> 16) };
 }
 
 function xorAddressCodec(type: number, name: string): AttributeCodec<TransportAddress> {
@@ -45,7 +44,17 @@ function xorAddressCodec(type: number, name: string): AttributeCodec<TransportAd
       const raw = xor(readRawAddress(name, value), transactionId);
       return { family: raw.family, address: formatIp(raw.ip), port: raw.port };
     },
-    encode: (addr, transactionId) => encodeRawAddress(name, xor(writeRawAddress(name, addr), transactionId)),
+    encode(addr, transactionId) {
+      // XOR straight into the value: one allocation besides the parsed address.
+      const raw = writeRawAddress(name, addr);
+      const out = encodeRawAddress(name, raw);
+      const port = raw.port ^ (MAGIC_COOKIE >>> 16);
+      out[2] = port >>> 8;
+      out[3] = port & 0xff;
+      for (let i = 0; i < 4; i++) out[4 + i] = out[4 + i]! ^ COOKIE[i]!;
+      for (let i = 4; i < raw.ip.length; i++) out[4 + i] = out[4 + i]! ^ (transactionId[i - 4] ?? 0);
+      return out;
+    },
   };
 }
 

@@ -16,8 +16,16 @@ export abstract class BlockHash implements Hash {
   private done = false;
 
   protected abstract readonly littleEndian: boolean;
+  /** The chaining state; the digest is these words in the hash's byte order. */
+  protected abstract readonly h: Uint32Array;
   protected abstract compress(block: DataView): void;
-  protected abstract output(): Uint8Array;
+
+  private output(): Uint8Array {
+    const out = new Uint8Array(this.h.length * 4);
+    const v = new DataView(out.buffer);
+    for (let i = 0; i < this.h.length; i++) v.setUint32(i * 4, this.h[i]!, this.littleEndian);
+    return out;
+  }
 
   update(data: Uint8Array): this {
     if (this.done) throw new Error('hash already finished');

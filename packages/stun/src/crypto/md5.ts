@@ -8,7 +8,7 @@ for (let i = 0; i < 64; i++) T[i] = Math.floor(Math.abs(Math.sin(i + 1)) * 0x100
 /** MD5 (RFC 1321): only for the RFC 8489 §9.2.2 long-term key, which the protocol fixes to MD5. */
 export class Md5 extends BlockHash {
   protected readonly littleEndian = true;
-  private readonly h = new Uint32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476]);
+  protected readonly h = new Uint32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476]);
   private readonly x = new Uint32Array(16);
 
   protected compress(block: DataView): void {
@@ -47,12 +47,5 @@ export class Md5 extends BlockHash {
     h[1] = h[1]! + b;
     h[2] = h[2]! + c;
     h[3] = h[3]! + d;
-  }
-
-  protected output(): Uint8Array {
-    const out = new Uint8Array(16);
-    const v = new DataView(out.buffer);
-    for (let i = 0; i < 4; i++) v.setUint32(i * 4, this.h[i]!, true);
-    return out;
   }
 }

@@ -3,7 +3,7 @@ import { BlockHash } from './md-hash.js';
 /** SHA-1 (FIPS 180-4), for MESSAGE-INTEGRITY's HMAC-SHA1. Not for anything that needs collision resistance. */
 export class Sha1 extends BlockHash {
   protected readonly littleEndian = false;
-  private readonly h = new Uint32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
+  protected readonly h = new Uint32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
   private readonly w = new Uint32Array(80);
 
   protected compress(block: DataView): void {
@@ -47,12 +47,5 @@ export class Sha1 extends BlockHash {
     h[2] = h[2]! + c;
     h[3] = h[3]! + d;
     h[4] = h[4]! + e;
-  }
-
-  protected output(): Uint8Array {
-    const out = new Uint8Array(20);
-    const v = new DataView(out.buffer);
-    for (let i = 0; i < 5; i++) v.setUint32(i * 4, this.h[i]!, false);
-    return out;
   }
 }

@@ -16,7 +16,7 @@ const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n));
 /** SHA-256 (FIPS 180-4), for MESSAGE-INTEGRITY-SHA256, USERHASH and the SHA-256 password algorithm. */
 export class Sha256 extends BlockHash {
   protected readonly littleEndian = false;
-  private readonly h = new Uint32Array([
+  protected readonly h = new Uint32Array([
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
   ]);
   private readonly w = new Uint32Array(64);
@@ -64,12 +64,5 @@ export class Sha256 extends BlockHash {
     h[5] = h[5]! + f;
     h[6] = h[6]! + g;
     h[7] = h[7]! + hh;
-  }
-
-  protected output(): Uint8Array {
-    const out = new Uint8Array(32);
-    const v = new DataView(out.buffer);
-    for (let i = 0; i < 8; i++) v.setUint32(i * 4, this.h[i]!, false);
-    return out;
   }
 }
