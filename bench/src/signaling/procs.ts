@@ -1,0 +1,138 @@
+/** Child processes pinned to a CPU with `taskset`, spoken to over IPC with request/reply pairs. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const CLK_TCK = 100;
+// Inside the repo so the bundles resolve `ws`, `peer`, `pino`… from node_modules; ignored by git and biome.
+const bundleDir = here('../../node_modules/.cache/parley-bench');
+const bundles = new Map<string, string>();
+
+/**
+ * Child processes run plain JavaScript bundled from the TypeScript sources (our workspace packages
+ * included, third-party ones left in node_modules), as the CLI's build does: no loader thread in the
+ * server's memory, CPU or profile.
+ */
+export async function prepareBundles(): Promise<void> {
+  const root = here('../../../');
+  await Promise.all(
+    ['serve', 'loadgen'].map(async (name) => {
+      const outfile = join(bundleDir, `${name}.mjs`);
+      await build({
+        entryPoints: [here(`./${name}.ts`)],
+        outfile,
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        conditions: ['@parley/source'],
+        absWorkingDir: root,
+        logLevel: 'warning',
+        plugins: [
+          {
+            name: 'bundle-workspace-only',
+            setup(b) {
+              // Bare imports stay external except our own packages, which are bundled from source.
+              b.onResolve({ filter: /^[^./]/ }, (a) =>
+                a.path.startsWith('@parley/') ? undefined : { external: true },
+              );
+            },
+          },
+        ],
+      });
+      bundles.set(name, outfile);
+    }),
+  );
+}
+
+export class Child {
+  private rid = 0;
+  private readonly waiting = new Map<number, (v: unknown) => void>();
+  private exited = false;
+  readonly ready: Promise<{ port: number }>;
+
+  constructor(
+    readonly proc: ChildProcess,
+    readonly kind: 'server' | 'worker',
+  ) {
+    this.ready = new Promise((resolve, reject) => {
+      proc.on('message', (m: { rid?: number; reply?: unknown; ready?: boolean; port?: number }) => {
+        if (m.ready) resolve({ port: m.port ?? 0 });
+        else if (m.rid !== undefined) {
+          this.waiting.get(m.rid)?.(m.reply);
+          this.waiting.delete(m.rid);
+        }
+      });
+      proc.on('exit', (code, signal) => {
+        this.exited = true;
+        const err = new Error(`child ${proc.pid} exited (${code ?? signal})`);
+        reject(err);
+        for (const w of this.waiting.values()) w(Promise.reject(err));
+        this.waiting.clear();
+      });
+    });
+    this.ready.catch(() => {});
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? -1;
+  }
+
+  request<T>(msg: object): Promise<T> {
+    if (this.exited) return Promise.reject(new Error(`child ${this.pid} has exited`));
+    const rid = ++this.rid;
+    return new Promise<T>((resolve) => {
+      this.waiting.set(rid, resolve as (v: unknown) => void);
+      this.proc.send({ ...msg, rid });
+    });
+  }
+
+  /** CPU seconds (user + system) the process has used so far, from /proc. */
+  cpuSeconds(): number {
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
+      return Number.NaN;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise((r) => this.proc.once('exit', r));
+    await Promise.race([this.request({ op: this.kind === 'server' ? 'exit' : 'close' }), gone]).catch(
+      () => {},
+    );
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(t);
+  }
+}
+
+function launch(script: 'serve' | 'loadgen', args: string[], cpu: string | null, nodeFlags: string[]): Child {
+  const file = bundles.get(script);
+  if (!file) throw new Error(`prepareBundles() has not built ${script}`);
+  const argv = [...nodeFlags, file, ...args];
+  const [cmd, cmdArgs] =
+    cpu === null ? [process.execPath, argv] : ['taskset', ['-c', cpu, process.execPath, ...argv]];
+  const proc = spawn(cmd, cmdArgs, {
+    cwd: here('../../../'),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, PARLEY_LOG_LEVEL: process.env.PARLEY_LOG_LEVEL ?? 'warn' },
+  });
+  return new Child(proc, script === 'serve' ? 'server' : 'worker');
+}
+
+/** A server under test; BENCH_SERVER_FLAGS adds node flags while investigating (e.g. --trace-gc). */
+export function startServerProcess(system: string, cpu: string | null): Child {
+  const debug = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return launch('serve', [system], cpu, ['--expose-gc', ...debug]);
+}
+
+export function startWorker(cpu: string | null, nodeFlags: string[] = []): Child {
+  return launch('loadgen', [], cpu, nodeFlags);
+}

@@ -1,0 +1,116 @@
+/** Turns the results into the tables printed at the end of a run (Markdown, so docs can quote them). */
+import type { FleetResult } from './fleet.js';
+import type { HeapBreakdown } from './heap.js';
+import type { ProfileResult } from './profile.js';
+import { SYSTEM_LABELS, type SystemName } from './systems.js';
+import type { SearchResult } from './throughput.js';
+
+export interface Results {
+  throughput: SearchResult | null;
+  ratio: number | null;
+  /** PeerJS's server CPU per frame over Parley's: how much more one core relays with Parley. */
+  costRatio: number | null;
+  idle: FleetResult[];
+  heap: HeapBreakdown[];
+  scale: FleetResult[];
+  profile: ProfileResult | null;
+}
+
+const kib = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(2)} KiB` : '—');
+const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '>2000');
+const k = (x: number) => (Number.isFinite(x) ? `${(x / 1000).toFixed(x % 1000 ? 1 : 0)}k` : '—');
+
+export function tables(r: Results): string {
+  const out: string[] = [];
+  const systems = new Set<SystemName>([
+    ...(r.throughput?.systems.map((s) => s.system) ?? []),
+    ...r.idle.map((f) => f.system),
+  ]);
+  out.push(
+    '| system | highest rate with p99 ≤ 10 ms (median) | per round | p50 / p99 there (ms) | server CPU there | server CPU per frame | one core at that cost | memory per idle connection: RSS | heap + external |',
+    '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const s of systems) {
+    const t = r.throughput?.systems.find((x) => x.system === s);
+    const m = r.idle.find((x) => x.system === s);
+    const at = t?.atKnee;
+    out.push(
+      `| ${SYSTEM_LABELS[s]} | ${t ? `${k(t.medianKnee)} msgs/s` : '—'} | ${t ? t.kneePerRound.map(k).join(', ') : '—'} | ` +
+        `${at ? `${ms(at.p50Ms)} / ${ms(at.p99Ms)}` : '—'} | ${at ? `${Math.round(at.serverCpu * 100)}%` : '—'} | ` +
+        `${t ? `${t.medianCostUs.toFixed(1)} µs` : '—'} | ${t ? `${k(t.projectedPerCore)} msgs/s` : '—'} | ` +
+        `${m ? kib(m.rssPerConn) : '—'} | ${m ? kib(m.heapPerConn) : '—'} |`,
+    );
+  }
+  out.push('');
+  for (const t of r.throughput?.systems ?? [])
+    out.push(
+      `${SYSTEM_LABELS[t.system]}: server CPU per frame by round ${t.costUsPerRound.map((c) => c.toFixed(1)).join(', ')} µs; ` +
+        (r.throughput!.overloadRate > 0
+          ? `offered ${k(r.throughput!.overloadRate)} msgs/s (overloaded), it relayed ${t.overloadPerCpuSecondPerRound.map(k).join(', ')} frames per CPU-second (median ${k(t.medianOverloadPerCpuSecond)}); `
+          : '') +
+        `other processes used a median ${Math.round(t.medianOthersCpu * 100)}% of a core during its steps.`,
+    );
+  if (r.ratio !== null)
+    out.push('', `Parley / PeerJS highest held rate: **${r.ratio.toFixed(2)}x** (target ≥ 1.5x).`);
+  const over = (s: SystemName) =>
+    r.throughput?.systems.find((x) => x.system === s)?.medianOverloadPerCpuSecond;
+  if (over('parley') && over('peerjs'))
+    out.push(
+      `Parley / PeerJS frames relayed per CPU-second when overloaded: **${(over('parley')! / over('peerjs')!).toFixed(2)}x**.`,
+    );
+  if (r.costRatio !== null && Number.isFinite(r.costRatio))
+    out.push(`PeerJS / Parley server CPU per relayed frame: **${r.costRatio.toFixed(2)}x**.`);
+  if (r.heap.length) {
+    const names = [...new Set(r.heap.flatMap((h) => h.perConnection.slice(0, 14).map((c) => c.name)))];
+    out.push(
+      '',
+      `Heap per idle connection by constructor (V8 heap snapshots, ${r.heap[0]!.connections} clients minus none; bytes × count):`,
+      '',
+      `| constructor | ${r.heap.map((h) => SYSTEM_LABELS[h.system]).join(' | ')} |`,
+      `| --- |${r.heap.map(() => ' ---: |').join('')}`,
+      ...names.map((n) => {
+        const cells = r.heap.map((h) => {
+          const c = h.perConnection.find((x) => x.name === n);
+          return c ? `${c.bytes} B × ${c.count}` : '—';
+        });
+        return `| ${n} | ${cells.join(' | ')} |`;
+      }),
+      `| **total** | ${r.heap.map((h) => `**${h.totalBytes} B**`).join(' | ')} |`,
+    );
+  }
+  for (const f of r.scale) {
+    out.push(
+      '',
+      `${SYSTEM_LABELS[f.system]}, ${f.connected.toLocaleString('en')} of ${f.requested.toLocaleString('en')} connections ` +
+        `on ${f.servers.length} server processes and ${f.workers} client processes (${f.failed} failed), ` +
+        `set up in ${(f.setupMs / 1000).toFixed(1)} s:`,
+      '',
+      '| server process | connections | open files | RSS after GC | heap + external | RSS delta / conn |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...f.servers.map(
+        (s, i) =>
+          `| #${i + 1} | ${s.connections} | ${s.openFiles} | ${(s.after.rss / 2 ** 20).toFixed(0)} MiB | ` +
+          `${((s.after.heapUsed + s.after.external) / 2 ** 20).toFixed(0)} MiB | ${kib((s.after.rss - s.before.rss) / Math.max(1, s.connections))} |`,
+      ),
+      '',
+      `Largest client process: ${f.maxWorkerOpenFiles} open files.` +
+        (f.check
+          ? ` Relay check across all connections at ${k(f.check.offered)} msgs/s: got ${k(f.check.achieved)}/s (${(f.check.delivered * 100).toFixed(1)}% of sent), p50 ${ms(f.check.p50Ms)} ms, p99 ${ms(f.check.p99Ms)} ms.`
+          : ''),
+    );
+  }
+  if (r.profile) {
+    const p = r.profile;
+    out.push(
+      '',
+      `CPU profile of ${SYSTEM_LABELS[p.system]} relaying ${k(p.rate)} msgs/s offered (${k(p.achieved)} delivered), self time:`,
+      '',
+      '| function | where | self |',
+      '| --- | --- | ---: |',
+      ...p.top.map((h) => `| ${h.function} | ${h.where || '—'} | ${h.selfPct}% |`),
+      '',
+      `By module: ${p.byModule.map((m) => `${m.module} ${m.selfPct}%`).join(', ')}.`,
+    );
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,209 @@
+/**
+ * Server process for one system under test: `serve.ts <parley|peerjs|ws-relay>`. Prints nothing; tells the
+ * orchestrator its port over IPC, answers memory probes (after a full GC, so run with --expose-gc) and
+ * exits cleanly on request, so a --cpu-prof profile gets written.
+ */
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { Session } from 'node:inspector';
+import type { AddressInfo } from 'node:net';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
+import { WebSocketServer } from 'ws';
+import type { GcReply, MemReply, ServerRequest } from './ipc.js';
+import type { SystemName } from './systems.js';
+
+/** High enough that the benchmark measures relay cost, never the limiter (default: 100/s per connection). */
+const BENCH_RATE_LIMIT = { perSecond: 1_000_000, burst: 1_000_000 };
+
+async function startParley(): Promise<{ port: number; close: () => Promise<void> }> {
+  const { startServer } = await import('@parley/server');
+  const s = await startServer({ port: 0, host: '127.0.0.1', rateLimit: BENCH_RATE_LIMIT });
+  return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
+}
+
+/**
+ * Experiment, not a product setting: no replay buffer (so no resume), to measure what keeping every
+ * unacknowledged frame alive costs in GC and latency.
+ */
+async function startParleyNoReplay(): Promise<{ port: number; close: () => Promise<void> }> {
+  const { startServer } = await import('@parley/server');
+  const s = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    rateLimit: BENCH_RATE_LIMIT,
+    replay: { maxFrames: 0, maxBytes: 0 },
+  });
+  return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
+}
+
+/**
+ * Experiment, not a product change: the same server, with its transport's end-of-tick flush
+ * (`setImmediate`) replaced by one after each read callback (`queueMicrotask`), to test whether holding
+ * every corked socket until the poll phase ends is what stretches the latency tail under load. Reaches
+ * into the running core's private transport at runtime; packages/server is untouched.
+ */
+async function startParleyMicrotask(): Promise<{ port: number; close: () => Promise<void> }> {
+  const { startServer } = await import('@parley/server');
+  const s = await startServer({ port: 0, host: '127.0.0.1', rateLimit: BENCH_RATE_LIMIT });
+  type Ws = import('ws').WebSocket;
+  const transport = (s.core as unknown as { deps: { transport: { send(ws: Ws, text: string): void } } }).deps
+    .transport;
+  const corked = new Set<Ws>();
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    for (const ws of corked) ws._socket?.uncork();
+    corked.clear();
+  };
+  transport.send = (ws, text) => {
+    if (ws.readyState !== 1) return;
+    if (!corked.has(ws)) {
+      ws._socket?.cork();
+      corked.add(ws);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
+    }
+    ws.send(text);
+  };
+  return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
+}
+
+function startPeerJs(): Promise<{ port: number; close: () => Promise<void> }> {
+  return import('peer').then(
+    ({ PeerServer }) =>
+      new Promise((resolve) => {
+        // concurrent_limit defaults to 5000; alive_timeout (90 s without a HEARTBEAT) is raised because
+        // the benchmark clients send none, which a real PeerJS client does every 5 s.
+        PeerServer(
+          { port: 0, host: '127.0.0.1', concurrent_limit: 1_000_000, alive_timeout: 3_600_000 },
+          (server) => {
+            const port = (server.address() as AddressInfo).port;
+            resolve({ port, close: () => new Promise((r) => server.close(() => r())) });
+          },
+        );
+      }),
+  );
+}
+
+/** The bare relay the issue measured: parse, stamp the sender, re-serialise, send. */
+function startWsRelay(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  const peers = new Map<string, import('ws').WebSocket>();
+  wss.on('connection', (ws, req) => {
+    const id = new URL(req.url ?? '/', 'http://x').searchParams.get('id');
+    if (!id || peers.has(id)) return ws.close(1008);
+    peers.set(id, ws);
+    ws.on('close', () => peers.delete(id));
+    ws.on('message', (raw) => {
+      try {
+        const msg = JSON.parse(raw.toString()) as { to?: string; data?: unknown };
+        peers.get(msg.to ?? '')?.send(JSON.stringify({ from: id, data: msg.data }));
+      } catch {
+        ws.close(1007);
+      }
+    });
+    ws.send('{"type":"open"}');
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () => new Promise((r) => server.close(() => r())),
+      }),
+    ),
+  );
+}
+
+const system = process.argv[2] as SystemName;
+const starters: Record<SystemName, () => Promise<{ port: number; close: () => Promise<void> }>> = {
+  parley: startParley,
+  'parley-microtask': startParleyMicrotask,
+  'parley-noreplay': startParleyNoReplay,
+  peerjs: startPeerJs,
+  'ws-relay': startWsRelay,
+};
+const started = await starters[system]();
+
+function mem(): MemReply {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+  };
+}
+
+// GC pauses, for the throughput steps: a server that keeps relayed frames alive pays in scavenges.
+let gcPauses: number[] = [];
+let gcMajorMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcPauses.push(e.duration);
+    else gcMajorMs += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+function gcStats(): GcReply {
+  const s = [...gcPauses].sort((a, b) => a - b);
+  const q = (f: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(f * s.length))]! : 0);
+  const reply = {
+    scavenges: s.length,
+    scavengeMs: s.reduce((a, b) => a + b, 0),
+    scavengeP50Ms: q(0.5),
+    scavengeMaxMs: q(1),
+    majorMs: gcMajorMs,
+  };
+  gcPauses = [];
+  gcMajorMs = 0;
+  return reply;
+}
+
+let profiler: Session | null = null;
+
+/** Starts the V8 sampling profiler, so a profile covers the measured load only, not start-up. */
+function profileStart(): void {
+  profiler = new Session();
+  profiler.connect();
+  profiler.post('Profiler.enable');
+  profiler.post('Profiler.setSamplingInterval', { interval: 250 });
+  profiler.post('Profiler.start');
+}
+
+function profileStop(file: string): Promise<null> {
+  return new Promise((resolve, reject) => {
+    if (!profiler) return reject(new Error('profiler not started'));
+    profiler.post('Profiler.stop', (err, { profile }) => {
+      if (err) return reject(err);
+      writeFileSync(file, JSON.stringify(profile));
+      profiler?.disconnect();
+      profiler = null;
+      resolve(null);
+    });
+  });
+}
+
+process.on('message', async (msg: ServerRequest & { rid: number }) => {
+  if (msg.op === 'mem') process.send?.({ rid: msg.rid, reply: mem() });
+  else if (msg.op === 'gc-stats') process.send?.({ rid: msg.rid, reply: gcStats() });
+  else if (msg.op === 'heap-snapshot') {
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ rid: msg.rid, reply: writeHeapSnapshot(msg.file) });
+  } else if (msg.op === 'prof-start') process.send?.({ rid: msg.rid, reply: profileStart() ?? null });
+  else if (msg.op === 'prof-stop') process.send?.({ rid: msg.rid, reply: await profileStop(msg.file) });
+  else {
+    await Promise.race([started.close(), new Promise((r) => setTimeout(r, 2000))]);
+    process.send?.({ rid: msg.rid, reply: null }, () => process.exit(0));
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.send?.({ ready: true, port: started.port });

@@ -1,0 +1,74 @@
+/**
+ * How each system under test speaks: where clients connect, how they learn their peer ID, and what a
+ * relayed ICE candidate looks like on the wire. Every system relays the same candidate object, with the
+ * sender's clock (13 digits, µs) inside the candidate string so the receiver can measure the relay latency
+ * without adding fields that a strict schema would refuse.
+ */
+export type SystemName = 'parley' | 'peerjs' | 'ws-relay' | 'parley-microtask' | 'parley-noreplay';
+/** Diagnostic variants of our server, run only with --experiment: never a product setting. */
+export const EXPERIMENTS = ['parley-microtask', 'parley-noreplay'] as const;
+
+export const SYSTEM_LABELS: Record<SystemName, string> = {
+  parley: 'Parley (@parley/server)',
+  peerjs: 'PeerJS server (peer 1.0.2)',
+  'ws-relay': 'bare ws relay (40 lines)',
+  'parley-microtask': 'Parley, flush after each read (experiment)',
+  'parley-noreplay': 'Parley, replay buffer off (experiment)',
+};
+
+export const TS_DIGITS = 13;
+/** What precedes the timestamp in every relayed frame; the receiver finds it with one indexOf. */
+export const TS_MARK = Buffer.from('"candidate:');
+
+const CANDIDATE_TAIL = ' 1 udp 2122260223 192.0.2.2 54321 typ host","sdpMid":"0","sdpMLineIndex":0}';
+
+export interface Dialect {
+  subprotocol?: string;
+  path(clientId: string): string;
+  /** The frame a client sends once open, if any (Parley's join). */
+  hello(clientId: string, room: string): string | null;
+  /** The peer ID a frame grants this client, when it is the server's welcome. */
+  welcome(frame: { type?: unknown; selfId?: unknown }, clientId: string): string | null;
+  /** A signal frame to `to` split around the timestamp digits. */
+  signal(to: string): { prefix: string; suffix: string };
+  /** Whether clients must acknowledge sequenced frames (Parley's replay buffer). */
+  acks: boolean;
+}
+
+const PARLEY: Dialect = {
+  subprotocol: 'parley.v1',
+  path: () => '/ws',
+  hello: (_id, room) => JSON.stringify({ type: 'join', room }),
+  welcome: (f) => (f.type === 'joined' && typeof f.selfId === 'string' ? f.selfId : null),
+  signal: (to) => ({
+    prefix: `{"type":"signal","to":${JSON.stringify(to)},"data":{"candidate":{"candidate":"candidate:`,
+    suffix: `${CANDIDATE_TAIL}}}`,
+  }),
+  acks: true,
+};
+
+export const DIALECTS: Record<SystemName, Dialect> = {
+  parley: PARLEY,
+  'parley-microtask': PARLEY,
+  'parley-noreplay': PARLEY,
+  peerjs: {
+    path: (id) => `/peerjs?key=peerjs&id=${encodeURIComponent(id)}&token=t${id}`,
+    hello: () => null,
+    welcome: (f, id) => (f.type === 'OPEN' ? id : null),
+    signal: (to) => ({
+      prefix: `{"type":"CANDIDATE","dst":${JSON.stringify(to)},"payload":{"candidate":{"candidate":"candidate:`,
+      suffix: `${CANDIDATE_TAIL}}}`,
+    }),
+    acks: false,
+  },
+  'ws-relay': {
+    path: (id) => `/?id=${encodeURIComponent(id)}`,
+    hello: () => null,
+    welcome: (f, id) => (f.type === 'open' ? id : null),
+    signal: (to) => ({
+      prefix: `{"to":${JSON.stringify(to)},"data":{"candidate":{"candidate":"candidate:`,
+      suffix: `${CANDIDATE_TAIL}}}`,
+    }),
+    acks: false,
+  },
+};
