@@ -7,11 +7,13 @@
  * arrays. Keeping thousands of unacknowledged frames as separate objects made every young-generation GC
  * copy them (and promote them, feeding full GCs): here a waiting frame is no object at all.
  */
+const EMPTY = Buffer.alloc(0);
+
 export class ReplayBuffer {
   private seqs: number[] = [];
   private lens: number[] = [];
   private head = 0;
-  private ring: Buffer = Buffer.allocUnsafe(0);
+  private ring: Buffer = EMPTY;
   /** Live bytes are ring[start, end). */
   private start = 0;
   private end = 0;
@@ -65,6 +67,8 @@ export class ReplayBuffer {
     this.firstSeq = (this.seqs[this.head] as number) + 1;
     this.head++;
     if (this.size === 0) {
+      // Everything is acknowledged: an idle session keeps no bytes.
+      this.ring = EMPTY;
       this.start = 0;
       this.end = 0;
     }
@@ -83,7 +87,7 @@ export class ReplayBuffer {
     if (live + n <= this.ring.length && this.start >= live) {
       this.ring.copy(this.ring, 0, this.start, this.end);
     } else {
-      const grown = Buffer.allocUnsafe(Math.max(4096, 2 * (live + n)));
+      const grown = Buffer.allocUnsafe(Math.max(512, 2 * (live + n)));
       this.ring.copy(grown, 0, this.start, this.end);
       this.ring = grown;
     }
