@@ -21,6 +21,8 @@ export type ChannelState = 'connecting' | 'open' | 'closed';
 export type ChannelEvents = {
   open: [];
   message: [data: ChannelData];
+  /** `bufferedAmount` fell to `bufferedAmountLowThreshold` or below (from the open RTCDataChannel). */
+  bufferedamountlow: [];
   close: [];
 };
 
@@ -33,6 +35,7 @@ export class Channel extends Emitter<ChannelEvents> {
   #bound: RTCDataChannel[] = [];
   #queue: ChannelData[] = [];
   #state: ChannelState = 'connecting';
+  #lowThreshold = 0;
   /** Asked by the channel whether a closing RTCDataChannel means "closed for good" (the connection is up). */
   readonly #isConnectionUp: () => boolean;
 
@@ -51,6 +54,16 @@ export class Channel extends Emitter<ChannelEvents> {
   /** Bytes waiting in the open RTCDataChannel's send buffer. */
   get bufferedAmount(): number {
     return this.#openChannel()?.bufferedAmount ?? 0;
+  }
+
+  /** The level at or below which `bufferedamountlow` fires; kept across connection recoveries. */
+  get bufferedAmountLowThreshold(): number {
+    return this.#lowThreshold;
+  }
+
+  set bufferedAmountLowThreshold(bytes: number) {
+    this.#lowThreshold = bytes;
+    for (const dc of this.#bound) dc.bufferedAmountLowThreshold = bytes;
   }
 
   /** Sends now when open; while (re)connecting the message waits and goes out on open. */
@@ -94,6 +107,10 @@ export class Channel extends Emitter<ChannelEvents> {
     dc.onopen = () => this.#onOpen();
     dc.onmessage = (ev: MessageEvent) => this.emit('message', toData(ev.data));
     dc.onclose = () => this.#onUnderlyingClose(dc);
+    dc.bufferedAmountLowThreshold = this.#lowThreshold;
+    dc.onbufferedamountlow = () => {
+      if (dc === this.#openChannel()) this.emit('bufferedamountlow');
+    };
     if (dc.readyState === 'open') this.#onOpen();
   }
 
@@ -174,5 +191,5 @@ function toData(data: unknown): ChannelData {
 }
 
 function detach(dc: RTCDataChannel): void {
-  dc.onopen = dc.onmessage = dc.onclose = null;
+  dc.onopen = dc.onmessage = dc.onclose = dc.onbufferedamountlow = null;
 }

@@ -10,6 +10,7 @@ export {
   type ChannelOptions,
   type ChannelState,
 } from './channel.js';
+export type { ConnectionInfo } from './connection-info.js';
 export { Emitter, type EventMap, type Listener, setListenerErrorHandler } from './emitter.js';
 export { CLIENT_ERROR_CODES, type ClientErrorCode } from './errors.js';
 export { DEFAULT_CHANNEL, Peer, type PeerEvents } from './peer.js';

@@ -96,4 +96,19 @@ describe('Negotiation (perfect negotiation over real node-datachannel connection
     assert.deepEqual(applyFailures, []);
     for (const s of Object.values(sides)) s.close();
   });
+
+  it('an offer asked for while another is being made is made afterwards, not dropped', async () => {
+    const { pcs, sides, applyFailures, sent } = wiredPair();
+    const dc = pcs.impolite.createDataChannel('first');
+    await Promise.all([sides.impolite.offer(), sides.impolite.offer()]);
+    await until(() => dc.readyState === 'open', 'channel open');
+    const offers = () =>
+      sent.filter(
+        (s) => s.from === 'impolite' && 'description' in s.data && s.data.description.type === 'offer',
+      );
+    await until(() => offers().length === 2, 'the second offer');
+    await until(() => pcs.impolite.signalingState === 'stable', 'the second answer');
+    assert.deepEqual(applyFailures, []);
+    for (const s of Object.values(sides)) s.close();
+  });
 });

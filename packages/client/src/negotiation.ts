@@ -16,6 +16,14 @@ export interface NegotiationHooks {
   applyFailed(description: RTCSessionDescriptionInit, err: unknown): void;
 }
 
+export interface NegotiationOptions {
+  /**
+   * This side answers first: offers it would make (a track added before the remote offer arrived) wait
+   * until it has answered that offer, so the first exchange never collides.
+   */
+  answerFirst?: boolean;
+}
+
 type WireCandidate = Extract<SignalPayload, { candidate: unknown }>['candidate'];
 
 export class Negotiation {
@@ -23,6 +31,14 @@ export class Negotiation {
   readonly polite: boolean;
   readonly #hooks: NegotiationHooks;
   #makingOffer = false;
+  /** An offer was asked for while one could not be made (held back, or an explicit call meanwhile). */
+  #offerWanted = false;
+  /** Offers wait until the first remote offer has been answered (see NegotiationOptions.answerFirst). */
+  #holdOffers: boolean;
+  /** A remote offer was applied while our own offer was being made, which makes ours stale. */
+  #supersededOffer = false;
+  /** The implementation fires negotiationneeded (browsers; node-datachannel never does). */
+  #firesNegotiationNeeded = false;
   #ignoreOffer = false;
   #remoteDescriptionSet = false;
   #pendingCandidates: RTCIceCandidateInit[] = [];
@@ -30,11 +46,20 @@ export class Negotiation {
   /** Descriptions are applied one at a time, in arrival order. */
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(pc: RTCPeerConnection, polite: boolean, hooks: NegotiationHooks) {
+  constructor(
+    pc: RTCPeerConnection,
+    polite: boolean,
+    hooks: NegotiationHooks,
+    options: NegotiationOptions = {},
+  ) {
     this.pc = pc;
     this.polite = polite;
     this.#hooks = hooks;
-    pc.onnegotiationneeded = () => void this.offer();
+    this.#holdOffers = options.answerFirst ?? false;
+    pc.onnegotiationneeded = () => {
+      this.#firesNegotiationNeeded = true;
+      void this.offer();
+    };
     pc.onicecandidate = (ev) => {
       if (ev.candidate?.candidate) this.#send({ candidate: toWire(ev.candidate) });
     };
@@ -45,14 +70,31 @@ export class Negotiation {
     return this.#remoteDescriptionSet;
   }
 
-  /** Creates and sends an offer (on negotiationneeded, and explicitly where that event never fires). */
+  /**
+   * Creates and sends an offer (on negotiationneeded, and explicitly where that event never fires). An offer
+   * held back until the first remote offer is answered is made then. Browsers fire negotiationneeded again
+   * once stable if an offer is still needed (webrtc-pc §4.4.1.5), so a browser's event that comes while an
+   * offer is under way is dropped, as in the spec's example: recording it was seen to send a redundant
+   * offer that collided with the remote's. An explicit call (no such event) is made once stable instead.
+   */
   async offer(): Promise<void> {
-    if (this.#closed || this.#makingOffer) return;
+    if (this.#closed) return;
+    if (this.#holdOffers) {
+      this.#offerWanted = true;
+      return;
+    }
+    if (this.#makingOffer || answering(this.pc)) {
+      if (!this.#firesNegotiationNeeded) this.#offerWanted = true;
+      return;
+    }
+    this.#offerWanted = false;
     this.#makingOffer = true;
+    this.#supersededOffer = false;
     try {
       const offer = await settle(this.pc.createOffer(), 'createOffer');
-      // A remote offer won the race while ours was being made; perfect negotiation answers it instead.
-      if (this.#closed || this.pc.signalingState === 'have-remote-offer') return;
+      // A remote offer won the race while ours was being made; perfect negotiation answers it instead (and
+      // a stale offer would be refused anyway).
+      if (this.#closed || this.#supersededOffer || answering(this.pc)) return;
       await settle(this.pc.setLocalDescription(offer), 'setLocalDescription');
       this.#send({ description: describe(this.pc.localDescription, offer) });
     } catch {
@@ -61,6 +103,7 @@ export class Negotiation {
     } finally {
       this.#makingOffer = false;
     }
+    this.#offerIfWanted();
   }
 
   /** Handles a description or candidate from the remote peer. */
@@ -97,16 +140,26 @@ export class Negotiation {
     if (this.#ignoreOffer) return;
     try {
       // Polite side of a collision: browsers roll the local offer back implicitly here.
+      if (description.type === 'offer' && this.#makingOffer) this.#supersededOffer = true;
       await settle(pc.setRemoteDescription(description), 'setRemoteDescription');
       this.#remoteDescriptionSet = true;
       await this.#flushCandidates();
-      if (description.type !== 'offer' || this.#closed) return;
-      const answer = await settle(pc.createAnswer(), 'createAnswer');
-      await settle(pc.setLocalDescription(answer), 'setLocalDescription');
-      this.#send({ description: describe(null, answer) });
+      if (description.type === 'offer' && !this.#closed) {
+        const answer = await settle(pc.createAnswer(), 'createAnswer');
+        await settle(pc.setLocalDescription(answer), 'setLocalDescription');
+        this.#send({ description: describe(null, answer) });
+        this.#holdOffers = false;
+      }
+      this.#offerIfWanted();
     } catch (err) {
       if (!this.#closed) this.#hooks.applyFailed(description, err);
     }
+  }
+
+  /** Makes the offer that had to wait, now that the connection is stable. */
+  #offerIfWanted(): void {
+    if (this.#offerWanted && !this.#makingOffer && !this.#closed && this.pc.signalingState === 'stable')
+      void this.offer();
   }
 
   async #onCandidate(candidate: NonNullable<WireCandidate>): Promise<void> {
@@ -135,6 +188,11 @@ export class Negotiation {
   #send(data: SignalPayload): void {
     if (!this.#closed) this.#hooks.signal(data);
   }
+}
+
+/** A remote offer is applied and its answer not yet made: an offer now would be refused. */
+function answering(pc: RTCPeerConnection): boolean {
+  return pc.signalingState === 'have-remote-offer';
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { ParleyError, type PeerMetadata, type SignalPayload } from '@parley/protocol';
 import { Channel, type ChannelData, type ChannelOptions } from './channel.js';
+import { type ConnectionInfo, connectionInfoFrom } from './connection-info.js';
 import { Emitter } from './emitter.js';
 import { Negotiation } from './negotiation.js';
 import { IceRecovery, type RecoveryOptions } from './recovery.js';
@@ -128,6 +129,16 @@ export class Peer extends Emitter<PeerEvents> {
     if (local.sender) this.#neg.pc.removeTrack(local.sender);
   }
 
+  /** Statistics of the current connection (a new one after a recovery replaced it). */
+  getStats(): Promise<RTCStatsReport> {
+    return this.#neg.pc.getStats();
+  }
+
+  /** How the current connection runs (direct or through TURN, RTT), once a candidate pair is selected. */
+  async connectionInfo(): Promise<ConnectionInfo | undefined> {
+    return connectionInfoFrom(await this.getStats());
+  }
+
   /** Closes the connection to this peer (the room stays joined). */
   close(): void {
     if (this.#closed) return;
@@ -182,10 +193,16 @@ export class Peer extends Emitter<PeerEvents> {
   /** Builds a fresh RTCPeerConnection; the initiator creates every channel and track, then offers. */
   #connect(initiator: boolean): void {
     const pc = new this.#ctx.rtc.RTCPeerConnection(this.#ctx.config()) as RTCPeerConnection;
-    const neg = new Negotiation(pc, this.polite, {
-      signal: (data) => this.#ctx.signal(this.id, data),
-      applyFailed: (description, err) => this.#onApplyFailed(neg, description, err),
-    });
+    const neg = new Negotiation(
+      pc,
+      this.polite,
+      {
+        signal: (data) => this.#ctx.signal(this.id, data),
+        applyFailed: (description, err) => this.#onApplyFailed(neg, description, err),
+      },
+      // Tracks the app adds before the initiator's offer arrives are offered right after answering it.
+      { answerFirst: !initiator },
+    );
     this.#neg = neg;
     pc.onconnectionstatechange = () => this.#onConnectionState(neg);
     pc.ondatachannel = (ev) => this.#onRemoteChannel(ev.channel);

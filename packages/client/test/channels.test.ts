@@ -53,6 +53,34 @@ describe('channels', () => {
     assert.equal(bOnA.channels.get('early'), early, 'one Channel object per label');
   });
 
+  it('a sender that waits for bufferedamountlow below a high-water mark delivers every byte', async () => {
+    const { bOnA, aOnB } = await pair('low-water');
+    const ch = bOnA.channel('bulk');
+    ch.bufferedAmountLowThreshold = 64 * 1024;
+    assert.equal(ch.bufferedAmountLowThreshold, 64 * 1024);
+    const [remote] = await next(aOnB, 'channel', (c) => c.label === 'bulk');
+    let received = 0;
+    remote.on('message', (d) => {
+      received += typeof d === 'string' ? d.length : d.byteLength;
+    });
+    await until(() => ch.readyState === 'open', 10_000, 'open');
+    const chunk = new Uint8Array(16 * 1024);
+    const total = 4 * 1024 * 1024;
+    let sent = 0;
+    let lows = 0;
+    ch.on('bufferedamountlow', () => lows++);
+    while (sent < total) {
+      if (ch.bufferedAmount >= 256 * 1024) {
+        await next(ch, 'bufferedamountlow');
+        continue;
+      }
+      ch.send(chunk);
+      sent += chunk.byteLength;
+    }
+    await until(() => received === total, 20_000, 'every byte');
+    assert.ok(lows > 0, 'the sender waited for the buffer to drain at least once');
+  });
+
   it('both sides opening the same label at once get one channel each way and every message once', async () => {
     const { bOnA, aOnB } = await pair('glare');
     await until(() => bOnA.state === 'connected' && aOnB.state === 'connected', 10_000, 'connected');

@@ -8,7 +8,6 @@ import { FILES_CHANNEL, FileTransfers } from './files.js';
 import { acquire, captureScreen, explain, LevelMeter } from './media.js';
 import { type AppMessage, decode, encode, MAX_CHAT_LENGTH } from './messages.js';
 import { type PeerStats, readStats } from './stats.js';
-import { connectionOf, forgetPeer, TrackedPeerConnection } from './tracked-pc.js';
 
 export interface RemotePeer {
   readonly id: string;
@@ -65,12 +64,13 @@ export class Call {
   readonly #out = new MediaStream();
   /** The video track each peer is being sent, to replace, add or remove it when that changes. */
   readonly #sentVideo = new Map<string, MediaStreamTrack>();
-  /** Peers that have been given our tracks (the answering side waits until connected, see #attach). */
+  /** Peers that have been given our tracks. */
   readonly #mediaSent = new Set<string>();
   readonly #listeners = new Set<() => void>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #meter: LevelMeter | undefined;
   #speakerSince = 0;
+  #pollingSpeaker = false;
   #scheduled = false;
 
   static async join(opts: JoinCallOptions): Promise<Call> {
@@ -78,7 +78,6 @@ export class Call {
       url: opts.url,
       room: opts.room,
       metadata: { name: opts.name },
-      rtc: { RTCPeerConnection: TrackedPeerConnection },
       iceTransportPolicy: opts.relay ? 'relay' : 'all',
     });
     return new Call(room, opts);
@@ -94,16 +93,16 @@ export class Call {
     for (const t of opts.stream.getTracks()) this.#out.addTrack(t);
     this.preview = new MediaStream(this.camera ? [this.camera] : []);
     if (this.mic) this.#meter = new LevelMeter(this.mic);
-    room.on('peer-joined', (peer) => this.#attach(peer, false));
+    room.on('peer-joined', (peer) => this.#attach(peer));
     room.on('peer-left', (peer) => this.#detach(peer.id));
     room.on('state', (state) => {
       this.roomState = state;
       this.changed();
     });
     room.on('error', (err) => this.say(err.message));
-    for (const peer of room.peers.values()) this.#attach(peer, true);
+    for (const peer of room.peers.values()) this.#attach(peer);
     this.#timers.push(setInterval(() => void this.#pollStats(), 1000));
-    this.#timers.push(setInterval(() => this.#pollSpeaker(), 250));
+    this.#timers.push(setInterval(() => void this.#pollSpeaker(), 250));
   }
 
   get muted(): boolean {
@@ -218,8 +217,7 @@ export class Call {
     this.#listeners.clear();
   }
 
-  /** `initiator`: this side makes the first offer (we joined after them). */
-  #attach(peer: Peer, initiator: boolean): void {
+  #attach(peer: Peer): void {
     const name = typeof peer.metadata.name === 'string' ? peer.metadata.name : 'Guest';
     const rp: RemotePeer = {
       id: peer.id,
@@ -251,10 +249,7 @@ export class Call {
     });
     // The default channel's `open` fires again after a recovery: say who we are on the new connection too.
     peer.channels.get(DEFAULT_CHANNEL)?.on('open', () => this.#sendTo(peer, encode(this.#state())));
-    // The answering side adds its tracks once connected: a track added before the first offer arrives
-    // starts a competing offer, and its media was seen never to flow (SDK, perfect negotiation).
-    if (initiator) this.#sendMedia(rp);
-    else peer.on('open', () => this.#sendMedia(rp));
+    this.#sendMedia(rp);
     this.changed();
   }
 
@@ -274,7 +269,6 @@ export class Call {
     this.#sentVideo.delete(id);
     this.#mediaSent.delete(id);
     this.files.peerGone(id);
-    forgetPeer(id);
     if (this.speaker === id) this.speaker = undefined;
     this.changed();
   }
@@ -357,10 +351,8 @@ export class Call {
   async #pollStats(): Promise<void> {
     await Promise.all(
       [...this.peers.values()].map(async (rp) => {
-        const pc = connectionOf(rp.id);
-        if (!pc) return;
         try {
-          rp.stats = await readStats(pc, rp.stats);
+          rp.stats = await readStats(rp.peer, rp.stats);
         } catch {
           // A connection closing under getStats(): the next round sees the new one.
         }
@@ -369,16 +361,20 @@ export class Call {
     this.changed();
   }
 
-  #pollSpeaker(): void {
+  async #pollSpeaker(): Promise<void> {
+    if (this.#pollingSpeaker) return;
+    this.#pollingSpeaker = true;
     const levels: [string, number][] = [['self', this.muted ? 0 : (this.#meter?.level() ?? 0)]];
-    for (const rp of this.peers.values()) {
-      const pc = connectionOf(rp.id);
-      let level = 0;
-      for (const r of pc?.getReceivers() ?? []) {
-        if (r.track.kind !== 'audio') continue;
-        for (const s of r.getSynchronizationSources()) level = Math.max(level, s.audioLevel ?? 0);
-      }
-      levels.push([rp.id, rp.muted ? 0 : level]);
+    try {
+      const remote = await Promise.all(
+        [...this.peers.values()].map(async (rp): Promise<[string, number]> => {
+          const level = rp.muted ? 0 : await audioLevel(rp.peer).catch(() => 0);
+          return [rp.id, level];
+        }),
+      );
+      levels.push(...remote);
+    } finally {
+      this.#pollingSpeaker = false;
     }
     const [loudest, level] = levels.reduce((a, b) => (b[1] > a[1] ? b : a));
     const now = performance.now();
@@ -393,4 +389,13 @@ export class Call {
       this.changed();
     }
   }
+}
+
+/** The loudest audio the peer sends us now (0…1), from the connection's inbound audio stats. */
+async function audioLevel(peer: Peer): Promise<number> {
+  let level = 0;
+  (await peer.getStats()).forEach((s: { type: string; kind?: string; audioLevel?: number }) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') level = Math.max(level, s.audioLevel ?? 0);
+  });
+  return level;
 }

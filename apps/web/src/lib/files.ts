@@ -10,7 +10,6 @@
  */
 import type { Channel, Peer } from '@parley/client';
 import { hex } from './format.js';
-import { connectionOf } from './tracked-pc.js';
 
 export const FILES_CHANNEL = 'files';
 /** Chromium caps a message at 256 KiB; smaller chunks keep progress smooth and memory low. */
@@ -174,7 +173,7 @@ export class FileTransfers {
         continue;
       }
       if (ch.bufferedAmount >= HIGH) {
-        await drained(peer.id);
+        await drained(ch);
       } else {
         const end = Math.min(offset + CHUNK, file.size);
         ch.send(new Uint8Array(await file.slice(offset, end).arrayBuffer()));
@@ -308,20 +307,17 @@ function isOver(t: Transfer): boolean {
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Resolves when the raw channel's buffer drops below LOW, or after 100 ms (a poll, in case no event comes). */
-function drained(peerId: string): Promise<void> {
-  const dc = connectionOf(peerId)?.dataChannels.get(FILES_CHANNEL);
+/** Resolves when the channel's buffer drops to LOW, or after 100 ms (a poll, in case no event comes). */
+function drained(ch: Channel): Promise<void> {
+  ch.bufferedAmountLowThreshold = LOW;
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
-      dc?.removeEventListener('bufferedamountlow', done);
+      off();
       resolve();
     };
+    const off = ch.on('bufferedamountlow', done);
     const timer = setTimeout(done, 100);
-    if (dc) {
-      dc.bufferedAmountLowThreshold = LOW;
-      dc.addEventListener('bufferedamountlow', done);
-    }
   });
 }
 

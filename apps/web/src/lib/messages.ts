@@ -1,7 +1,7 @@
 /**
  * What peers of the web app say to each other on the SDK's default channel ("parley"): their media state
- * (which also tells a connection whose it is, see tracked-pc.ts) and chat. Files go on their own channel
- * (files.ts). Every message is one JSON string; anything else is ignored.
+ * and chat. Files go on their own channel (files.ts). Every message is one JSON string; anything else is
+ * ignored.
  */
 
 export interface StateMessage {
@@ -24,7 +24,7 @@ export type AppMessage = StateMessage | ChatMessage;
 
 export const MAX_CHAT_LENGTH = 4000;
 
-/** Encodes with `t` first: tracked-pc.ts recognises state messages by their prefix. */
+/** One JSON string per message. */
 export function encode(msg: AppMessage): string {
   return JSON.stringify(msg);
 }

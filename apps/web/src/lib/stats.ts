@@ -24,8 +24,12 @@ type Report = Record<string, unknown> & { type: string; id: string };
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
-export async function readStats(pc: RTCPeerConnection, previous: PeerStats | undefined): Promise<PeerStats> {
-  const report = await pc.getStats();
+/** `source`: the SDK's Peer (its getStats() follows the connection across recoveries). */
+export async function readStats(
+  source: { getStats(): Promise<RTCStatsReport> },
+  previous: PeerStats | undefined,
+): Promise<PeerStats> {
+  const report = await source.getStats();
   const all = new Map<string, Report>();
   report.forEach((r: Report) => {
     all.set(r.id, r);
