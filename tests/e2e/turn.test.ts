@@ -43,6 +43,16 @@ async function exchange(alice: PeerPage, aliceId: string, bob: PeerPage, bobId: 
   assert.deepEqual(await alice.evaluate(() => window.e2e.sdk!.messages), [
     { from: bobId, label: 'parley', data: 'relayed reply' },
   ]);
+  // getStats on both sides: the selected candidate pair is relay ↔ relay.
+  for (const [page, to] of [
+    [alice, bobId],
+    [bob, aliceId],
+  ] as const) {
+    const info = await page.evaluate((id) => window.e2e.sdk!.room!.peers.get(id)!.connectionInfo(), to);
+    assert.equal(info?.type, 'relayed', JSON.stringify(info));
+    assert.equal(info?.localCandidateType, 'relay');
+    assert.equal(info?.remoteCandidateType, 'relay');
+  }
 }
 
 test(
