@@ -67,8 +67,8 @@ export class ReplayBuffer {
     this.firstSeq = (this.seqs[this.head] as number) + 1;
     this.head++;
     if (this.size === 0) {
-      // Everything is acknowledged: an idle session keeps no bytes.
-      this.ring = EMPTY;
+      // Everything is acknowledged: start again at the front. The ring itself stays: releasing and
+      // regrowing it on every ack cycle churned large buffers, and their external memory set off full GCs.
       this.start = 0;
       this.end = 0;
     }
