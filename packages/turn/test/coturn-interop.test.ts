@@ -2,24 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTurnServer, type TurnServer } from '@parley/turn';
-import { freeUdpPort, requireBinary, run, startDaemon } from './harness.js';
+import { freeUdpPort, lostPackets, requireBinary, run, startDaemon, totals } from './harness.js';
 
 const SECRET = 'interop-secret';
-
-/** uclient's summary line: "Total lost packets 0 (0.000000%), total send dropped 0 (…)". */
-function lostPackets(output: string): { lost: number; dropped: number } {
-  const m = /Total lost packets (\d+) \([^)]*\), total send dropped (\d+)/.exec(output);
-  assert.ok(m, `no loss summary in turnutils_uclient output:\n${output.slice(-2000)}`);
-  return { lost: Number(m[1]), dropped: Number(m[2]) };
-}
-
-/** uclient's totals: "start_mclient: tot_send_msgs=100, tot_recv_msgs=100". */
-function totals(output: string): { sent: number; received: number } {
-  const all = [...output.matchAll(/tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$/gm)];
-  const m = all.at(-1);
-  assert.ok(m, 'no message totals in turnutils_uclient output');
-  return { sent: Number(m[1]), received: Number(m[2]) };
-}
 
 describe('coturn clients against our server', () => {
   let server: TurnServer;

@@ -1,5 +1,6 @@
 // Test harness for real-socket tests: a UDP TURN client, coturn binary checks, child processes that are
 // always killed, free ports.
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import {
@@ -67,6 +68,20 @@ export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   const { port } = s.address();
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** turnutils_uclient's summary line: "Total lost packets 0 (0.000000%), total send dropped 0 (…)". */
+export function lostPackets(output: string): { lost: number; dropped: number } {
+  const m = /Total lost packets (\d+) \([^)]*\), total send dropped (\d+)/.exec(output);
+  assert.ok(m, `no loss summary in turnutils_uclient output:\n${output.slice(-2000)}`);
+  return { lost: Number(m[1]), dropped: Number(m[2]) };
+}
+
+/** turnutils_uclient's last totals line: "start_mclient: tot_send_msgs=100, tot_recv_msgs=100". */
+export function totals(output: string): { sent: number; received: number } {
+  const m = [...output.matchAll(/tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$/gm)].at(-1);
+  assert.ok(m, 'no message totals in turnutils_uclient output');
+  return { sent: Number(m[1]), received: Number(m[2]) };
 }
 
 export function sleep(ms: number): Promise<void> {
