@@ -54,8 +54,8 @@ export class SignalingCore<C> {
   readonly options: CoreOptions;
   private readonly conns = new Map<C, Conn<C>>();
   private readonly sessionsByToken = new Map<string, Session<C>>();
+  private readonly sessionsById = new Map<string, Session<C>>();
   private readonly rooms = new Rooms<C>();
-  private sessionCount = 0;
   private framesIn = 0;
   private framesOut = 0;
   private readonly errorCounts: Record<string, number> = {};
@@ -70,7 +70,7 @@ export class SignalingCore<C> {
   stats(): CoreStats {
     return {
       connections: this.conns.size,
-      sessions: this.sessionCount,
+      sessions: this.sessionsById.size,
       rooms: this.rooms.count,
       framesIn: this.framesIn,
       framesOut: this.framesOut,
@@ -134,21 +134,17 @@ export class SignalingCore<C> {
 
   /** Removes a peer from its room (an admin action): its room sees reason "kicked". */
   kick(peerId: string): boolean {
-    for (const session of this.sessionsByToken.values()) {
-      if (session.id !== peerId) continue;
-      const conn = session.conn;
-      this.endSession(session, 'kicked');
-      if (conn) this.deps.transport.close(conn.handle, CLOSE_CODES.KICKED, 'kicked');
-      return true;
-    }
-    return false;
+    const session = this.sessionsById.get(peerId);
+    if (!session) return false;
+    const conn = session.conn;
+    this.endSession(session, 'kicked');
+    if (conn) this.deps.transport.close(conn.handle, CLOSE_CODES.KICKED, 'kicked');
+    return true;
   }
 
   /** The connection of a peer, if it has one now. */
   connectionOf(peerId: string): C | undefined {
-    for (const session of this.sessionsByToken.values())
-      if (session.id === peerId) return session.conn?.handle;
-    return undefined;
+    return this.sessionsById.get(peerId)?.conn?.handle;
   }
 
   private dispatch(conn: Conn<C>, frame: ClientFrameMap[keyof ClientFrameMap], text: string): void {
@@ -197,7 +193,7 @@ export class SignalingCore<C> {
     const others = [...(this.rooms.get(frame.room)?.values() ?? [])];
     this.attach(conn, session);
     this.rooms.add(session);
-    this.sessionCount++;
+    this.sessionsById.set(session.id, session);
     this.send(conn, this.sessionFrame('joined', session, others));
     const body = `"type":"peer-joined","peer":${session.descriptor}}`;
     for (const other of others) this.deliver(other, body);
@@ -281,12 +277,12 @@ export class SignalingCore<C> {
 
   private endSession(session: Session<C>, reason: PeerLeaveReason): void {
     if (!this.sessionsByToken.delete(session.resumeToken)) return;
+    this.sessionsById.delete(session.id);
     session.cancelExpiry?.();
     session.cancelExpiry = undefined;
     if (session.conn) session.conn.session = undefined;
     session.conn = undefined;
     this.rooms.remove(session);
-    this.sessionCount--;
     const body = `"type":"peer-left","peerId":"${session.id}","reason":"${reason}"}`;
     for (const other of this.rooms.get(session.room)?.values() ?? []) this.deliver(other, body);
   }
