@@ -7,7 +7,7 @@ import { DEFAULT_CHANNEL, joinRoom, type Peer, type Room, type RoomState } from 
 import { FILES_CHANNEL, FileTransfers } from './files.js';
 import { acquire, captureScreen, explain, LevelMeter } from './media.js';
 import { type AppMessage, decode, encode, MAX_CHAT_LENGTH } from './messages.js';
-import { type PeerStats, readStats } from './stats.js';
+import { audioLevel, type PeerStats, readStats } from './stats.js';
 
 export interface RemotePeer {
   readonly id: string;
@@ -389,13 +389,4 @@ export class Call {
       this.changed();
     }
   }
-}
-
-/** The loudest audio the peer sends us now (0…1), from the connection's inbound audio stats. */
-async function audioLevel(peer: Peer): Promise<number> {
-  let level = 0;
-  (await peer.getStats()).forEach((s: { type: string; kind?: string; audioLevel?: number }) => {
-    if (s.type === 'inbound-rtp' && s.kind === 'audio') level = Math.max(level, s.audioLevel ?? 0);
-  });
-  return level;
 }

@@ -2,6 +2,7 @@
  * Per-peer connection facts from getStats(): the selected candidate pair (direct or relayed through TURN),
  * its round-trip time, the bitrate both ways, and how many video frames were decoded.
  */
+import type { Peer } from '@parley/client';
 
 export interface PeerStats {
   /** 'relayed' when either end of the selected pair is a TURN relay candidate. */
@@ -84,4 +85,13 @@ function selectedPair(all: Map<string, Report>): Report | undefined {
     if (r.type === 'candidate-pair' && r.nominated === true && r.state === 'succeeded') return r;
   }
   return undefined;
+}
+
+/** The loudest audio the peer sends us now (0…1), from the connection's inbound audio stats. */
+export async function audioLevel(peer: Peer): Promise<number> {
+  let level = 0;
+  (await peer.getStats()).forEach((s: { type: string; kind?: string; audioLevel?: number }) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') level = Math.max(level, s.audioLevel ?? 0);
+  });
+  return level;
 }
