@@ -142,6 +142,7 @@ if (phases.has('memory')) {
         serverCpu: SERVER_CPU,
         clientCpu: CLIENT_CPU,
         checkRate: 0,
+        midpoint: 0.25,
         log,
       }),
     );

@@ -20,6 +20,12 @@ export interface FleetOptions {
   clientCpu: string | null;
   /** Offered rate (frames/s over all clients) for a short relay check once everyone is connected; 0: none. */
   checkRate: number;
+  /**
+   * Also read memory after this fraction of the clients has joined (0: don't), so the result has a
+   * marginal cost per connection (the slope between the two readings) beside the cost from empty. The
+   * slope leaves out one-off growth, such as V8 enlarging its young generation while clients connect.
+   */
+  midpoint?: number;
   log: (line: string) => void;
 }
 
@@ -28,6 +34,8 @@ export interface ServerMemory {
   connections: number;
   openFiles: number;
   before: MemReply;
+  /** After `midpoint` of this server's clients joined; absent without a midpoint. */
+  mid?: MemReply & { connections: number };
   after: MemReply;
 }
 
@@ -44,6 +52,8 @@ export interface FleetResult {
   /** Per connection, summed over servers: RSS delta and JS heap + external delta, in bytes. */
   rssPerConn: number;
   heapPerConn: number;
+  /** The same, between the midpoint reading and the last one (null without a midpoint). */
+  marginal: { rssPerConn: number; heapPerConn: number } | null;
   check: { offered: number; achieved: number; delivered: number; p50Ms: number; p99Ms: number } | null;
 }
 
@@ -73,22 +83,35 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       }
     }
     const started = performance.now();
-    const setups = await Promise.all(
-      workers.map((w, k) =>
-        w.child.request<SetupReply>({
-          op: 'setup',
-          system: o.system,
-          host: '127.0.0.1',
-          port: ports[w.server]!,
-          pairs: w.pairs,
-          prefix: `f${k}r`,
-          concurrency: 32,
+    const frac = o.midpoint ?? 0;
+    const setupAll = (part: number, tag: string) =>
+      Promise.all(
+        workers.map((w, k) => {
+          const first = Math.round(w.pairs * frac);
+          const pairs = part === 0 ? first : w.pairs - first;
+          return w.child.request<SetupReply>({
+            op: 'setup',
+            system: o.system,
+            host: '127.0.0.1',
+            port: ports[w.server]!,
+            pairs,
+            prefix: `f${k}${tag}r`,
+            concurrency: 32,
+          });
         }),
-      ),
-    );
+      );
+    let mid: MemReply[] | undefined;
+    let midSetups: SetupReply[] | undefined;
+    if (frac > 0) {
+      midSetups = await setupAll(0, 'a');
+      await new Promise((r) => setTimeout(r, 1500));
+      mid = await Promise.all(servers.map((s) => s.request<MemReply>({ op: 'mem' })));
+    }
+    // `connected` in a setup reply counts every client the worker holds, earlier setups included.
+    const setups = await setupAll(1, 'b');
     const setupMs = Math.round(performance.now() - started);
     const connected = setups.reduce((a, s) => a + s.connected, 0);
-    const failed = setups.reduce((a, s) => a + s.failed, 0);
+    const failed = [...(midSetups ?? []), ...setups].reduce((a, s) => a + s.failed, 0);
     o.log(`  ${o.system}: ${connected} connected, ${failed} failed in ${(setupMs / 1000).toFixed(1)} s`);
     await new Promise((r) => setTimeout(r, 1500));
     const after = await Promise.all(servers.map((s) => s.request<MemReply>({ op: 'mem' })));
@@ -98,12 +121,35 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         connections: setups.reduce((a, r, k) => a + (workers[k]!.server === i ? r.connected : 0), 0),
         openFiles: openFiles(s.pid),
         before: before[i]!,
+        ...(mid && midSetups
+          ? {
+              mid: {
+                ...mid[i]!,
+                connections: midSetups.reduce(
+                  (a, r, k) => a + (workers[k]!.server === i ? r.connected : 0),
+                  0,
+                ),
+              },
+            }
+          : {}),
         after: after[i]!,
       }),
     );
     const sum = (f: (m: ServerMemory) => number) => perServer.reduce((a, m) => a + f(m), 0);
     const rss = sum((m) => m.after.rss - m.before.rss);
     const heap = sum((m) => m.after.heapUsed + m.after.external - m.before.heapUsed - m.before.external);
+    const midConns = sum((m) => m.mid?.connections ?? 0);
+    const marginal =
+      mid && connected > midConns
+        ? {
+            rssPerConn: sum((m) => m.after.rss - (m.mid?.rss ?? 0)) / (connected - midConns),
+            heapPerConn:
+              sum(
+                (m) => m.after.heapUsed + m.after.external - (m.mid?.heapUsed ?? 0) - (m.mid?.external ?? 0),
+              ) /
+              (connected - midConns),
+          }
+        : null;
     let check: FleetResult['check'] = null;
     if (o.checkRate > 0 && connected > 0) {
       const reps = await Promise.all(
@@ -134,13 +180,14 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       requested: o.connections,
       connected,
       failed,
-      errors: setups.flatMap((s) => s.errors).slice(0, 5),
+      errors: [...(midSetups ?? []), ...setups].flatMap((s) => s.errors).slice(0, 5),
       setupMs,
       servers: perServer,
       workers: workers.length,
       maxWorkerOpenFiles: Math.max(...workers.map((w) => openFiles(w.child.pid))),
       rssPerConn: connected ? rss / connected : Number.NaN,
       heapPerConn: connected ? heap / connected : Number.NaN,
+      marginal,
       check,
     };
   } finally {

@@ -65,6 +65,12 @@ export type ServerRequest =
   | { op: 'exit' };
 export interface MemReply {
   rss: number;
+  /** V8 heap pages actually backed by memory (all spaces). */
+  heapPhysical: number;
+  /** Memory V8 itself malloc'ed outside its heap pages. */
+  mallocedV8: number;
+  /** Resident bytes of malloc's main arena (the `[heap]` mapping), 0 where unknown. */
+  nativeHeap: number;
   heapUsed: number;
   heapTotal: number;
   external: number;

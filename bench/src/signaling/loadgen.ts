@@ -10,8 +10,12 @@ import type { RunReply, RunRequest, SettleReply, SetupReply, SetupRequest, Worke
 import { RawWs, textFrame } from './raw-ws.js';
 import { DIALECTS, type Dialect, TS_DIGITS, TS_MARK } from './systems.js';
 
-/** As the SDK does: acknowledge every 64 frames (BENCH_ACK_EVERY overrides, for investigation). */
+/**
+ * As the SDK does: acknowledge every 64 frames (BENCH_ACK_EVERY overrides, for investigation), and
+ * whatever is still unacknowledged after at most ACK_DELAY_MS (the SDK's default 1 s).
+ */
 const ACK_EVERY = Number(process.env.BENCH_ACK_EVERY ?? 64);
+const ACK_DELAY_MS = 1000;
 /** Each client writes every GROUPS ticks (~1 ms each): fewer, bigger writes per client, while the server
  * still gets an even 1/GROUPS of the clients every tick rather than a burst every GROUPS ms. */
 const GROUPS = 10;
@@ -61,6 +65,14 @@ function readDigits(buf: Buffer, at: number, max: number): number {
 }
 
 function onSignal(c: Client, payload: Buffer): void {
+  if (dialect?.acks) {
+    // Every sequenced frame counts (presence too), as in the SDK.
+    const s = payload.indexOf(SEQ_MARK);
+    if (s >= 0) {
+      c.maxSeq = Math.max(c.maxSeq, readDigits(payload, s + SEQ_MARK.length, 16));
+      if (++c.unacked >= ACK_EVERY) ack(c);
+    }
+  }
   const at = payload.indexOf(TS_MARK);
   if (at < 0) {
     // Anything but a relayed candidate during a run (presence aside) is a server complaint: count it.
@@ -77,15 +89,18 @@ function onSignal(c: Client, payload: Buffer): void {
     windowRecv++;
     hist.record(nowUs() - ts);
   }
-  if (dialect?.acks) {
-    const s = payload.indexOf(SEQ_MARK);
-    if (s >= 0) c.maxSeq = Math.max(c.maxSeq, readDigits(payload, s + SEQ_MARK.length, 16));
-    if (++c.unacked >= ACK_EVERY) {
-      c.unacked = 0;
-      c.ws.sendText(`{"type":"ack","seq":${c.maxSeq}}`);
-    }
-  }
 }
+
+function ack(c: Client): void {
+  c.unacked = 0;
+  if (c.ws.isOpen) c.ws.sendText(`{"type":"ack","seq":${c.maxSeq}}`);
+}
+
+// The SDK's ack timer, for all clients at once: nothing waits unacknowledged longer than ACK_DELAY_MS.
+setInterval(() => {
+  if (!dialect?.acks || process.env.BENCH_NO_IDLE_ACK) return;
+  for (const c of clients) if (c.unacked > 0) ack(c);
+}, ACK_DELAY_MS).unref();
 
 function onClose(why: string): void {
   closes++;

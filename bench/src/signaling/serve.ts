@@ -3,12 +3,12 @@
  * orchestrator its port over IPC, answers memory probes (after a full GC, so run with --expose-gc) and
  * exits cleanly on request, so a --cpu-prof profile gets written.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import type { GcReply, MemReply, ServerRequest } from './ipc.js';
 import type { SystemName } from './systems.js';
@@ -128,13 +128,31 @@ const starters: Record<SystemName, () => Promise<{ port: number; close: () => Pr
 };
 const started = await starters[system]();
 
+/** Resident bytes of the process's `[heap]` mapping: what malloc holds in its main arena (Linux). */
+function brkHeapRss(): number {
+  let smaps: string;
+  try {
+    smaps = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return 0;
+  }
+  const at = smaps.indexOf('[heap]');
+  if (at < 0) return 0;
+  const rss = /\nRss:\s+(\d+) kB/.exec(smaps.slice(at));
+  return rss ? Number(rss[1]) * 1024 : 0;
+}
+
 function mem(): MemReply {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();
   const m = process.memoryUsage();
+  const v8stats = getHeapStatistics();
   return {
     rss: m.rss,
+    heapPhysical: v8stats.total_physical_size,
+    mallocedV8: v8stats.malloced_memory,
+    nativeHeap: brkHeapRss(),
     heapUsed: m.heapUsed,
     heapTotal: m.heapTotal,
     external: m.external,

@@ -12,9 +12,9 @@ import {
   type PeerLeaveReason,
 } from '@parley/protocol';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
-import { TokenBucket } from './rate-limit.js';
+import { fullBucket, takeToken } from './rate-limit.js';
 import { Rooms } from './rooms.js';
-import { type Conn, Session } from './session.js';
+import { Conn, NO_METADATA, Session } from './session.js';
 
 export interface Transport<C> {
   /** Sends one text frame: a string, or its UTF-8 bytes. */
@@ -53,7 +53,6 @@ export interface CoreStats {
 export class SignalingCore<C> {
   readonly options: CoreOptions;
   private readonly conns = new Map<C, Conn<C>>();
-  private readonly sessionsByToken = new Map<string, Session<C>>();
   private readonly sessionsById = new Map<string, Session<C>>();
   private readonly rooms = new Rooms<C>();
   private framesIn = 0;
@@ -80,9 +79,22 @@ export class SignalingCore<C> {
 
   /** A socket opened. */
   open(handle: C, context: ConnContext = {}): void {
+    const conn = new Conn(
+      handle,
+      context.host,
+      fullBucket(this.options.rateLimit.burst, this.deps.clock.now()),
+    );
+    this.conns.set(handle, conn);
+  }
+
+  /** Every open connection's handle. */
+  handles(): IterableIterator<C> {
+    return this.conns.keys();
+  }
+
+  private take(conn: Conn<C>): boolean {
     const { perSecond, burst } = this.options.rateLimit;
-    const bucket = new TokenBucket(perSecond, burst, this.deps.clock.now());
-    this.conns.set(handle, { handle, context, session: undefined, strikes: 0, bucket });
+    return takeToken(conn, this.deps.clock.now(), perSecond, burst);
   }
 
   /** A text frame arrived; `bytes` is its size on the wire. */
@@ -90,7 +102,7 @@ export class SignalingCore<C> {
     const conn = this.conns.get(handle);
     if (!conn) return;
     this.framesIn++;
-    if (!conn.bucket.take(this.deps.clock.now())) return this.refuseForRate(conn);
+    if (!this.take(conn)) return this.refuseForRate(conn);
     conn.strikes = 0;
     if (bytes > this.options.maxFrameBytes) {
       return this.error(
@@ -113,7 +125,7 @@ export class SignalingCore<C> {
   receiveBinary(handle: C): void {
     const conn = this.conns.get(handle);
     if (!conn) return;
-    if (!conn.bucket.take(this.deps.clock.now())) return this.refuseForRate(conn);
+    if (!this.take(conn)) return this.refuseForRate(conn);
     this.error(conn, 'BINARY_NOT_SUPPORTED', 'signaling frames are JSON text');
   }
 
@@ -186,23 +198,24 @@ export class SignalingCore<C> {
     const session = new Session<C>(
       random.peerId(),
       frame.room,
-      frame.metadata ?? {},
-      random.token(),
+      frame.metadata ?? NO_METADATA,
+      '',
       this.options.replay,
     );
-    const others = [...(this.rooms.get(frame.room)?.values() ?? [])];
+    session.resumeToken = this.newResumeToken(session.id);
+    const others = [...(this.rooms.get(frame.room) ?? [])];
     this.attach(conn, session);
     this.rooms.add(session);
     this.sessionsById.set(session.id, session);
     this.send(conn, this.sessionFrame('joined', session, others));
-    const body = `"type":"peer-joined","peer":${session.descriptor}}`;
+    const body = `"type":"peer-joined","peer":${session.descriptor()}}`;
     for (const other of others) this.deliver(other, body);
   }
 
   private resume(conn: Conn<C>, frame: ClientFrameMap['resume']): void {
     if (conn.session)
       return this.error(conn, 'ALREADY_IN_ROOM', `already in room "${conn.session.room}"`, 'resume');
-    const session = this.sessionsByToken.get(frame.token);
+    const session = this.sessionByToken(frame.token);
     if (!session)
       return this.error(conn, 'RESUME_FAILED', 'unknown or expired resume token; join again', 'resume');
     const replay = session.replaySince(frame.lastSeq);
@@ -227,11 +240,10 @@ export class SignalingCore<C> {
     }
     session.cancelExpiry?.();
     session.cancelExpiry = undefined;
-    this.sessionsByToken.delete(session.resumeToken);
-    session.resumeToken = this.deps.random.token();
+    session.resumeToken = this.newResumeToken(session.id);
     this.attach(conn, session);
     session.ack(frame.lastSeq);
-    const others = [...(this.rooms.get(session.room)?.values() ?? [])].filter((s) => s !== session);
+    const others = (this.rooms.get(session.room) ?? []).filter((s) => s !== session);
     this.send(conn, this.sessionFrame('resumed', session, others));
     for (const text of replay) this.send(conn, text);
   }
@@ -248,8 +260,8 @@ export class SignalingCore<C> {
     // of the client's, so the stamp cannot be overridden, and nothing is re-serialised.
     const body = `"from":"${session.id}",${text.slice(text.indexOf('{') + 1)}`;
     if (frame.to !== undefined) {
-      const target = frame.to === session.id ? undefined : this.rooms.get(session.room)?.get(frame.to);
-      if (!target)
+      const target = frame.to === session.id ? undefined : this.sessionsById.get(frame.to);
+      if (!target || target.room !== session.room)
         return this.error(
           conn,
           'PEER_NOT_FOUND',
@@ -259,8 +271,7 @@ export class SignalingCore<C> {
       return this.deliver(target, body);
     }
     if (frame.type === 'signal') return; // unreachable: the schema requires `to` on signal
-    for (const other of this.rooms.get(session.room)?.values() ?? [])
-      if (other !== session) this.deliver(other, body);
+    for (const other of this.rooms.get(session.room) ?? []) if (other !== session) this.deliver(other, body);
   }
 
   private leave(conn: Conn<C>): void {
@@ -272,11 +283,22 @@ export class SignalingCore<C> {
   private attach(conn: Conn<C>, session: Session<C>): void {
     conn.session = session;
     session.conn = conn;
-    this.sessionsByToken.set(session.resumeToken, session);
+  }
+
+  /** `<peer id>.<secret>`: the id finds the session without a second map, the secret proves the right. */
+  private newResumeToken(peerId: string): string {
+    return `${peerId}.${this.deps.random.token()}`;
+  }
+
+  private sessionByToken(token: string): Session<C> | undefined {
+    const dot = token.lastIndexOf('.');
+    if (dot <= 0) return undefined;
+    const session = this.sessionsById.get(token.slice(0, dot));
+    return session && sameSecret(session.resumeToken, token) ? session : undefined;
   }
 
   private endSession(session: Session<C>, reason: PeerLeaveReason): void {
-    if (!this.sessionsByToken.delete(session.resumeToken)) return;
+    if (this.sessionsById.get(session.id) !== session) return;
     this.sessionsById.delete(session.id);
     session.cancelExpiry?.();
     session.cancelExpiry = undefined;
@@ -284,7 +306,7 @@ export class SignalingCore<C> {
     session.conn = undefined;
     this.rooms.remove(session);
     const body = `"type":"peer-left","peerId":"${session.id}","reason":"${reason}"}`;
-    for (const other of this.rooms.get(session.room)?.values() ?? []) this.deliver(other, body);
+    for (const other of this.rooms.get(session.room) ?? []) this.deliver(other, body);
   }
 
   /** Numbers a frame for a session, keeps it for replay, and sends it if the session is connected. */
@@ -301,7 +323,7 @@ export class SignalingCore<C> {
       room: session.room,
       selfId: session.id,
       peers: others.map((s) => ({ id: s.id, metadata: s.metadata })),
-      iceServers: typeof ice === 'function' ? ice(session.id, session.conn?.context ?? {}) : ice,
+      iceServers: typeof ice === 'function' ? ice(session.id, { host: session.conn?.host }) : ice,
       resumeToken: session.resumeToken,
       resumeWindowMs: this.options.resumeWindowMs,
       seq: session.seq,
@@ -330,4 +352,12 @@ export class SignalingCore<C> {
   private send(conn: Conn<C>, text: string | Uint8Array): void {
     this.deps.transport.send(conn.handle, text);
   }
+}
+
+/** Compares two strings in time that depends on their length only, not on where they differ. */
+function sameSecret(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }

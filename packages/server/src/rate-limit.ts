@@ -1,26 +1,29 @@
-/** A token bucket: `perSecond` tokens refill continuously up to `burst`; each frame takes one. */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
+/**
+ * A token bucket: `perSecond` tokens refill continuously up to `burst`; each frame takes one. The state
+ * is two integers on the connection itself (no object of its own per connection): the fill in
+ * thousandths of a token and the whole millisecond of the last refill, so a millisecond refills exactly
+ * `perSecond` thousandths and both fields stay small integers (a fractional field would box every
+ * connection's number in a heap object of its own).
+ */
+export interface Bucket {
+  /** Tokens × 1000. */
+  milliTokens: number;
+  /** The whole millisecond of the last refill. */
+  last: number;
+}
 
-  constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.last = now;
-  }
+export function fullBucket(burst: number, now: number): Bucket {
+  return { milliTokens: burst * 1000, last: Math.floor(now) };
+}
 
-  /** Takes a token if one is there; false means the caller is over its rate. */
-  take(now: number): boolean {
-    const elapsed = now - this.last;
-    if (elapsed > 0) {
-      this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perSecond) / 1000);
-      this.last = now;
-    }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+/** Takes a token if one is there; false means the caller is over its rate. */
+export function takeToken(b: Bucket, now: number, perSecond: number, burst: number): boolean {
+  const ms = Math.floor(now);
+  if (ms > b.last) {
+    b.milliTokens = Math.min(burst * 1000, b.milliTokens + (ms - b.last) * perSecond);
+    b.last = ms;
   }
+  if (b.milliTokens < 1000) return false;
+  b.milliTokens -= 1000;
+  return true;
 }

@@ -45,3 +45,31 @@ test('replayed frames are copies that later pushes cannot change', () => {
   for (let seq = 2; seq <= 200; seq++) buffer.push(seq, frame(seq));
   assert.equal(Buffer.from(first!).toString(), frame(1).toString());
 });
+
+test('a quiet session gives its ring back when an ack empties it; a busy one keeps it', () => {
+  const quiet = new ReplayBuffer(100, 1 << 20);
+  quiet.push(1, frame(1));
+  quiet.push(2, frame(2));
+  assert.equal(quiet.holdsRing, true);
+  quiet.ack(1);
+  assert.equal(quiet.holdsRing, true, 'a frame is still waiting');
+  quiet.ack(2);
+  assert.equal(quiet.holdsRing, false);
+  quiet.push(3, frame(3));
+  assert.deepEqual(texts(quiet.since(2)), [frame(3).toString()]);
+
+  const busy = new ReplayBuffer(1000, 1 << 20);
+  for (let seq = 1; seq <= 64; seq++) busy.push(seq, frame(seq));
+  busy.ack(64);
+  assert.equal(busy.holdsRing, true);
+  assert.equal(busy.size, 0);
+  assert.deepEqual(busy.since(64), []);
+});
+
+test('frames must be pushed in sequence', () => {
+  const buffer = new ReplayBuffer(100, 1 << 20);
+  buffer.push(5, frame(5));
+  assert.throws(() => buffer.push(7, frame(7)), RangeError);
+  buffer.push(6, frame(6));
+  assert.deepEqual(texts(buffer.since(4)), [frame(5).toString(), frame(6).toString()]);
+});

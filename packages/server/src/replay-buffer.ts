@@ -3,20 +3,27 @@
  * session gets every frame exactly once. Bounded by frame count and bytes: the oldest frames go first,
  * and `firstSeq` tells a resuming client whether what it needs is still here.
  *
- * The bytes live in one growing buffer per session, with sequence numbers and lengths in small-integer
- * arrays. Keeping thousands of unacknowledged frames as separate objects made every young-generation GC
- * copy them (and promote them, feeding full GCs): here a waiting frame is no object at all.
+ * A session numbers its frames consecutively, so the kept frames are exactly `firstSeq … lastSeq` and
+ * need no index: each frame sits in one growing byte ring behind a 4-byte length. Keeping thousands of
+ * unacknowledged frames as separate objects made every young-generation GC copy them (and promote them,
+ * feeding full GCs): here a waiting frame is no object at all.
+ *
+ * The ring outlives a busy session's ack cycles (releasing and regrowing it on every ack churned large
+ * buffers, whose external memory set off full GCs), but a quiet session gives it back when an ack
+ * empties it, so an idle connection holds no ring at all.
  */
 const EMPTY = Buffer.alloc(0);
+const HEADER = 4;
+/** An ack that empties the ring after fewer frames than this means the session is quiet. */
+const QUIET_FRAMES = 16;
 
 export class ReplayBuffer {
-  private seqs: number[] = [];
-  private lens: number[] = [];
-  private head = 0;
   private ring: Buffer = EMPTY;
-  /** Live bytes are ring[start, end). */
+  /** Live records (length header + frame) are ring[start, end). */
   private start = 0;
   private end = 0;
+  private count = 0;
+  private frameBytes = 0;
   /** The lowest sequence number that can still be replayed (everything before it is acked or evicted). */
   firstSeq = 1;
 
@@ -25,27 +32,43 @@ export class ReplayBuffer {
     private readonly maxBytes: number,
   ) {}
 
+  /** Frames kept. */
   get size(): number {
-    return this.seqs.length - this.head;
+    return this.count;
   }
 
+  /** Bytes of the frames kept (without their length headers). */
   get bytes(): number {
-    return this.end - this.start;
+    return this.frameBytes;
   }
 
+  /** Whether a ring is allocated (an idle, fully acknowledged buffer holds none). */
+  get holdsRing(): boolean {
+    return this.ring !== EMPTY;
+  }
+
+  /** Keeps frame `seq`, which must follow the last one pushed (or be the first). */
   push(seq: number, frame: Uint8Array): void {
-    this.reserve(frame.length);
-    this.ring.set(frame, this.end);
-    this.end += frame.length;
-    this.seqs.push(seq);
-    this.lens.push(frame.length);
-    while (this.size > this.maxFrames || (this.bytes > this.maxBytes && this.size > 1)) this.dropOne();
+    if (this.count === 0) this.firstSeq = seq;
+    else if (seq !== this.firstSeq + this.count) throw new RangeError(`frame ${seq} out of sequence`);
+    this.reserve(HEADER + frame.length);
+    this.ring.writeUInt32LE(frame.length, this.end);
+    this.ring.set(frame, this.end + HEADER);
+    this.end += HEADER + frame.length;
+    this.count++;
+    this.frameBytes += frame.length;
+    while (this.count > this.maxFrames || (this.frameBytes > this.maxBytes && this.count > 1)) this.dropOne();
   }
 
   /** Forgets every frame with seq <= `seq`. */
   ack(seq: number): void {
-    while (this.size > 0 && (this.seqs[this.head] as number) <= seq) this.dropOne();
+    let dropped = 0;
+    while (this.count > 0 && this.firstSeq <= seq) {
+      this.dropOne();
+      dropped++;
+    }
     if (seq + 1 > this.firstSeq) this.firstSeq = seq + 1;
+    if (this.count === 0 && dropped > 0 && dropped < QUIET_FRAMES) this.ring = EMPTY;
   }
 
   /** Copies of the frames with seq > `after`, in order; undefined when some of them are gone. */
@@ -53,30 +76,25 @@ export class ReplayBuffer {
     if (after + 1 < this.firstSeq) return undefined;
     const out: Uint8Array[] = [];
     let at = this.start;
-    for (let i = this.head; i < this.seqs.length; i++) {
-      const len = this.lens[i] as number;
+    for (let seq = this.firstSeq; seq < this.firstSeq + this.count; seq++) {
+      const len = this.ring.readUInt32LE(at);
       // Copies: a view into the ring could change under a socket that has not written it yet.
-      if ((this.seqs[i] as number) > after) out.push(Buffer.from(this.ring.subarray(at, at + len)));
-      at += len;
+      if (seq > after) out.push(Buffer.from(this.ring.subarray(at + HEADER, at + HEADER + len)));
+      at += HEADER + len;
     }
     return out;
   }
 
   private dropOne(): void {
-    this.start += this.lens[this.head] as number;
-    this.firstSeq = (this.seqs[this.head] as number) + 1;
-    this.head++;
-    if (this.size === 0) {
-      // Everything is acknowledged: start again at the front. The ring itself stays: releasing and
-      // regrowing it on every ack cycle churned large buffers, and their external memory set off full GCs.
+    const len = this.ring.readUInt32LE(this.start);
+    this.start += HEADER + len;
+    this.frameBytes -= len;
+    this.count--;
+    this.firstSeq++;
+    if (this.count === 0) {
+      // Everything is gone: start again at the front.
       this.start = 0;
       this.end = 0;
-    }
-    // Compact the index arrays now and then so they do not grow without bound.
-    if (this.head > 64 && this.head * 2 > this.seqs.length) {
-      this.seqs = this.seqs.slice(this.head);
-      this.lens = this.lens.slice(this.head);
-      this.head = 0;
     }
   }
 

@@ -1,6 +1,7 @@
 /** `startServer`: HTTP + WebSocket signaling on one port (or a unix socket), with graceful shutdown. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOSE_CODES } from '@parley/protocol';
 import { type Logger, pino } from 'pino';
 import type { WebSocket } from 'ws';
@@ -111,17 +112,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     async close() {
       if (shuttingDown) return;
       shuttingDown = true;
-      for (const ws of wss.clients) ws.close(CLOSE_CODES.GOING_AWAY, 'SERVER_SHUTTING_DOWN');
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          for (const ws of wss.clients) ws.terminate();
-        }, 2000);
-        force.unref();
-        wss.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      for (const ws of core.handles()) ws.close(CLOSE_CODES.GOING_AWAY, 'SERVER_SHUTTING_DOWN');
+      // Give clients 2 s to finish the closing handshake, then cut whoever is left.
+      const deadline = Date.now() + 2000;
+      while (core.stats().connections > 0 && Date.now() < deadline) await sleep(10);
+      for (const ws of core.handles()) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },

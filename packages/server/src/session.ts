@@ -1,17 +1,32 @@
 import type { PeerMetadata } from '@parley/protocol';
-import type { ConnContext, CoreOptions } from './options.js';
-import type { TokenBucket } from './rate-limit.js';
+import type { CoreOptions } from './options.js';
+import type { Bucket } from './rate-limit.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
-/** One connection (one WebSocket). A connection holds at most one session at a time. */
-export interface Conn<C> {
-  readonly handle: C;
-  readonly context: ConnContext;
-  session: Session<C> | undefined;
+/**
+ * One connection (one WebSocket). A connection holds at most one session at a time. Kept lean: an idle
+ * connection is this object and its map entry, so the rate-limit bucket lives in its own fields.
+ */
+export class Conn<C> implements Bucket {
+  session: Session<C> | undefined = undefined;
   /** Frames refused in a row for rate. */
-  strikes: number;
-  readonly bucket: TokenBucket;
+  strikes = 0;
+  milliTokens: number;
+  last: number;
+
+  constructor(
+    readonly handle: C,
+    /** The host name the client connected to (from the handshake), for ICE server URLs. */
+    readonly host: string | undefined,
+    bucket: Bucket,
+  ) {
+    this.milliTokens = bucket.milliTokens;
+    this.last = bucket.last;
+  }
 }
+
+/** One shared, frozen object for every peer that joined without metadata. */
+export const NO_METADATA: PeerMetadata = Object.freeze({}) as PeerMetadata;
 
 /** A peer in a room. Outlives its connection for the resume window. */
 export class Session<C> {
@@ -26,16 +41,15 @@ export class Session<C> {
     readonly id: string,
     readonly room: string,
     readonly metadata: PeerMetadata,
+    /** `<id>.<secret>`: the id finds the session, the secret proves the right to resume it. */
     public resumeToken: string,
     private readonly replay: CoreOptions['replay'],
   ) {}
 
-  /** JSON of `{id, metadata}` as peers see it, computed once. */
-  get descriptor(): string {
-    this._descriptor ??= JSON.stringify({ id: this.id, metadata: this.metadata });
-    return this._descriptor;
+  /** JSON of `{id, metadata}` as peers see it. */
+  descriptor(): string {
+    return JSON.stringify({ id: this.id, metadata: this.metadata });
   }
-  private _descriptor: string | undefined;
 
   /**
    * Numbers a frame body (the JSON after its opening brace), keeps it for replay and returns its UTF-8
@@ -53,13 +67,17 @@ export class Session<C> {
   }
 
   ack(seq: number): void {
-    this.buffer?.ack(Math.min(seq, this.seq));
+    if (!this.buffer) return;
+    this.buffer.ack(Math.min(seq, this.seq));
+    // A quiet session that has everything acknowledged keeps no buffer at all.
+    if (this.buffer.size === 0 && !this.buffer.holdsRing) this.buffer = undefined;
   }
 
   /** Frames after `lastSeq`, or undefined when some are no longer kept. */
   replaySince(lastSeq: number): Uint8Array[] | undefined {
     if (lastSeq > this.seq) return undefined;
-    if (!this.buffer) return lastSeq === this.seq || this.replay.maxFrames > 0 ? [] : undefined;
+    // No buffer: nothing was sent yet, or everything sent was acknowledged (so `lastSeq` must be the last).
+    if (!this.buffer) return lastSeq === this.seq ? [] : undefined;
     return this.buffer.since(lastSeq);
   }
 }

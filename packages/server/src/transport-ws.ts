@@ -17,18 +17,21 @@ export interface WsOptions {
   allowedOrigins: string[];
 }
 
-type Sock = WebSocket & { alive?: boolean; corked?: boolean };
+const SUBPROTOCOLS = new Map(SUPPORTED_VERSIONS.map((v) => [v, subprotocol(v)]));
 
-/** A Transport that writes to `ws` sockets, corking each one until the end of the tick. */
+/**
+ * A Transport that writes to `ws` sockets, corking each one until the end of the tick. Whether a socket
+ * is already corked is read off the socket itself (`writableCorked`), so nothing is added to it.
+ */
 export class WsTransport implements Transport<WebSocket> {
-  private corked: Sock[] = [];
+  private corked: WebSocket[] = [];
   private flushScheduled = false;
 
-  send(ws: Sock, text: string | Uint8Array): void {
+  send(ws: WebSocket, text: string | Uint8Array): void {
     if (ws.readyState !== 1) return;
-    if (!ws.corked) {
-      ws._socket?.cork();
-      ws.corked = true;
+    const socket = ws._socket;
+    if (socket && socket.writableCorked === 0) {
+      socket.cork();
       this.corked.push(ws);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -47,10 +50,7 @@ export class WsTransport implements Transport<WebSocket> {
     const list = this.corked;
     this.corked = [];
     this.flushScheduled = false;
-    for (const ws of list) {
-      ws.corked = false;
-      ws._socket?.uncork();
-    }
+    for (const ws of list) ws._socket?.uncork();
   };
 }
 
@@ -70,33 +70,37 @@ export function createWsServer(
     noServer: true,
     maxPayload: options.hardMaxBytes,
     perMessageDeflate: false,
-    clientTracking: true,
+    // The core knows every open connection; a second set of them here would cost memory per connection.
+    clientTracking: false,
     // Pick the highest version both speak. With none in common, still complete the handshake (echoing
     // the client's first offer) so the client can read an UNSUPPORTED_VERSION error instead of a bare failure.
     handleProtocols: (offered: Set<string>) => {
       const v = negotiateVersion(offered);
-      if (v !== undefined) return subprotocol(v);
+      // One string per version, not one per connection (ws keeps it on every socket).
+      if (v !== undefined) return SUBPROTOCOLS.get(v) ?? subprotocol(v);
       const first = offered.values().next();
       return first.done ? false : first.value;
     },
   });
 
-  function onPong(this: Sock): void {
-    this.alive = true;
+  // Sockets pinged and not yet answered. Usually empty: it fills at each ping and drains as pongs arrive.
+  const awaitingPong = new Set<WebSocket>();
+  function onPong(this: WebSocket): void {
+    awaitingPong.delete(this);
   }
-  function onMessage(this: Sock, data: Buffer, isBinary: boolean): void {
-    this.alive = true;
+  function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
     if (isBinary) return core.receiveBinary(this);
     core.receive(this, data.toString('utf8'), data.length);
   }
-  function onClose(this: Sock): void {
+  function onClose(this: WebSocket): void {
+    awaitingPong.delete(this);
     core.closed(this);
   }
-  function onError(this: Sock, err: Error): void {
+  function onError(this: WebSocket, err: Error): void {
     log.debug({ err: err.message, remote: this._socket?.remoteAddress }, 'websocket error');
   }
 
-  wss.on('connection', (ws: Sock, req: IncomingMessage) => {
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
     if (negotiateVersion([ws.protocol]) === undefined) {
       ws.send(
         JSON.stringify({
@@ -109,8 +113,7 @@ export function createWsServer(
       ws.close(CLOSE_CODES.UNSUPPORTED_VERSION, 'UNSUPPORTED_VERSION');
       return;
     }
-    ws.alive = true;
-    core.open(ws, { host: hostOf(req.headers.host) });
+    core.open(ws, { host: internHost(hostOf(req.headers.host)) });
     // Listeners are shared by every socket (EventEmitter calls them with `this` = the socket), so an idle
     // connection carries no closures of its own; none of them holds on to `req`.
     ws.on('pong', onPong);
@@ -119,15 +122,17 @@ export function createWsServer(
     ws.on('error', onError);
   });
 
-  // Liveness: a socket that has not answered the previous ping (nor sent anything) is terminated; its
-  // session then waits out the resume window. A dead peer is gone within 2 ping intervals + the window.
+  // Liveness: a socket that has not answered the previous ping is terminated; its session then waits out
+  // the resume window. A dead peer is gone within 2 ping intervals + the window. (Browsers and `ws`
+  // answer pings by themselves, with nothing for the application to do.)
   const timer = setInterval(() => {
-    for (const ws of wss.clients as Set<Sock>) {
-      if (!ws.alive) {
+    for (const ws of core.handles()) {
+      if (awaitingPong.has(ws)) {
+        awaitingPong.delete(ws);
         ws.terminate();
         continue;
       }
-      ws.alive = false;
+      awaitingPong.add(ws);
       ws.ping();
     }
   }, options.pingIntervalMs);
@@ -139,6 +144,19 @@ export function createWsServer(
 /** Whether a handshake's Origin may connect. Requests without Origin (non-browser clients) may. */
 export function originAllowed(origin: string | undefined, allowed: string[]): boolean {
   return allowed.length === 0 || origin === undefined || allowed.includes(origin);
+}
+
+/**
+ * One string per host name for the few names a server is reached by, instead of one per connection. A
+ * client picks its Host header, so the cache is small and stops taking new names when full.
+ */
+const hosts = new Map<string, string>();
+export function internHost(host: string | undefined): string | undefined {
+  if (host === undefined) return undefined;
+  const known = hosts.get(host);
+  if (known !== undefined) return known;
+  if (hosts.size < 64) hosts.set(host, host);
+  return host;
 }
 
 /** `example.com:8080` → `example.com`; `[::1]:8080` → `::1`. */
