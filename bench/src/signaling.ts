@@ -118,7 +118,7 @@ if (phases.has('throughput')) {
     quietBudgetMs: num(args.patience, 60, 5) * 1000,
     firstRate: 20_000,
     costRate: 40_000,
-    overloadRate: quick ? 0 : 150_000,
+    overloadRate: quick ? 0 : 250_000,
     maxRate: quick ? 200_000 : 400_000,
     serverCpu: SERVER_CPU,
     clientCpu: CLIENT_CPU,

@@ -45,6 +45,8 @@ export interface RunReply {
   hist: Array<[number, number]>;
   /** The worker's own event-loop utilisation over the window (1 = the load generator was the bottleneck). */
   elu: number;
+  /** The longest gap between the worker's send ticks in the window (a stall of the load generator itself). */
+  maxTickGapMs: number;
   closes: number;
   closeReasons: string[];
   /** Error frames the server sent during this run (e.g. RATE_LIMITED), with a few samples. */
@@ -85,4 +87,7 @@ export interface GcReply {
   scavengeMaxMs: number;
   /** Time in mark-sweep/compact and incremental marking steps. */
   majorMs: number;
+  /** The server's event-loop delay (timer lateness, 1 ms resolution) since the previous request. */
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
 }

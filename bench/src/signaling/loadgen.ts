@@ -235,6 +235,8 @@ function run(req: RunRequest): Promise<RunReply> {
     let cpu0 = Number.NaN;
     let cpuUsed = Number.NaN;
     let t1 = from;
+    let prevTick = Number.NaN;
+    let maxTickGapMs = 0;
     arrived = 0;
     for (const c of live) {
       c.last = t0;
@@ -257,6 +259,8 @@ function run(req: RunRequest): Promise<RunReply> {
         cpu0 = cpuOf(req.serverPid);
       }
       const inWindow = now >= from;
+      if (inWindow && now - prevTick > maxTickGapMs) maxTickGapMs = now - prevTick;
+      prevTick = now;
       const ts = Math.round(now * 1000);
       for (let i = tick % GROUPS; i < live.length; i += GROUPS) {
         const c = live[i]!;
@@ -291,6 +295,7 @@ function run(req: RunRequest): Promise<RunReply> {
         serverCpuSeconds: cpuUsed,
         hist: hist.toSparse(),
         elu,
+        maxTickGapMs,
         closes,
         closeReasons,
         errorFrames,

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import type { GcReply, MemReply, ServerRequest } from './ipc.js';
@@ -171,6 +171,11 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+// How late the server's event loop ran timers: a stall of the whole process (GC, a long tick, being
+// descheduled) shows here, while a stall in the load generator does not.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+
 function gcStats(): GcReply {
   const s = [...gcPauses].sort((a, b) => a - b);
   const q = (f: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(f * s.length))]! : 0);
@@ -180,7 +185,10 @@ function gcStats(): GcReply {
     scavengeP50Ms: q(0.5),
     scavengeMaxMs: q(1),
     majorMs: gcMajorMs,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
   };
+  loopDelay.reset();
   gcPauses = [];
   gcMajorMs = 0;
   return reply;

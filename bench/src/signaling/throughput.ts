@@ -50,6 +50,8 @@ export interface StepResult {
   /** Server CPU time per delivered frame, µs. */
   costUs: number;
   clientElu: number;
+  /** The worker's longest gap between send ticks in the window (its own stalls). */
+  clientMaxGapMs: number;
   /** Cores' worth of CPU that other processes on the machine used during the step. */
   othersCpu: number;
   /** How long the step waited for the machine to quieten down first. */
@@ -200,6 +202,7 @@ async function step(
     // CPU and arrivals are both counted between the same two instants, read by the worker.
     costUs: rep.arrivedInWindow > 0 ? (rep.serverCpuSeconds * 1e6) / rep.arrivedInWindow : Number.NaN,
     clientElu: rep.elu,
+    clientMaxGapMs: rep.maxTickGapMs,
     othersCpu,
     waitedMs,
     gc,
@@ -216,8 +219,8 @@ async function step(
   o.log(
     `  r${round} ${r.system.padEnd(8)} offered ${String(rate).padStart(7)}/s  got ${String(result.achieved).padStart(7)}/s` +
       `  p50 ${f(result.p50Ms)} p99 ${f(result.p99Ms)} ms  server cpu ${(serverCpu * 100).toFixed(0)}% ${result.costUs.toFixed(1)} µs/msg` +
-      `  gc ${gc.scavenges}×${gc.scavengeP50Ms.toFixed(1)} ms` +
-      `  client elu ${(rep.elu * 100).toFixed(0)}%  others ${(othersCpu * 100).toFixed(0)}%` +
+      `  gc ${gc.scavenges}×${gc.scavengeP50Ms.toFixed(1)} ms, loop delay max ${gc.loopDelayMaxMs.toFixed(0)} ms` +
+      `  client elu ${(rep.elu * 100).toFixed(0)}% gap ${rep.maxTickGapMs.toFixed(0)} ms  others ${(othersCpu * 100).toFixed(0)}%` +
       `${waitedMs > 300 ? ` (waited ${(waitedMs / 1000).toFixed(1)} s)` : ''}${result.ok ? '' : '  FAIL'}${result.clientLimited ? ' (client-limited)' : ''}`,
   );
   return result;
