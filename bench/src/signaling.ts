@@ -55,7 +55,7 @@ for (const x of systems.slice(2))
   if (x !== 'ws-relay' && !(EXPERIMENTS as readonly string[]).includes(x))
     throw new Error(`unknown --experiment ${x}; one of ${EXPERIMENTS.join(', ')}`);
 const pairs = num(args.pairs, 100, 100);
-const idleConns = num(args.idle, 10_000, 1_000);
+const idleConns = num(args.idle, 19_000, 1_000);
 const scaleConns = num(args.scale, 50_000, 2_000);
 const scaleServers = num(args['scale-servers'], 3, 2);
 const SERVER_CPU = '0';
@@ -142,7 +142,8 @@ if (phases.has('memory')) {
         serverCpu: SERVER_CPU,
         clientCpu: CLIENT_CPU,
         checkRate: 0,
-        midpoint: 0.25,
+        checkpoints: [0.25, 0.5, 0.75],
+        settleMs: 20_000,
         log,
       }),
     );

@@ -35,6 +35,7 @@ import {
 import {
   coturnVersion,
   findTurnserver,
+  parleyUdpDataPath,
   type RunningServer,
   type ServerConfig,
   startCoturn,
@@ -51,7 +52,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string' },
     seconds: { type: 'string' },
     profile: { type: 'boolean' },
-    tuned: { type: 'boolean', default: false },
+    dgram: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
   },
 });
@@ -147,13 +148,13 @@ async function main(): Promise<void> {
     await startParley(parleyCfg, SERVER_CPU),
     await startCoturn(turnserver!, coturnCfg, SERVER_CPU),
   ];
-  if (args.tuned) list.splice(1, 0, await startParley({ ...parleyCfg, tuned: true }, SERVER_CPU));
+  if (args.dgram) list.splice(1, 0, await startParley({ ...parleyCfg, dgram: true }, SERVER_CPU));
   const workers = Array.from({ length: workerCount }, () => new NodeChild('loadgen', LOAD_CPU));
   const echo = new NodeChild('echo', LOAD_CPU);
   await Promise.all([...workers.map((w) => w.ready), echo.ready]);
   const load: Load = { workers, echo, secret: SECRET };
   const samples: Sample[] = [];
-  // Alternate: ours, coturn | coturn, ours | … (with --tuned the three rotate).
+  // Alternate: ours, coturn | coturn, ours | … (with --dgram the three rotate).
   const order = (round: number) =>
     list.length === 2
       ? round % 2 === 0
@@ -213,6 +214,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       git: gitRev(),
       serverSources: sourceHash(),
+      parleyUdpDataPath: parleyUdpDataPath(),
       node: process.version,
       coturn: coturnVersion(turnserver!),
       cpus: os.cpus().map((c) => c.model),

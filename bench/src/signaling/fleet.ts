@@ -21,11 +21,14 @@ export interface FleetOptions {
   /** Offered rate (frames/s over all clients) for a short relay check once everyone is connected; 0: none. */
   checkRate: number;
   /**
-   * Also read memory after this fraction of the clients has joined (0: don't), so the result has a
-   * marginal cost per connection (the slope between the two readings) beside the cost from empty. The
-   * slope leaves out one-off growth, such as V8 enlarging its young generation while clients connect.
+   * Also read memory after these fractions of the clients have joined, so the result has a marginal
+   * cost per connection (the least-squares slope over those readings and the last one) beside the cost
+   * from empty. The slope leaves out one-off growth, such as V8 enlarging its young generation or
+   * compiling code while the first clients connect.
    */
-  midpoint?: number;
+  checkpoints?: number[];
+  /** Also read memory this long after the last reading, once the idle servers have settled (0: don't). */
+  settleMs?: number;
   log: (line: string) => void;
 }
 
@@ -34,9 +37,11 @@ export interface ServerMemory {
   connections: number;
   openFiles: number;
   before: MemReply;
-  /** After `midpoint` of this server's clients joined; absent without a midpoint. */
-  mid?: MemReply & { connections: number };
+  /** After each checkpoint's share of this server's clients joined. */
+  checkpoints: Array<MemReply & { connections: number }>;
   after: MemReply;
+  /** `settleMs` after `after`, when asked for. */
+  settled?: MemReply;
 }
 
 export interface FleetResult {
@@ -52,7 +57,9 @@ export interface FleetResult {
   /** Per connection, summed over servers: RSS delta and JS heap + external delta, in bytes. */
   rssPerConn: number;
   heapPerConn: number;
-  /** The same, between the midpoint reading and the last one (null without a midpoint). */
+  /** RSS per connection from the settled reading (null without one). */
+  settledRssPerConn: number | null;
+  /** The same, as the slope over the checkpoints and the last reading (null without checkpoints). */
   marginal: { rssPerConn: number; heapPerConn: number } | null;
   check: { offered: number; achieved: number; delivered: number; p50Ms: number; p99Ms: number } | null;
 }
@@ -83,71 +90,79 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       }
     }
     const started = performance.now();
-    const frac = o.midpoint ?? 0;
-    const setupAll = (part: number, tag: string) =>
-      Promise.all(
-        workers.map((w, k) => {
-          const first = Math.round(w.pairs * frac);
-          const pairs = part === 0 ? first : w.pairs - first;
-          return w.child.request<SetupReply>({
+    // Join the clients in parts, reading memory after each part but the last (that is `after`).
+    const fractions = [...(o.checkpoints ?? []).filter((f) => f > 0 && f < 1).sort(), 1];
+    const partReadings: Array<{ mem: MemReply[]; setups: SetupReply[] }> = [];
+    let setups: SetupReply[] = [];
+    let prev = 0;
+    for (const [n, frac] of fractions.entries()) {
+      const from = prev;
+      setups = await Promise.all(
+        workers.map((w, k) =>
+          w.child.request<SetupReply>({
             op: 'setup',
             system: o.system,
             host: '127.0.0.1',
             port: ports[w.server]!,
-            pairs,
-            prefix: `f${k}${tag}r`,
+            pairs: Math.round(w.pairs * frac) - Math.round(w.pairs * from),
+            prefix: `f${k}p${n}r`,
             concurrency: 32,
-          });
-        }),
+          }),
+        ),
       );
-    let mid: MemReply[] | undefined;
-    let midSetups: SetupReply[] | undefined;
-    if (frac > 0) {
-      midSetups = await setupAll(0, 'a');
-      await new Promise((r) => setTimeout(r, 1500));
-      mid = await Promise.all(servers.map((s) => s.request<MemReply>({ op: 'mem' })));
+      prev = frac;
+      if (frac < 1) {
+        await new Promise((r) => setTimeout(r, 1500));
+        partReadings.push({
+          mem: await Promise.all(servers.map((s) => s.request<MemReply>({ op: 'mem' }))),
+          setups,
+        });
+      }
     }
-    // `connected` in a setup reply counts every client the worker holds, earlier setups included.
-    const setups = await setupAll(1, 'b');
     const setupMs = Math.round(performance.now() - started);
+    // `connected` in a setup reply counts every client the worker holds, earlier setups included.
     const connected = setups.reduce((a, s) => a + s.connected, 0);
-    const failed = [...(midSetups ?? []), ...setups].reduce((a, s) => a + s.failed, 0);
+    const failed =
+      setups.reduce((a, s) => a + s.failed, 0) +
+      partReadings.reduce((a, p) => a + p.setups.reduce((b, s) => b + s.failed, 0), 0);
     o.log(`  ${o.system}: ${connected} connected, ${failed} failed in ${(setupMs / 1000).toFixed(1)} s`);
-    await new Promise((r) => setTimeout(r, 1500));
-    const after = await Promise.all(servers.map((s) => s.request<MemReply>({ op: 'mem' })));
+    const after = await memoryAfter(servers, 1500);
+    // Right after a connection storm V8's young generation is still grown and its old generation not
+    // compacted: tens of MiB that its memory reducer gives back once the process has been idle a while
+    // (it looks 8 s after a full GC). `settled` is read `settleMs` later; when the reducer runs is
+    // V8's choice, so this reading varies more between runs than the one at once.
+    const settled = o.settleMs ? await memoryAfter(servers, o.settleMs) : undefined;
+    const connsOn = (i: number, reps: SetupReply[]) =>
+      reps.reduce((a, r, k) => a + (workers[k]!.server === i ? r.connected : 0), 0);
     const perServer = servers.map(
       (s, i): ServerMemory => ({
         pid: s.pid,
-        connections: setups.reduce((a, r, k) => a + (workers[k]!.server === i ? r.connected : 0), 0),
+        connections: connsOn(i, setups),
         openFiles: openFiles(s.pid),
         before: before[i]!,
-        ...(mid && midSetups
-          ? {
-              mid: {
-                ...mid[i]!,
-                connections: midSetups.reduce(
-                  (a, r, k) => a + (workers[k]!.server === i ? r.connected : 0),
-                  0,
-                ),
-              },
-            }
-          : {}),
+        checkpoints: partReadings.map((p) => ({ ...p.mem[i]!, connections: connsOn(i, p.setups) })),
         after: after[i]!,
+        ...(settled ? { settled: settled[i]! } : {}),
       }),
     );
     const sum = (f: (m: ServerMemory) => number) => perServer.reduce((a, m) => a + f(m), 0);
     const rss = sum((m) => m.after.rss - m.before.rss);
     const heap = sum((m) => m.after.heapUsed + m.after.external - m.before.heapUsed - m.before.external);
-    const midConns = sum((m) => m.mid?.connections ?? 0);
+    // The slope over the checkpoints and the last reading (summed over servers at each point).
+    const points = [...partReadings.map((_, j) => j), -1].map((j) => {
+      const at = (m: ServerMemory) =>
+        j < 0 ? { ...m.after, connections: m.connections } : m.checkpoints[j]!;
+      return {
+        conns: sum((m) => at(m).connections),
+        rss: sum((m) => at(m).rss),
+        heap: sum((m) => at(m).heapUsed + at(m).external),
+      };
+    });
     const marginal =
-      mid && connected > midConns
+      points.length >= 2
         ? {
-            rssPerConn: sum((m) => m.after.rss - (m.mid?.rss ?? 0)) / (connected - midConns),
-            heapPerConn:
-              sum(
-                (m) => m.after.heapUsed + m.after.external - (m.mid?.heapUsed ?? 0) - (m.mid?.external ?? 0),
-              ) /
-              (connected - midConns),
+            rssPerConn: slope(points.map((p) => [p.conns, p.rss])),
+            heapPerConn: slope(points.map((p) => [p.conns, p.heap])),
           }
         : null;
     let check: FleetResult['check'] = null;
@@ -180,12 +195,14 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       requested: o.connections,
       connected,
       failed,
-      errors: [...(midSetups ?? []), ...setups].flatMap((s) => s.errors).slice(0, 5),
+      errors: [...partReadings.flatMap((p) => p.setups), ...setups].flatMap((s) => s.errors).slice(0, 5),
       setupMs,
       servers: perServer,
       workers: workers.length,
       maxWorkerOpenFiles: Math.max(...workers.map((w) => openFiles(w.child.pid))),
       rssPerConn: connected ? rss / connected : Number.NaN,
+      settledRssPerConn:
+        settled && connected ? sum((m) => (m.settled?.rss ?? 0) - m.before.rss) / connected : null,
       heapPerConn: connected ? heap / connected : Number.NaN,
       marginal,
       check,
@@ -193,4 +210,24 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   } finally {
     await Promise.all([...workers.map((w) => w.child.stop()), ...servers.map((s) => s.stop())]);
   }
+}
+
+/** Memory readings (each after two full GCs) of every server, `waitMs` from now. */
+async function memoryAfter(servers: Child[], waitMs: number): Promise<MemReply[]> {
+  await new Promise((r) => setTimeout(r, waitMs));
+  return Promise.all(servers.map((s) => s.request<MemReply>({ op: 'mem' })));
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den > 0 ? num / den : Number.NaN;
 }

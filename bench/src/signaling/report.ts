@@ -27,8 +27,8 @@ export function tables(r: Results): string {
     ...r.idle.map((f) => f.system),
   ]);
   out.push(
-    '| system | highest rate with p99 ≤ 10 ms (median) | per round | p50 / p99 there (ms) | server CPU there | server CPU per frame | one core at that cost | memory per idle connection: RSS | heap + external | marginal RSS | marginal heap + external |',
-    '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| system | highest rate with p99 ≤ 10 ms (median) | per round | p50 / p99 there (ms) | server CPU there | server CPU per frame | one core at that cost | memory per idle connection: RSS | heap + external | marginal RSS | marginal heap + external | RSS after 20 s idle |',
+    '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const s of systems) {
     const t = r.throughput?.systems.find((x) => x.system === s);
@@ -39,7 +39,8 @@ export function tables(r: Results): string {
         `${at ? `${ms(at.p50Ms)} / ${ms(at.p99Ms)}` : '—'} | ${at ? `${Math.round(at.serverCpu * 100)}%` : '—'} | ` +
         `${t ? `${t.medianCostUs.toFixed(1)} µs` : '—'} | ${t ? `${k(t.projectedPerCore)} msgs/s` : '—'} | ` +
         `${m ? kib(m.rssPerConn) : '—'} | ${m ? kib(m.heapPerConn) : '—'} | ` +
-        `${m?.marginal ? kib(m.marginal.rssPerConn) : '—'} | ${m?.marginal ? kib(m.marginal.heapPerConn) : '—'} |`,
+        `${m?.marginal ? kib(m.marginal.rssPerConn) : '—'} | ${m?.marginal ? kib(m.marginal.heapPerConn) : '—'} | ` +
+        `${m?.settledRssPerConn != null ? kib(m.settledRssPerConn) : '—'} |`,
     );
   }
   out.push('');

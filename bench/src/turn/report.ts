@@ -36,7 +36,7 @@ export interface Ratio {
   cpuUsPerUnit: number;
 }
 
-const SYSTEMS = ['parley', 'parley-tuned', 'coturn'] as const;
+const SYSTEMS = ['parley', 'parley-dgram', 'coturn'] as const;
 
 function ratio(a: SystemSummary | undefined, b: SystemSummary | undefined): Ratio | null {
   if (!a || !b) return null;
@@ -52,8 +52,8 @@ export interface ScenarioSummary {
   systems: Partial<Record<SystemName, SystemSummary>>;
   /** ours / coturn, on medians. CPU ratio below 1 means we spend less per unit. */
   ratio: Ratio | null;
-  /** The what-if variant (`--tuned`) / coturn. */
-  tunedRatio: Ratio | null;
+  /** Our server on node:dgram (`--dgram`) / coturn. */
+  dgramRatio: Ratio | null;
 }
 
 const UNITS: Record<ScenarioName, string> = {
@@ -90,7 +90,7 @@ export function summarize(samples: Sample[], payload: number): ScenarioSummary[]
       unit: UNITS[scenario],
       systems,
       ratio: ratio(systems.parley, systems.coturn),
-      tunedRatio: ratio(systems['parley-tuned'], systems.coturn),
+      dgramRatio: ratio(systems['parley-dgram'], systems.coturn),
     });
   }
   return out;
@@ -125,7 +125,7 @@ export function table(summaries: ScenarioSummary[]): string {
     }
     for (const [label, r] of [
       ['**ours / coturn**', s.ratio],
-      ['tuned / coturn', s.tunedRatio],
+      ['node:dgram / coturn', s.dgramRatio],
     ] as const) {
       if (r)
         rows.push(

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeChild, pinned } from './procs.js';
 
-/** `parley-tuned` is the what-if variant (see our-server.ts), run only with `--tuned`. */
-export type SystemName = 'parley' | 'parley-tuned' | 'coturn';
+/** `parley-dgram` is our server forced onto node:dgram (see our-server.ts), run only with `--dgram`. */
+export type SystemName = 'parley' | 'parley-dgram' | 'coturn';
 
 export interface ServerConfig {
   port: number;
@@ -15,7 +15,8 @@ export interface ServerConfig {
   secret: string;
   minPort: number;
   maxPort: number;
-  tuned?: boolean;
+  /** Force the node:dgram data path (PARLEY_TURN_NATIVE=0's equivalent). */
+  dgram?: boolean;
 }
 
 export interface RunningServer {
@@ -66,6 +67,13 @@ export async function waitForStun(port: number, timeoutMs = 10_000): Promise<voi
   }
 }
 
+let dataPath: string | undefined;
+
+/** The UDP data path the headline `parley` server ran ('native' or 'dgram'), once one has started. */
+export function parleyUdpDataPath(): string | undefined {
+  return dataPath;
+}
+
 /** Parley's server: bench/src/turn/our-server.ts bundled, in a Node process of its own. */
 export async function startParley(
   c: ServerConfig,
@@ -73,9 +81,10 @@ export async function startParley(
   nodeFlags: string[] = [],
 ): Promise<RunningServer> {
   const child = new NodeChild('our-server', cpu, [JSON.stringify(c)], nodeFlags);
-  const info = (await child.ready) as { port: number };
+  const info = (await child.ready) as { port: number; udpDataPath: string };
   await waitForStun(info.port);
-  const name = c.tuned ? 'parley-tuned' : 'parley';
+  const name = c.dgram ? 'parley-dgram' : 'parley';
+  if (!c.dgram) dataPath = info.udpDataPath;
   return { name, pid: child.pid, port: info.port, stop: () => child.stop() };
 }
 
