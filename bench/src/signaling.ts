@@ -107,7 +107,7 @@ if (phases.has('throughput')) {
     systems,
     pairs,
     rounds: num(args.rounds, 3, 1),
-    warmupMs: quick ? 300 : 400,
+    warmupMs: quick ? 300 : 1000,
     windowMs: quick ? 800 : 1200,
     drainMs: 300,
     p99LimitMs: 10,

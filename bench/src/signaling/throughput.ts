@@ -245,6 +245,9 @@ export async function searchThroughput(o: SearchOptions): Promise<SearchResult> 
         const over = await step(r, o.overloadRate, round, o, rigs);
         steps.push({ ...over, probe: true });
         overloads.get(r.system)!.push(1e6 / over.costUs);
+        // The overload leaves the server's heap full of what queued up; collect it (a full GC, outside
+        // any window) so that the search starts from the same state for every system and round.
+        await r.server.request({ op: 'mem' });
       }
       const state = new Map(
         rigs.map((r) => {
