@@ -98,9 +98,9 @@ async function freeUdpPort(): Promise<number> {
 /** A short hash of the server's sources (packages/turn and packages/stun), which change between commits. */
 function sourceHash(): string {
   const h = createHash('sha1');
-  for (const dir of ['packages/turn/src', 'packages/stun/src']) {
+  for (const dir of ['packages/turn/src', 'packages/stun/src', 'packages/turn/native']) {
     const files = readdirSync(join(repoRoot, dir), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .filter((f) => (f.endsWith('.ts') && !f.endsWith('.test.ts')) || /^[^/]+\.(c|h|gyp)$/.test(f))
       .sort();
     for (const f of files) h.update(f).update(readFileSync(join(repoRoot, dir, f)));
   }

@@ -155,6 +155,7 @@ export function relayOpened(state: ServerState, id: number, port: number): reado
   if (!a || !req || a.state !== 'pending') return NO_ACTIONS;
   a.state = 'open';
   a.relayPort = port;
+  state.mirror?.opened(a);
   state.counters.allocations++;
   state.counters.allocationsTotal++;
   a.counters.allocations++;
@@ -195,6 +196,8 @@ export function relayFailed(state: ServerState, id: number): readonly Action[] {
 /** Removes an allocation from every index (the caller closes its relay socket). */
 export function forgetAllocation(state: ServerState, a: Allocation): void {
   if (a.state === 'closed') return;
+  // First, so the mirror can hand back what it relayed while the allocation's counters still count.
+  state.mirror?.closed(a);
   state.allocationsByTuple.delete(a.client);
   state.allocationsById.delete(a.id);
   state.pendingAllocates.delete(a.id);

@@ -49,6 +49,7 @@ function addChannel(state: ServerState, a: Allocation, ch: Channel): void {
 /** A binding past its lifetime stops counting as live but keeps blocking its number and peer (cooldown). */
 export function expireChannel(state: ServerState, a: Allocation, ch: Channel): void {
   if (!ch.counted) return;
+  state.mirror?.channelRemoved(a, ch);
   ch.counted = false;
   state.counters.channels--;
   a.counters.channels--;
@@ -84,16 +85,19 @@ export function handleChannelBind(state: ServerState, req: AuthedRequest, a: All
     return fail(req, 508, req.key);
   }
   const expiresAt = req.now + state.lifetimes.channel * 1000;
-  if (existing) {
-    existing.expiresAt = expiresAt;
-    if (!existing.counted) {
-      existing.counted = true;
+  let ch = existing;
+  if (ch) {
+    ch.expiresAt = expiresAt;
+    if (!ch.counted) {
+      ch.counted = true;
       state.counters.channels++;
       a.counters.channels++;
     }
   } else {
-    addChannel(state, a, { number, peerAddress: ip, peerPort: peer.port, expiresAt, counted: true });
+    ch = { number, peerAddress: ip, peerPort: peer.port, expiresAt, counted: true };
+    addChannel(state, a, ch);
   }
   installPermission(state, a, ip, req.now);
+  state.mirror?.channel(a, ch);
   return [success(req, () => {}, req.key).action];
 }

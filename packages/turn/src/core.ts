@@ -33,7 +33,14 @@ import { handleCreatePermission } from './permission.js';
 import { handleRefresh } from './refresh.js';
 import { handleClientChannelData, handleClientChannelFrame, handlePeerData, handleSend } from './relay.js';
 import { type AuthedRequest, fail, NO_ACTIONS, type Request, unknownAttributes } from './responses.js';
-import { DEFAULT_LIFETIMES, DEFAULT_QUOTAS, type Lifetimes, type Quotas, type ServerState } from './state.js';
+import {
+  type DataPathMirror,
+  DEFAULT_LIFETIMES,
+  DEFAULT_QUOTAS,
+  type Lifetimes,
+  type Quotas,
+  type ServerState,
+} from './state.js';
 import {
   countTcp,
   handleConnect,
@@ -66,6 +73,8 @@ export interface TurnCoreOptions {
   readonly unauthorizedRateLimit?: RateLimitOptions;
   /** Randomness (tokens, nonce key); defaults to the platform CSPRNG. */
   readonly random?: (bytes: number) => Uint8Array;
+  /** Kept in step with allocations, permissions and channels (the native UDP fast path). */
+  readonly mirror?: DataPathMirror;
 }
 
 const TURN_REQUESTS: ReadonlySet<number> = new Set([
@@ -118,6 +127,7 @@ export class TurnCore {
       dataConnections: new FiveTupleMap<number>(),
       pendingAllocates: new Map(),
       nextAllocationId: 1,
+      mirror: options.mirror,
     };
   }
 

@@ -10,6 +10,7 @@ function sweepAllocation(state: ServerState, a: Allocation, now: Now): void {
   for (const [ip, expiresAt] of a.permissions) {
     if (expiresAt > now) continue;
     a.permissions.delete(ip);
+    state.mirror?.permissionRemoved(a, ip);
     state.counters.permissions--;
     a.counters.permissions--;
   }

@@ -2,7 +2,7 @@ import { createServer as createTcpServer, isIPv6, type Server, type Socket as Tc
 import { createServer as createTlsServer } from 'node:tls';
 import { type StreamFrame, StunStreamFramer } from '@parley/stun';
 import { CHANNELS } from './channel-data.js';
-import { bindUdp } from './relay-sockets.js';
+import { type BindUdp, bindDgram } from './relay-sockets.js';
 import type { ClientAddress, ClientTransport } from './types.js';
 
 /** What a listener reports upwards: messages and frames from clients, and closed stream connections. */
@@ -17,6 +17,8 @@ export interface ClientListener {
   readonly transport: ClientTransport;
   readonly host: string;
   readonly port: number;
+  /** The native engine's socket id of a UDP listener the addon owns. */
+  readonly nativeId?: number | undefined;
   send(client: ClientAddress, data: Uint8Array): void;
   /**
    * Takes a stream connection away from STUN framing (RFC 6062 ConnectionBind): returns its socket and the
@@ -38,26 +40,27 @@ export async function listenUdp(
   port: number,
   handlers: ListenerHandlers,
   bufferBytes?: number,
+  bind: BindUdp = bindDgram,
 ): Promise<ClientListener> {
   const v6 = isIPv6(host);
-  const socket = await bindUdp(v6 ? 'IPv6' : 'IPv4', host, port, bufferBytes);
-  socket.on('error', () => {}); // ICMP-triggered send errors must not kill the server
-  socket.on('message', (msg, rinfo) => {
+  const socket = await bind(v6 ? 'IPv6' : 'IPv4', host, port, bufferBytes, false);
+  socket.onMessage((msg, address, port) => {
     handlers.message(msg, {
       listener: index,
       transport: 'udp',
-      address: v6 ? plainAddress(rinfo.address) : rinfo.address,
-      port: rinfo.port,
+      address: v6 ? plainAddress(address) : address,
+      port,
     });
   });
   return {
     index,
     transport: 'udp',
     host,
-    port: socket.address().port,
+    port: socket.port,
+    nativeId: socket.nativeId,
     send: (client, data) => socket.send(data, client.port, client.address),
     detach: () => undefined,
-    close: () => new Promise((resolve) => socket.close(() => resolve())),
+    close: () => socket.close(),
   };
 }
 

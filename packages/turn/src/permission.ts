@@ -33,7 +33,9 @@ export function installPermission(state: ServerState, a: Allocation, ip: string,
     state.counters.permissions++;
     a.counters.permissions++;
   }
-  a.permissions.set(ip, now + state.lifetimes.permission * 1000);
+  const expiresAt = now + state.lifetimes.permission * 1000;
+  a.permissions.set(ip, expiresAt);
+  state.mirror?.permission(a, ip, expiresAt);
 }
 
 /** How many permissions `ips` would add that the allocation does not hold yet. */

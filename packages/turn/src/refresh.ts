@@ -22,6 +22,7 @@ export function handleRefresh(state: ServerState, req: AuthedRequest, a: Allocat
   } else {
     lifetime = grantedLifetime(requested, state.lifetimes);
     a.expiresAt = req.now + lifetime * 1000;
+    state.mirror?.refreshed(a);
   }
   actions.unshift(success(req, (m) => addAttribute(m, Lifetime, lifetime), req.key).action);
   return actions;

@@ -45,6 +45,41 @@ export function bindUdp(
   });
 }
 
+/** A bound UDP socket as the server uses it, whichever data path (node:dgram or the native addon) owns it. */
+export interface UdpEndpoint {
+  readonly port: number;
+  /** The native engine's socket id; undefined for a node:dgram socket. */
+  readonly nativeId: number | undefined;
+  send(data: Uint8Array, port: number, address: string): void;
+  /** Sets where datagrams go; until then they are dropped. */
+  onMessage(handler: (data: Uint8Array, address: string, port: number) => void): void;
+  close(): Promise<void>;
+}
+
+/** Binds a UDP endpoint; `relay` says it faces peers (a relay socket) rather than clients. */
+export type BindUdp = (
+  family: IpFamily,
+  host: string,
+  port: number,
+  bufferBytes: number | undefined,
+  relay: boolean,
+) => Promise<UdpEndpoint>;
+
+/** The node:dgram data path: one `message` event and one `send()` per datagram. */
+export const bindDgram: BindUdp = async (family, host, port, bufferBytes) => {
+  const socket = await bindUdp(family, host, port, bufferBytes);
+  socket.on('error', () => {}); // ICMP-triggered send errors must not kill the server
+  return {
+    port: socket.address().port,
+    nativeId: undefined,
+    send: (data, toPort, address) => socket.send(data, toPort, address),
+    onMessage: (handler) => {
+      socket.on('message', (msg, rinfo) => handler(msg, rinfo.address, rinfo.port));
+    },
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
+};
+
 export interface RelayPortOptions {
   readonly host: string;
   readonly family: IpFamily;
@@ -56,12 +91,14 @@ export interface RelayPortOptions {
   readonly random: () => number;
   /** SO_RCVBUF / SO_SNDBUF of the relay socket(s); see bindUdp. */
   readonly bufferBytes?: number;
+  /** How sockets are bound; default node:dgram. */
+  readonly bind?: BindUdp;
 }
 
 export interface BoundRelay {
-  readonly socket: Socket;
+  readonly socket: UdpEndpoint;
   readonly port: number;
-  readonly reserved?: Socket;
+  readonly reserved?: UdpEndpoint;
 }
 
 const ATTEMPTS = 64;
@@ -79,23 +116,24 @@ function candidate(o: RelayPortOptions): number {
  * addresses are not guessable), retrying on ports in use.
  */
 export async function bindRelay(o: RelayPortOptions): Promise<BoundRelay> {
+  const bind = o.bind ?? bindDgram;
   let lastError: unknown;
   for (let i = 0; i < ATTEMPTS; i++) {
     const port = candidate(o);
     if (port < o.range[0] || (o.even && port % 2 === 1)) continue;
-    let socket: Socket;
+    let socket: UdpEndpoint;
     try {
-      socket = await bindUdp(o.family, o.host, port, o.bufferBytes);
+      socket = await bind(o.family, o.host, port, o.bufferBytes, true);
     } catch (err) {
       lastError = err;
       continue;
     }
     if (!o.reserveNext) return { socket, port };
     try {
-      return { socket, port, reserved: await bindUdp(o.family, o.host, port + 1, o.bufferBytes) };
+      return { socket, port, reserved: await bind(o.family, o.host, port + 1, o.bufferBytes, true) };
     } catch (err) {
       lastError = err;
-      socket.close();
+      void socket.close();
     }
   }
   throw new Error(`no free relay port in ${o.range[0]}–${o.range[1]} after ${ATTEMPTS} tries`, {

@@ -1,11 +1,12 @@
-import type { Socket } from 'node:dgram';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { RateLimitOptions } from './auth.js';
 import { TurnCore } from './core.js';
 import type { TurnCounters } from './counters.js';
+import { NativeMirror } from './fast-path.js';
 import { type ClientListener, type ListenerHandlers, listenStream, listenUdp } from './listeners.js';
-import { bindRelay } from './relay-sockets.js';
+import { loadTurnUdpAddon, NativeUdp } from './native-udp.js';
+import { type BindUdp, bindDgram, bindRelay, type UdpEndpoint } from './relay-sockets.js';
 import type { Lifetimes, Quotas } from './state.js';
 import { TcpRelays } from './tcp-io.js';
 import type { Action, ClientTransport, IpFamily } from './types.js';
@@ -52,10 +53,23 @@ export interface TurnServerOptions {
    * the kernel caps it at net.core.rmem_max / wmem_max. 0 keeps the system default.
    */
   readonly udpBufferBytes?: number;
+  /**
+   * Who moves UDP datagrams. 'auto' (default): the native addon (packages/turn/native) when it is built
+   * and loads, else node:dgram; the environment variable PARLEY_TURN_NATIVE=0 forces node:dgram.
+   * 'native' fails to start without the addon; 'dgram' never uses it.
+   */
+  readonly udpDataPath?: 'auto' | 'native' | 'dgram';
+  /**
+   * Where the one startup line saying which UDP data path is in use goes. Default: stderr, once per
+   * process, unless PARLEY_LOG_LEVEL is 'silent'.
+   */
+  readonly log?: (line: string) => void;
 }
 
 export interface TurnServer {
   readonly addresses: readonly ListenAddress[];
+  /** Which UDP data path the server runs: the native addon or node:dgram. */
+  readonly udpDataPath: 'native' | 'dgram';
   counters(): TurnCounters;
   close(): Promise<void>;
 }
@@ -109,6 +123,40 @@ function selfIps(o: TurnServerOptions, hosts: Partial<Record<IpFamily, string>>)
   return ips;
 }
 
+let logged = false;
+
+function defaultLog(line: string): void {
+  if (logged || process.env.PARLEY_LOG_LEVEL === 'silent') return;
+  logged = true;
+  process.stderr.write(`${line}\n`);
+}
+
+/**
+ * Picks the UDP data path: the native addon when allowed, built and usable for these addresses (it binds
+ * IP literals only), else node:dgram. Says why in `reason`.
+ */
+function chooseDataPath(
+  o: TurnServerOptions,
+  hosts: Partial<Record<IpFamily, string>>,
+): { native: NativeUdp | undefined; reason: string } {
+  const wanted = o.udpDataPath ?? (process.env.PARLEY_TURN_NATIVE === '0' ? 'dgram' : 'auto');
+  if (wanted === 'dgram') {
+    return { native: undefined, reason: o.udpDataPath ? 'udpDataPath: dgram' : 'PARLEY_TURN_NATIVE=0' };
+  }
+  const named = [
+    ...o.listen.filter((l) => l.transport === 'udp').map((l) => l.host),
+    ...Object.values(hosts),
+  ];
+  const notIp = named.find((h) => isIP(h) === 0);
+  const { addon, reason } = loadTurnUdpAddon();
+  const why = notIp !== undefined ? `host ${notIp} is not an IP address` : addon ? undefined : reason;
+  if (why !== undefined || !addon) {
+    if (wanted === 'native') throw new Error(`the native UDP data path is not available: ${why}`);
+    return { native: undefined, reason: why ?? reason };
+  }
+  return { native: new NativeUdp(addon), reason };
+}
+
 /** Starts a STUN/TURN server on real sockets; the core decides, this file only moves bytes. */
 export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer> {
   const clock = o.clock ?? Date.now;
@@ -119,11 +167,33 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
       'TURN needs a relay address: set relayHost (or externalAddress with a wildcard relayHost)',
     );
   }
-  const core = new TurnCore({ ...o, relayAddresses });
-  const range = o.relayPortRange ?? [49152, 65535];
-  const relays = new Map<number, Socket>();
-  const reservations = new Map<string, Socket>();
+  const relays = new Map<number, UdpEndpoint>();
+  const reservations = new Map<string, UdpEndpoint>();
   const listeners: ClientListener[] = [];
+  const { native, reason } = chooseDataPath(o, hosts);
+  const bind: BindUdp = native ? native.bind : bindDgram;
+  // The bandwidth cap is counted per packet in the core: with one, every datagram goes through it.
+  const mirror =
+    native && o.quotas?.bytesPerSecondPerAllocation === undefined
+      ? new NativeMirror(
+          native,
+          (id) => relays.get(id)?.nativeId,
+          (index) => listeners[index]?.nativeId,
+        )
+      : undefined;
+  const core = new TurnCore({ ...o, relayAddresses, ...(mirror ? { mirror } : {}) });
+  if (mirror) mirror.counters = core.state.counters;
+  // The native tables check expiry against the real-time clock plus this offset (0 for the default clock).
+  const syncClock = () => {
+    if (native && o.clock) native.addon.clockOffset(native.engine, clock() - Date.now());
+  };
+  syncClock();
+  (o.log ?? defaultLog)(
+    native
+      ? `parley turn: UDP data path native (recvmmsg/sendmmsg addon${mirror ? '' : ', fast relay off: bandwidth cap'}; ${reason})`
+      : `parley turn: UDP data path node:dgram (${reason})`,
+  );
+  const range = o.relayPortRange ?? [49152, 65535];
   let closed = false;
 
   const run = (actions: readonly Action[]): void => {
@@ -139,7 +209,7 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
           void openRelay(a);
           break;
         case 'close-relay':
-          relays.get(a.allocation)?.close();
+          void relays.get(a.allocation)?.close();
           relays.delete(a.allocation);
           tcp.closeAllocation(a.allocation);
           break;
@@ -153,26 +223,25 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
           tcp.close(a.connection);
           break;
         case 'release-reservation':
-          reservations.get(a.token)?.close();
+          void reservations.get(a.token)?.close();
           reservations.delete(a.token);
           break;
       }
     }
   };
 
-  const attach = (id: number, socket: Socket, port: number): void => {
+  const attach = (id: number, socket: UdpEndpoint, port: number): void => {
     if (closed) {
-      socket.close();
+      void socket.close();
       return;
     }
-    socket.on('error', () => {});
-    socket.on('message', (msg, rinfo) => run(core.handlePeer(id, msg, rinfo.address, rinfo.port, clock())));
+    socket.onMessage((msg, address, peerPort) => run(core.handlePeer(id, msg, address, peerPort, clock())));
     relays.set(id, socket);
     const answer = core.relayOpened(id, port);
     if (answer.length === 0) {
       // The allocation went away while binding (its TCP connection closed): nobody needs the socket.
       relays.delete(id);
-      socket.close();
+      void socket.close();
     }
     run(answer);
   };
@@ -197,7 +266,7 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
         const held = reservations.get(a.fromReservation);
         reservations.delete(a.fromReservation);
         if (!held) throw new Error('reservation socket gone');
-        attach(a.allocation, held, held.address().port);
+        attach(a.allocation, held, held.port);
         return;
       }
       const bound = await bindRelay({
@@ -208,6 +277,7 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
         reserveNext: a.reserveToken !== undefined,
         random: Math.random,
         bufferBytes: o.udpBufferBytes,
+        bind,
       });
       if (bound.reserved && a.reserveToken) reservations.set(a.reserveToken, bound.reserved);
       attach(a.allocation, bound.socket, bound.port);
@@ -228,7 +298,7 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
     for (const [index, l] of o.listen.entries()) {
       listeners.push(
         l.transport === 'udp'
-          ? await listenUdp(index, l.host, l.port, handlers, o.udpBufferBytes)
+          ? await listenUdp(index, l.host, l.port, handlers, o.udpBufferBytes, bind)
           : await listenStream(
               { index, transport: l.transport, host: l.host, port: l.port, tls: o.tls },
               handlers,
@@ -237,23 +307,34 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    native?.close();
     throw err;
   }
   for (const ip of selfIps(o, hosts)) for (const l of listeners) core.addSelfAddress(ip, l.port);
-  const timer = setInterval(() => run(core.tick(clock())), o.tickMs ?? 1000);
+  const timer = setInterval(() => {
+    syncClock();
+    mirror?.sync();
+    run(core.tick(clock()));
+  }, o.tickMs ?? 1000);
   timer.unref();
 
   return {
     addresses: listeners.map((l) => ({ transport: l.transport, host: l.host, port: l.port })),
-    counters: () => core.counters(),
+    udpDataPath: native ? 'native' : 'dgram',
+    counters: () => {
+      mirror?.sync();
+      return core.counters();
+    },
     async close() {
       closed = true;
       clearInterval(timer);
-      for (const s of [...relays.values(), ...reservations.values()]) s.close();
+      mirror?.sync();
+      for (const s of [...relays.values(), ...reservations.values()]) void s.close();
       relays.clear();
       reservations.clear();
       tcp.closeAll();
       await Promise.all(listeners.map((l) => l.close()));
+      native?.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Allocation, FiveTupleMap, PeerConnection } from './allocation.js';
+import type { Allocation, Channel, FiveTupleMap, PeerConnection } from './allocation.js';
 import type { Credentials, Nonces, SourceRateLimiter } from './auth.js';
 import type { TurnCounters } from './counters.js';
 import type { PeerPolicy } from './peer-policy.js';
@@ -57,6 +57,27 @@ export interface Reservation {
   readonly expiresAt: Now;
 }
 
+/**
+ * Told of every change to what the UDP data path may relay, so a native fast path (src/fast-path.ts) can
+ * keep its own tables in step. The core stays the source of truth: entries are pushed only after its
+ * policy, family and quota checks, and removed when they expire or go.
+ */
+export interface DataPathMirror {
+  /** The allocation's relay socket is open (its `expiresAt` is set). */
+  opened(a: Allocation): void;
+  /** `a.expiresAt` changed (Refresh). */
+  refreshed(a: Allocation): void;
+  /** The allocation is being forgotten: it must relay nothing more. */
+  closed(a: Allocation): void;
+  /** A permission for `ip` was installed or refreshed. */
+  permission(a: Allocation, ip: string, expiresAt: Now): void;
+  permissionRemoved(a: Allocation, ip: string): void;
+  /** A channel binding was made or refreshed. */
+  channel(a: Allocation, ch: Channel): void;
+  /** A channel binding expired (it may still cool down in the core) or was removed. */
+  channelRemoved(a: Allocation, ch: Channel): void;
+}
+
 /** Everything the core's step functions read and change. */
 export interface ServerState {
   readonly realm: string;
@@ -85,4 +106,6 @@ export interface ServerState {
   /** Allocate requests waiting for their relay socket, by allocation id. */
   readonly pendingAllocates: Map<number, AuthedRequest>;
   nextAllocationId: number;
+  /** The native data path's tables, when there is one. */
+  readonly mirror: DataPathMirror | undefined;
 }

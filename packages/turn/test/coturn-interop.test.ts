@@ -2,9 +2,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTurnServer, type TurnServer } from '@parley/turn';
-import { freeUdpPort, lostPackets, requireBinary, run, startDaemon, totals } from './harness.js';
+import {
+  freeUdpPort,
+  listenerPortCandidate,
+  lostPackets,
+  requireBinary,
+  run,
+  startDaemon,
+  totals,
+} from './harness.js';
 
 const SECRET = 'interop-secret';
+const EXPECTED_PATH = process.env.PARLEY_TURN_NATIVE === '0' ? 'dgram' : 'native';
 
 describe('coturn clients against our server', () => {
   let server: TurnServer;
@@ -17,9 +26,9 @@ describe('coturn clients against our server', () => {
   before(async () => {
     for (const b of ['turnutils_uclient', 'turnutils_stunclient', 'turnutils_peer']) requireBinary(b);
     // uclient takes one -p for UDP and TCP, so both listeners share a port.
-    // A port free for UDP on 127.0.0.1 may be taken for TCP or on ::1: try a few.
+    // A port may be taken for UDP or TCP, or on ::1: try others.
     for (let attempt = 0; ; attempt++) {
-      port = await freeUdpPort();
+      port = listenerPortCandidate();
       try {
         server = await startTurnServer({
           listen: [
@@ -35,7 +44,7 @@ describe('coturn clients against our server', () => {
         });
         break;
       } catch (err) {
-        if (attempt >= 4) throw err;
+        if (attempt >= 19) throw err;
       }
     }
     peerPort = await freeUdpPort();
@@ -48,6 +57,11 @@ describe('coturn clients against our server', () => {
     await peer?.stop();
     await peer6?.stop();
     await server?.close();
+  });
+
+  // coturn-interop-dgram.test.ts runs this file again with PARLEY_TURN_NATIVE=0 (the node:dgram fallback).
+  test(`the server runs the ${EXPECTED_PATH} UDP data path`, () => {
+    assert.equal(server.udpDataPath, EXPECTED_PATH);
   });
 
   test('turnutils_stunclient sees the address it sends from, 127.0.0.2, as its mapped address', async () => {

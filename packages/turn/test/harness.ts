@@ -70,6 +70,15 @@ export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
+/**
+ * A port below Linux's ephemeral range (32768–60999) for a listener that needs UDP and TCP on one port:
+ * ephemeral ports can sit in TCP TIME-WAIT by the ten thousand while other benchmarks run, and then refuse
+ * a TCP listen although they are free for UDP. Binding still decides; callers retry on EADDRINUSE.
+ */
+export function listenerPortCandidate(): number {
+  return 20000 + Math.floor(Math.random() * 12000);
+}
+
 /** turnutils_uclient's summary line: "Total lost packets 0 (0.000000%), total send dropped 0 (…)". */
 export function lostPackets(output: string): { lost: number; dropped: number } {
   const m = /Total lost packets (\d+) \([^)]*\), total send dropped (\d+)/.exec(output);
