@@ -124,8 +124,12 @@ export async function startTurn(flags: TurnFlags, host: string, log: Logger): Pr
     ...(flags.turnExternalIp ? { externalAddress: flags.turnExternalIp } : {}),
     ...(flags.turnRelayPorts ? { relayPortRange: flags.turnRelayPorts } : {}),
     ...(tls ? { tls } : {}),
+    log: (line) => log.info(line),
   });
-  log.info({ listen: server.addresses, relayIp, allowPeers: flags.turnAllowPeer }, 'stun/turn listening');
+  log.info(
+    { listen: server.addresses, relayIp, allowPeers: flags.turnAllowPeer, udpDataPath: server.udpDataPath },
+    'stun/turn listening',
+  );
   const endpoints = server.addresses.map((a) => ({ transport: a.transport, port: a.port }));
   return { server, secret: secrets[0] as string, secretGenerated, endpoints, relayIp };
 }
