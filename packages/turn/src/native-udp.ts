@@ -5,13 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { type BindUdp, DEFAULT_UDP_BUFFER_BYTES, type UdpEndpoint } from './relay-sockets.js';
 
 /**
- * The native UDP data path (packages/turn/native/turn_udp.c): an N-API addon that owns the UDP listener and
- * relay sockets, polls them on Node's own event loop and drains them with recvmmsg / sendmmsg. It answers
- * the hot paths itself (ChannelData both ways on mirrored channels, Binding requests without
- * authentication) and hands every other datagram to JavaScript in one batch per loop iteration.
+ * The native UDP data path (packages/turn/native, C files sharing turn_udp.h, which says what each holds):
+ * an N-API addon that owns the UDP listener and relay sockets, polls them on Node's own event loop and
+ * drains them with recvmmsg / sendmmsg. It answers the hot paths itself (ChannelData both ways on mirrored
+ * channels, Binding requests without authentication) and hands every other datagram to JavaScript in one
+ * batch per loop iteration.
  */
 
-/** The addon's functions (see the comments above each in turn_udp.c). */
+/** The addon's functions (see the comments above each in native/bindings.c). */
 export interface TurnUdpAddon {
   create(onBatch: (batch: Buffer, count: number) => void): NativeEngine;
   destroy(engine: NativeEngine): void;

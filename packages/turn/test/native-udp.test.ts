@@ -104,6 +104,32 @@ async function ask(
   return answer;
 }
 
+/** A loopback UDP port nothing listens on (bound, then closed again). */
+async function closedPort(): Promise<number> {
+  const s = await udp();
+  const { port } = s.address();
+  await closeSocket(s);
+  return port;
+}
+
+/** The error a socket connected to 127.0.0.1:`port` reports after sending there, if any within 1 s. */
+async function errorOnConnectedSend(port: number): Promise<string | undefined> {
+  const s = createSocket('udp4');
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((r) => s.connect(port, '127.0.0.1', () => r()));
+    const error = new Promise<string | undefined>((r) => {
+      s.once('error', (e: NodeJS.ErrnoException) => r(e.code));
+      timer = setTimeout(() => r(undefined), 1000);
+    });
+    s.send(Buffer.from('anyone there?'));
+    return await error;
+  } finally {
+    clearTimeout(timer);
+    await closeSocket(s);
+  }
+}
+
 /** An authenticated request, retried once after a 438 (the nonce went stale when the clock jumped). */
 async function authed(
   c: UdpTurnClient,
@@ -395,6 +421,86 @@ describe('native UDP data path', () => {
       await client.close();
       await closeSocket(peer);
       await closeSocket(fuzzer);
+      await server.close();
+    }
+  });
+
+  // A datagram to a closed loopback port draws an ICMP port unreachable, which a connected socket reports
+  // as ECONNREFUSED. The addon's sockets are unconnected and do not set IP_RECVERR, and Linux then reports
+  // such errors to them not at all (no POLLERR, no SO_ERROR, no failed recvmmsg): the sends succeed and
+  // the ICMP is dropped. Sending to closed ports from the listener and from a relay socket, through the
+  // fast paths and through JS, must leave both serving.
+  test('after sending to closed ports (ICMP port unreachable) the listener and a relay socket keep serving', async () => {
+    assert.equal(await errorOnConnectedSend(await closedPort()), 'ECONNREFUSED', 'no ICMP on this host');
+    const server = await start();
+    const port = server.addresses[0]!.port;
+    const client = await UdpTurnClient.open({ host: '127.0.0.1', port }, credential());
+    const gone = await UdpTurnClient.open({ host: '127.0.0.1', port }, credential());
+    const peer = await udp();
+    const other = await udp();
+    const closed = await closedPort();
+    const to = (p: number) => ({ family: 'IPv4' as const, address: '127.0.0.1', port: p });
+    try {
+      // The client's relay socket: channel 0x4030 to the closed port, 0x4031 to a live peer.
+      const relayed = getAttribute(await client.allocate(), XorRelayedAddress)!;
+      for (const [channel, p] of [
+        [0x4030, closed],
+        [0x4031, peer.address().port],
+      ] as const) {
+        const bind = await client.request(Method.ChannelBind, [
+          attr(ChannelNumber, channel),
+          attr(XorPeerAddress, to(p)),
+        ]);
+        assert.equal(errorCode(bind), undefined);
+      }
+      // A client that goes away without deallocating: its peer's datagrams go from the listener to a
+      // closed port.
+      const goneRelayed = getAttribute(await gone.allocate(), XorRelayedAddress)!;
+      const bind = await gone.request(Method.ChannelBind, [
+        attr(ChannelNumber, 0x4032),
+        attr(XorPeerAddress, to(peer.address().port)),
+      ]);
+      assert.equal(errorCode(bind), undefined);
+      await gone.close();
+      const before = server.counters();
+      for (let i = 0; i < 20; i++) {
+        client.send(encodeChannelFrame(0x4030, Buffer.from(`to nobody ${i}`), false)); // relay, fast path
+        client.indicate(Method.Send, [
+          attr(XorPeerAddress, to(closed)),
+          attr(Data, Buffer.from('to nobody')),
+        ]); // relay, JS
+        peer.send(Buffer.from(`to a gone client ${i}`), goneRelayed.port, goneRelayed.address); // listener, fast path
+        await sleep(5);
+      }
+      await until(
+        () => server.counters().packetsToPeers - before.packetsToPeers >= 40,
+        'the sends to the closed port',
+      );
+      await until(
+        () => server.counters().packetsToClients - before.packetsToClients >= 20,
+        'the sends to the gone client',
+      );
+      await sleep(100); // the ICMP answers are in by now
+      // The listener still answers Bindings (fast path) and requests (JS); the relay socket relays both ways.
+      const answer = decodeMessage(
+        await ask(other, bindingRequest(Buffer.alloc(12, 5), true), port, '127.0.0.1'),
+      );
+      assert.equal(getAttribute(answer, XorMappedAddress)?.port, other.address().port);
+      assert.equal(await authed(client, Method.Refresh), undefined);
+      client.send(encodeChannelFrame(0x4031, Buffer.from('still relaying'), false));
+      await until(
+        () => peer.inbox.some((m) => m.toString() === 'still relaying'),
+        'the datagram at the peer',
+      );
+      peer.send(Buffer.from('and back'), relayed.port, relayed.address);
+      await until(
+        () => client.other.some((m) => Buffer.from(m.subarray(4)).toString() === 'and back'),
+        'the ChannelData at the client',
+      );
+    } finally {
+      await client.close();
+      await closeSocket(peer);
+      await closeSocket(other);
       await server.close();
     }
   });
