@@ -271,6 +271,59 @@ describe('resume', () => {
     assert.equal(wire.last('A3')?.code, 'RESUME_FAILED');
   });
 
+  test('acknowledged frames are forgotten: a resume from the last one replays nothing, from before it fails', () => {
+    const core = makeCore();
+    const a = join(core, 'A');
+    join(core, 'B');
+    core.receive('B', JSON.stringify({ type: 'message', data: 'x' }));
+    assert.deepEqual(
+      wire.take('A').map((f) => f.seq),
+      [1, 2],
+    );
+    core.receive('A', JSON.stringify({ type: 'ack', seq: 2 })); // a quiet session: its buffer goes
+    core.closed('A');
+    core.open('A2');
+    core.receive('A2', JSON.stringify({ type: 'resume', token: a.resumeToken, lastSeq: 2 }));
+    const resumed = wire.take('A2');
+    assert.deepEqual(
+      resumed.map((f) => f.type),
+      ['resumed'],
+    );
+    core.receive('B', JSON.stringify({ type: 'message', data: 'y' }));
+    assert.deepEqual(
+      wire.take('A2').map((f) => [f.seq, f.data]),
+      [[3, 'y']],
+    );
+    core.receive('A2', JSON.stringify({ type: 'ack', seq: 3 }));
+    core.closed('A2');
+    core.open('A3');
+    core.receive('A3', JSON.stringify({ type: 'resume', token: resumed[0]?.resumeToken, lastSeq: 1 }));
+    assert.equal(wire.last('A3')?.code, 'RESUME_FAILED');
+  });
+
+  test("a resume token works only whole: another peer's id, a wrong secret or no id all fail", () => {
+    const core = makeCore();
+    const a = join(core, 'A');
+    const b = join(core, 'B');
+    core.closed('A');
+    const secretOf = (token: string) => token.slice(token.lastIndexOf('.') + 1);
+    const forged = [
+      `${b.selfId}.${secretOf(a.resumeToken)}`,
+      `${a.selfId}.${secretOf(b.resumeToken)}`,
+      `${a.selfId}.${secretOf(a.resumeToken)}x`,
+      secretOf(a.resumeToken),
+      `.${secretOf(a.resumeToken)}`,
+    ];
+    for (const [i, token] of forged.entries()) {
+      core.open(`X${i}`);
+      core.receive(`X${i}`, JSON.stringify({ type: 'resume', token, lastSeq: 0 }));
+      assert.equal(wire.last(`X${i}`)?.code, 'RESUME_FAILED', token);
+    }
+    core.open('A2');
+    core.receive('A2', JSON.stringify({ type: 'resume', token: a.resumeToken, lastSeq: 1 }));
+    assert.equal(wire.take('A2')[0]?.type, 'resumed');
+  });
+
   test('after the resume window the peer is gone: the room hears "timeout" and the token fails', () => {
     const core = makeCore({ resumeWindowMs: 5000 });
     const a = join(core, 'A');
