@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../harness/chromium.js';
 import { type ParleyServe, REPO_ROOT, startParleyServe } from '../harness/parley-serve.js';
@@ -49,6 +50,27 @@ export function ownAddressRanges(): string[] {
     }
   }
   return ranges;
+}
+
+/**
+ * One Chromium and one `parley serve` for the calling test file: started before its tests, closed after
+ * them. Call at the top level; the returned box holds the running pair once the tests start.
+ */
+export function webE2EForFile(serveArgs: readonly string[] = []): { readonly current: WebE2E } {
+  const box: { current?: WebE2E } = {};
+  before(async () => {
+    box.current = await startWebE2E(serveArgs);
+  });
+  after(async () => {
+    await box.current?.close();
+  });
+  return {
+    get current(): WebE2E {
+      if (!box.current)
+        throw new Error('the web e2e harness has not started (call webE2EForFile at the top level)');
+      return box.current;
+    },
+  };
 }
 
 export async function startWebE2E(serveArgs: readonly string[] = []): Promise<WebE2E> {

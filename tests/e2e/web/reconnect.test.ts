@@ -4,33 +4,18 @@
  * and once signaling is back the banner goes and the room works as before.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { startTcpProxy } from '../harness/tcp-proxy.js';
-import {
-  joinCall,
-  shot,
-  startWebE2E,
-  tiles,
-  type WebE2E,
-  waitFramesRising,
-  waitIn,
-  waitRemotes,
-} from './harness.js';
+import { joinCall, shot, tiles, waitFramesRising, waitIn, waitRemotes, webE2EForFile } from './harness.js';
 
-let e2e: WebE2E;
-before(async () => {
-  e2e = await startWebE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const web = webE2EForFile();
 
 test(
   'a signaling drop shows "reconnecting" without ending the call, and clears once resumed',
   { timeout: 120_000 },
   () =>
-    e2e.scenario('signaling drop', async (s) => {
-      const proxy = await startTcpProxy(e2e.serve.wsUrl);
+    web.current.scenario('signaling drop', async (s) => {
+      const proxy = await startTcpProxy(web.current.serve.wsUrl);
       try {
         const room = `drop-${Date.now().toString(36)}`;
         const alice = await s.open('alice', `/#/r/${room}`);

@@ -4,32 +4,25 @@
  * signaling, STUN and TURN working. The machine's own addresses are allow-listed for TURN (DESIGN.md).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   joinCall,
   ownAddressRanges,
   shot,
-  startWebE2E,
   tiles,
-  type WebE2E,
   waitFramesRising,
   waitIn,
   waitRemotes,
+  webE2EForFile,
 } from './harness.js';
 
-let e2e: WebE2E;
-before(async () => {
-  e2e = await startWebE2E(ownAddressRanges().flatMap((r) => ['--turn-allow-peer', r]));
-});
-after(async () => {
-  await e2e?.close();
-});
+const web = webE2EForFile(ownAddressRanges().flatMap((r) => ['--turn-allow-peer', r]));
 
 test(
   'two participants with relay-only ICE connect through our TURN and the UI says "relayed"',
   { timeout: 120_000 },
   () =>
-    e2e.scenario('relay only', async (s) => {
+    web.current.scenario('relay only', async (s) => {
       const room = `relay-${Date.now().toString(36)}`;
       const alice = await s.open('alice', `/?relay=1#/r/${room}`);
       await joinCall(alice, 'Alice');
@@ -63,7 +56,7 @@ test(
 );
 
 test('the connectivity check page finds signaling, STUN and TURN working', { timeout: 60_000 }, () =>
-  e2e.scenario('connectivity check', async (s) => {
+  web.current.scenario('connectivity check', async (s) => {
     const page = await s.open('check', '/#/check');
     const summary = await waitIn(
       page,

@@ -6,31 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import {
-  joinCall,
-  shot,
-  startWebE2E,
-  tiles,
-  type WebE2E,
-  waitFramesRising,
-  waitIn,
-  waitRemotes,
-} from './harness.js';
+import { test } from 'node:test';
+import { joinCall, shot, tiles, waitFramesRising, waitIn, waitRemotes, webE2EForFile } from './harness.js';
 
-let e2e: WebE2E;
-before(async () => {
-  e2e = await startWebE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const web = webE2EForFile();
 
 test(
   'three participants see each other, a mute, a chat message and a file, and a leave within 2 s',
   { timeout: 240_000 },
   () =>
-    e2e.scenario('three participants', async (s) => {
+    web.current.scenario('three participants', async (s) => {
       const alice = await s.open('alice', '/');
       await alice.page.getByRole('heading', { name: 'Parley' }).waitFor();
       await shot(alice, 'home');

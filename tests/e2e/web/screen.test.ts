@@ -3,31 +3,16 @@
  * camera on the other side's tile, marked as a screen, with frames decoding; stopping brings the camera back.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import {
-  joinCall,
-  shot,
-  startWebE2E,
-  tiles,
-  type WebE2E,
-  waitFramesRising,
-  waitIn,
-  waitRemotes,
-} from './harness.js';
+import { test } from 'node:test';
+import { joinCall, shot, tiles, waitFramesRising, waitIn, waitRemotes, webE2EForFile } from './harness.js';
 
-let e2e: WebE2E;
-before(async () => {
-  e2e = await startWebE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const web = webE2EForFile();
 
 test(
   'a shared screen appears on the other side, and the camera comes back when sharing stops',
   { timeout: 120_000 },
   () =>
-    e2e.scenario('screen share', async (s) => {
+    web.current.scenario('screen share', async (s) => {
       const room = `screen-${Date.now().toString(36)}`;
       const alice = await s.open('alice', `/#/r/${room}`);
       await joinCall(alice, 'Alice');
@@ -80,7 +65,7 @@ test(
   'someone who joined without video can share a screen, and goes back to initials when it stops',
   { timeout: 120_000 },
   () =>
-    e2e.scenario('screen share without camera', async (s) => {
+    web.current.scenario('screen share without camera', async (s) => {
       const room = `nocam-${Date.now().toString(36)}`;
       const bob = await s.open('bob', `/#/r/${room}`);
       await joinCall(bob, 'Bob');
