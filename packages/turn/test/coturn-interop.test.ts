@@ -3,13 +3,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTurnServer, type TurnServer } from '@parley/turn';
 import {
-  freeUdpPort,
+  assertUclientLostNothing,
   listenerPortCandidate,
   lostPackets,
   requireBinary,
   run,
-  startDaemon,
+  startEchoPeer,
   totals,
+  type UclientOptions,
+  uclient,
 } from './harness.js';
 
 const SECRET = 'interop-secret';
@@ -17,11 +19,12 @@ const EXPECTED_PATH = process.env.PARLEY_TURN_NATIVE === '0' ? 'dgram' : 'native
 
 describe('coturn clients against our server', () => {
   let server: TurnServer;
-  let peer: ReturnType<typeof startDaemon>;
-  let peerPort: number;
-  let peer6: ReturnType<typeof startDaemon>;
-  let peer6Port: number;
+  let peer: Awaited<ReturnType<typeof startEchoPeer>>;
+  let peer6: Awaited<ReturnType<typeof startEchoPeer>>;
   let port: number;
+  /** turnutils_uclient with `flags` as the REST user 'interop' against our server. */
+  const interop = (flags: readonly string[], o: Partial<UclientOptions> = {}) =>
+    uclient(flags, { user: 'interop', secret: SECRET, port, ...o });
 
   before(async () => {
     for (const b of ['turnutils_uclient', 'turnutils_stunclient', 'turnutils_peer']) requireBinary(b);
@@ -47,10 +50,8 @@ describe('coturn clients against our server', () => {
         if (attempt >= 19) throw err;
       }
     }
-    peerPort = await freeUdpPort();
-    peer = startDaemon('turnutils_peer', ['-L', '127.0.0.1', '-p', String(peerPort)]);
-    peer6Port = await freeUdpPort('::1');
-    peer6 = startDaemon('turnutils_peer', ['-L', '::1', '-p', String(peer6Port)]);
+    peer = await startEchoPeer('127.0.0.1');
+    peer6 = await startEchoPeer('::1');
   });
 
   after(async () => {
@@ -81,30 +82,8 @@ describe('coturn clients against our server', () => {
     ['TCP with Send indications', ['-t', '-s']],
   ] as const) {
     test(`turnutils_uclient over ${name} with REST credentials relays every packet`, async () => {
-      const args = [
-        ...flags,
-        '-u',
-        'interop',
-        '-W',
-        SECRET,
-        '-p',
-        String(port),
-        '-e',
-        '127.0.0.1',
-        '-r',
-        String(peerPort),
-        '-n',
-        '50',
-        '-m',
-        '2',
-        '-l',
-        '100',
-        '127.0.0.1',
-      ];
-      const r = await run('turnutils_uclient', args, 90_000);
-      assert.equal(r.code, 0, r.output.slice(-2000));
-      assert.doesNotMatch(r.output, /error \d{3}/);
-      assert.deepEqual(lostPackets(r.output), { lost: 0, dropped: 0 });
+      const r = await interop(flags, { peer: { host: '127.0.0.1', port: peer.port } });
+      assertUclientLostNothing(r);
       const t = totals(r.output);
       assert.equal(t.sent, 100, 'uclient sends -n 50 messages for each of -m 2 clients');
       assert.equal(t.received, t.sent);
@@ -112,74 +91,20 @@ describe('coturn clients against our server', () => {
   }
 
   test('turnutils_uclient over IPv6 with an IPv6 relay (-x, REQUESTED-ADDRESS-FAMILY) relays every packet', async () => {
-    const r = await run(
-      'turnutils_uclient',
-      ['-x', '-u', 'interop', '-W', SECRET, '-p', String(port), '-e', '::1', '-r', String(peer6Port)].concat([
-        '-n',
-        '50',
-        '-m',
-        '2',
-        '-l',
-        '100',
-        '::1',
-      ]),
-      90_000,
-    );
-    assert.equal(r.code, 0, r.output.slice(-2000));
-    assert.doesNotMatch(r.output, /error \d{3}/);
-    assert.deepEqual(lostPackets(r.output), { lost: 0, dropped: 0 });
+    const r = await interop(['-x'], { server: '::1', peer: { host: '::1', port: peer6.port } });
+    assertUclientLostNothing(r);
     assert.equal(totals(r.output).received, 100);
   });
 
   test('turnutils_uclient client-to-client (-y) relays between two allocations', async () => {
-    const r = await run(
-      'turnutils_uclient',
-      [
-        '-y',
-        '-u',
-        'interop',
-        '-W',
-        SECRET,
-        '-p',
-        String(port),
-        '-n',
-        '30',
-        '-m',
-        '2',
-        '-l',
-        '100',
-        '127.0.0.1',
-      ],
-      90_000,
-    );
+    const r = await interop(['-y'], { messages: 30 });
     assert.equal(r.code, 0, r.output.slice(-2000));
     assert.deepEqual(lostPackets(r.output), { lost: 0, dropped: 0 });
   });
 
   test('turnutils_uclient with a TCP relay (-T, RFC 6062 Connect/ConnectionAttempt/ConnectionBind) loses nothing', async () => {
-    const r = await run(
-      'turnutils_uclient',
-      [
-        '-T',
-        '-u',
-        'interop',
-        '-W',
-        SECRET,
-        '-p',
-        String(port),
-        '-n',
-        '50',
-        '-m',
-        '2',
-        '-l',
-        '100',
-        '127.0.0.1',
-      ],
-      90_000,
-    );
-    assert.equal(r.code, 0, r.output.slice(-2000));
-    assert.doesNotMatch(r.output, /error \d{3}/);
-    assert.deepEqual(lostPackets(r.output), { lost: 0, dropped: 0 });
+    const r = await interop(['-T']);
+    assertUclientLostNothing(r);
     assert.equal(totals(r.output).received, 100);
   });
 

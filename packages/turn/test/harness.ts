@@ -1,5 +1,5 @@
-// Test harness for real-socket tests: a UDP TURN client, coturn binary checks, child processes that are
-// always killed, free ports.
+// Test harness for real-socket tests: a UDP TURN client, UDP sockets that record what they get, coturn
+// binary checks and turnutils_uclient runs, child processes that are always killed, free ports, polling.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
@@ -95,6 +95,71 @@ export function totals(output: string): { sent: number; received: number } {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Waits until `cond` holds (polling), failing after `ms`. */
+export async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A UDP socket that keeps every datagram it receives in `inbox`. */
+export type InboxSocket = Socket & { inbox: Buffer[] };
+
+/** An {@link InboxSocket} bound to an ephemeral port on `host`, with a 1 MiB receive buffer. */
+export async function udpSocket(host = '127.0.0.1'): Promise<InboxSocket> {
+  const s = createSocket({
+    type: host.includes(':') ? 'udp6' : 'udp4',
+    recvBufferSize: 1 << 20,
+  }) as InboxSocket;
+  s.inbox = [];
+  s.on('message', (m) => s.inbox.push(m));
+  await new Promise<void>((r) => s.bind(0, host, () => r()));
+  return s;
+}
+
+export function closeSocket(s: Socket): Promise<void> {
+  return new Promise((r) => s.close(() => r()));
+}
+
+/** turnutils_peer (it echoes every datagram) on a free UDP port of `host`. */
+export async function startEchoPeer(
+  host = '127.0.0.1',
+): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freeUdpPort(host);
+  const { stop } = startDaemon('turnutils_peer', ['-L', host, '-p', String(port)]);
+  return { port, stop };
+}
+
+export interface UclientOptions {
+  /** The REST user name (-u) and the shared secret it is minted with (-W). */
+  user: string;
+  secret: string;
+  /** Our server's port (-p) and address. */
+  port: number;
+  server?: string;
+  /** The turnutils_peer to relay to (-e, -r); none for client-to-client (-y) or TCP relays (-T). */
+  peer?: { host: string; port: number };
+  /** Messages per client (-n). */
+  messages?: number;
+}
+
+/** Runs turnutils_uclient with `flags` first: two clients (-m 2), `messages` (50) messages of 100 bytes each. */
+export function uclient(flags: readonly string[], o: UclientOptions): Promise<RunResult> {
+  const args = [...flags, '-u', o.user, '-W', o.secret, '-p', String(o.port)];
+  if (o.peer) args.push('-e', o.peer.host, '-r', String(o.peer.port));
+  args.push('-n', String(o.messages ?? 50), '-m', '2', '-l', '100', o.server ?? '127.0.0.1');
+  return run('turnutils_uclient', args, 90_000);
+}
+
+/** uclient exited 0, no STUN error code in its output, and it lost and dropped nothing. */
+export function assertUclientLostNothing(r: RunResult): void {
+  assert.equal(r.code, 0, r.output.slice(-2000));
+  assert.doesNotMatch(r.output, /error \d{3}/);
+  assert.deepEqual(lostPackets(r.output), { lost: 0, dropped: 0 });
 }
 
 /** A TURN client over a real UDP socket: requests matched to answers by transaction id. */

@@ -17,15 +17,14 @@ import {
 } from '@parley/stun';
 import { startTurnServer, type TurnServer } from '@parley/turn';
 import { CHANNELS } from '../src/channel-data.js';
-import { freeUdpPort, lostPackets, requireBinary, run, startDaemon, totals } from './harness.js';
+import { lostPackets, requireBinary, run, startEchoPeer, totals, uclient } from './harness.js';
 
 const SECRET = 'tls-secret';
 
 describe('TLS listener', () => {
   let dir: string;
   let server: TurnServer;
-  let peer: ReturnType<typeof startDaemon>;
-  let peerPort: number;
+  let peer: Awaited<ReturnType<typeof startEchoPeer>> | undefined;
 
   before(async () => {
     requireBinary('openssl');
@@ -53,7 +52,6 @@ describe('TLS listener', () => {
       allowPeers: ['127.0.0.0/8'],
       tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) },
     });
-    peerPort = await freeUdpPort();
   });
 
   after(async () => {
@@ -96,26 +94,14 @@ describe('TLS listener', () => {
   // checked exactly, by its counters, and uclient only loosely.
   test('turnutils_uclient over TLS (-t -S) with REST credentials: the server relays every packet', async () => {
     for (const b of ['turnutils_uclient', 'turnutils_peer']) requireBinary(b);
-    peer = startDaemon('turnutils_peer', ['-L', '127.0.0.1', '-p', String(peerPort)]);
+    peer = await startEchoPeer();
     const port = server.addresses[0]!.port;
-    const r = await run(
-      'turnutils_uclient',
-      [
-        '-t',
-        '-S',
-        '-u',
-        'tls-udp',
-        '-W',
-        SECRET,
-        '-p',
-        String(port),
-        '-e',
-        '127.0.0.1',
-        '-r',
-        String(peerPort),
-      ].concat(['-n', '50', '-m', '2', '-l', '100', '127.0.0.1']),
-      90_000,
-    );
+    const r = await uclient(['-t', '-S'], {
+      user: 'tls-udp',
+      secret: SECRET,
+      port,
+      peer: { host: '127.0.0.1', port: peer.port },
+    });
     assert.match(r.output, /tot_send_msgs=100, tot_recv_msgs=\d+/, r.output.slice(-2000));
     assert.doesNotMatch(r.output, /error \d{3}/);
     const u = server.counters().users.get('tls-udp');
@@ -127,27 +113,7 @@ describe('TLS listener', () => {
   test('turnutils_uclient with a TCP relay over TLS (-T -S) loses nothing', async () => {
     requireBinary('turnutils_uclient');
     const port = server.addresses[0]!.port;
-    const r = await run(
-      'turnutils_uclient',
-      [
-        '-T',
-        '-S',
-        '-u',
-        'tls',
-        '-W',
-        SECRET,
-        '-p',
-        String(port),
-        '-n',
-        '50',
-        '-m',
-        '2',
-        '-l',
-        '100',
-        '127.0.0.1',
-      ],
-      90_000,
-    );
+    const r = await uclient(['-T', '-S'], { user: 'tls', secret: SECRET, port });
     assert.deepEqual(lostPackets(r.output), { lost: 0, dropped: 0 });
     assert.deepEqual(totals(r.output), { sent: 100, received: 100 });
   });
