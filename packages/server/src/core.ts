@@ -195,15 +195,16 @@ export class SignalingCore<C> {
       );
     }
     const { random } = this.deps;
+    const id = random.peerId();
     const session = new Session<C>(
-      random.peerId(),
+      id,
       frame.room,
       frame.metadata ?? NO_METADATA,
-      '',
+      this.newResumeToken(id),
       this.options.replay,
     );
-    session.resumeToken = this.newResumeToken(session.id);
-    const others = [...(this.rooms.get(frame.room) ?? [])];
+    // A room's array is replaced, never changed, when someone joins or leaves: this one stays as it is.
+    const others = this.rooms.get(frame.room) ?? [];
     this.attach(conn, session);
     this.rooms.add(session);
     this.sessionsById.set(session.id, session);
@@ -316,7 +317,11 @@ export class SignalingCore<C> {
     if (session.conn) this.send(session.conn, text);
   }
 
-  private sessionFrame(type: 'joined' | 'resumed', session: Session<C>, others: Session<C>[]): string {
+  private sessionFrame(
+    type: 'joined' | 'resumed',
+    session: Session<C>,
+    others: readonly Session<C>[],
+  ): string {
     const ice = this.options.iceServers;
     return JSON.stringify({
       type,
