@@ -3,8 +3,8 @@
  * send signal frames to its partner at a set total rate, measuring the relay latency on receipt. Both
  * partners live in this process, so sender and receiver share one clock. Driven over IPC by signaling.ts.
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { processTickSeconds } from '../proc-stat.js';
 import { Histogram } from './histogram.js';
 import type { RunReply, RunRequest, SettleReply, SetupReply, SetupRequest, WorkerRequest } from './ipc.js';
 import { RawWs, textFrame } from './raw-ws.js';
@@ -200,18 +200,6 @@ function sendBatch(c: Client, n: number, ts: number): void {
   c.ws.write(out);
 }
 
-/** CPU seconds a process has used, from /proc (user + system, all threads). */
-function cpuOf(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 function run(req: RunRequest): Promise<RunReply> {
   return new Promise((resolve) => {
     const live = clients.filter((c) => c.ws.isOpen);
@@ -248,7 +236,7 @@ function run(req: RunRequest): Promise<RunReply> {
       if (now >= to) {
         elu = elu0 ? performance.eventLoopUtilization(elu0).utilization : 0;
         measuring = false;
-        cpuUsed = cpuOf(req.serverPid) - cpu0;
+        cpuUsed = processTickSeconds(req.serverPid) - cpu0;
         t1 = now;
         setTimeout(finish, req.drainMs);
         return;
@@ -256,7 +244,7 @@ function run(req: RunRequest): Promise<RunReply> {
       if (elu0 === null && now >= from) {
         elu0 = performance.eventLoopUtilization();
         measuring = true;
-        cpu0 = cpuOf(req.serverPid);
+        cpu0 = processTickSeconds(req.serverPid);
       }
       const inWindow = now >= from;
       if (inWindow && now - prevTick > maxTickGapMs) maxTickGapMs = now - prevTick;

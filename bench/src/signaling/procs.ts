@@ -1,12 +1,11 @@
 /** Child processes pinned to a CPU with `taskset`, spoken to over IPC with request/reply pairs. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode } from '../bundle.js';
+import { processTickSeconds } from '../proc-stat.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-const CLK_TCK = 100;
 // Inside the repo so the bundles resolve `ws`, `peer`, `pino`… from node_modules; ignored by git and biome.
 const bundleDir = here('../../node_modules/.cache/parley-bench');
 const bundles = new Map<string, string>();
@@ -21,28 +20,7 @@ export async function prepareBundles(): Promise<void> {
   await Promise.all(
     ['serve', 'loadgen'].map(async (name) => {
       const outfile = join(bundleDir, `${name}.mjs`);
-      await build({
-        entryPoints: [here(`./${name}.ts`)],
-        outfile,
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        conditions: ['@parley/source'],
-        absWorkingDir: root,
-        logLevel: 'warning',
-        plugins: [
-          {
-            name: 'bundle-workspace-only',
-            setup(b) {
-              // Bare imports stay external except our own packages, which are bundled from source.
-              b.onResolve({ filter: /^[^./]/ }, (a) =>
-                a.path.startsWith('@parley/') ? undefined : { external: true },
-              );
-            },
-          },
-        ],
-      });
+      await bundleForNode(here(`./${name}.ts`), outfile, root);
       bundles.set(name, outfile);
     }),
   );
@@ -92,13 +70,7 @@ export class Child {
 
   /** CPU seconds (user + system) the process has used so far, from /proc. */
   cpuSeconds(): number {
-    try {
-      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    } catch {
-      return Number.NaN;
-    }
+    return processTickSeconds(this.pid);
   }
 
   async stop(): Promise<void> {

@@ -3,14 +3,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode } from '../bundle.js';
+import { processTickSeconds } from '../proc-stat.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 export const repoRoot = here('../../../');
 // Inside the repo so bundles resolve third-party packages from node_modules; ignored by git and biome.
 const bundleDir = here('../../node_modules/.cache/parley-bench-turn');
 const bundles = new Map<string, string>();
-const CLK_TCK = 100;
 
 /** Path of a built bundle (for mapping profile lines back to sources). */
 export function bundlePath(script: Script): string {
@@ -28,41 +28,10 @@ export async function prepareBundles(): Promise<void> {
   await Promise.all(
     names.map(async (name) => {
       const outfile = join(bundleDir, `${name}.mjs`);
-      await build({
-        entryPoints: [here(`./${name}.ts`)],
-        outfile,
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        conditions: ['@parley/source'],
-        absWorkingDir: repoRoot,
-        logLevel: 'warning',
-        plugins: [
-          {
-            name: 'bundle-workspace-only',
-            setup(b) {
-              b.onResolve({ filter: /^[^./]/ }, (a) =>
-                a.path.startsWith('@parley/') ? undefined : { external: true },
-              );
-            },
-          },
-        ],
-      });
+      await bundleForNode(here(`./${name}.ts`), outfile, repoRoot);
       bundles.set(name, outfile);
     }),
   );
-}
-
-/** User and system CPU seconds of a process (all threads), from /proc/<pid>/stat in 10 ms ticks. */
-export function processUserSys(pid: number): { user: number; sys: number } {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { user: Number(f[11]) / CLK_TCK, sys: Number(f[12]) / CLK_TCK };
-  } catch {
-    return { user: Number.NaN, sys: Number.NaN };
-  }
 }
 
 /** Seconds a process's threads spent runnable but waiting for a CPU (schedstat field 2): the noise from others. */
@@ -91,13 +60,7 @@ export function processCpuSeconds(pid: number): number {
     }
     return ns / 1e9;
   } catch {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    } catch {
-      return Number.NaN;
-    }
+    return processTickSeconds(pid);
   }
 }
 

@@ -3,9 +3,10 @@
  * the load, so the figure per unit of work depends far less than a rate on how busy the machine is.
  */
 import type { TransportAddress } from '@parley/stun';
+import { processUserSys } from '../proc-stat.js';
 import type { Endpoint } from './client.js';
 import { machineBusySeconds } from './machine.js';
-import { type NodeChild, processCpuSeconds, processUserSys, processWaitSeconds } from './procs.js';
+import { type NodeChild, processCpuSeconds, processWaitSeconds } from './procs.js';
 import type { RunningServer, SystemName } from './servers.js';
 
 export type ScenarioName = 'relay' | 'alloc' | 'binding';
