@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import type {
   Channel,
+  ChannelData,
   ChannelEvents,
   JoinOptions,
   Peer,
@@ -16,6 +17,9 @@ import type {
 import { joinRoom } from '../src/index.js';
 
 export const rtc = { RTCPeerConnection };
+
+/** A channel message as text, whichever way it arrived. */
+export const text = (d: ChannelData) => (typeof d === 'string' ? d : new TextDecoder().decode(d));
 
 /** Stops node-datachannel's native threads, which otherwise keep the test process alive. Call last. */
 export function releaseNative(): void {

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '@parley/server';
-import type { Channel, ChannelData, ChannelOptions, Peer, Room } from '../src/index.js';
-import { collect, join, next, releaseNative, startTestServer, until } from './helpers.js';
-
-const text = (d: ChannelData) => (typeof d === 'string' ? d : new TextDecoder().decode(d));
+import type { Channel, ChannelOptions, Peer, Room } from '../src/index.js';
+import { collect, join, next, releaseNative, startTestServer, text, until } from './helpers.js';
 
 describe('a mesh of Node peers through a real server', () => {
   let server: RunningServer;

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningServer } from '@parley/server';
-import type { ChannelData, Peer, Room } from '../src/index.js';
-import { collect, join, next, releaseNative, startTestServer, until } from './helpers.js';
-
-const text = (d: ChannelData) => (typeof d === 'string' ? d : new TextDecoder().decode(d));
+import type { Peer, Room } from '../src/index.js';
+import { collect, join, next, releaseNative, startTestServer, text, until } from './helpers.js';
 
 async function connectedPair(
   server: RunningServer,
