@@ -10,6 +10,7 @@ export interface ServeFlags extends TurnFlags {
   port: number;
   host: string;
   resumeWindow: number;
+  pingInterval: number;
   maxPeers: number;
   rate: number;
   allowOrigin: string[];
@@ -40,6 +41,15 @@ export function serveCommand(): Command {
       new Option('--resume-window <seconds>', 'how long a dropped peer keeps its id for a resume')
         .env('PARLEY_RESUME_WINDOW')
         .default(30)
+        .argParser(positive),
+    )
+    .addOption(
+      new Option(
+        '--ping-interval <seconds>',
+        'how often each socket is pinged; one silent for half of this after a ping is dropped',
+      )
+        .env('PARLEY_PING_INTERVAL')
+        .default(20)
         .argParser(positive),
     )
     .addOption(
@@ -107,6 +117,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       port: flags.port,
       host: flags.host,
       resumeWindowMs: flags.resumeWindow * 1000,
+      pingIntervalMs: flags.pingInterval * 1000,
       maxPeersPerRoom: flags.maxPeers,
       rateLimit: { perSecond: flags.rate, burst: flags.rate * 3 },
       allowedOrigins: flags.allowOrigin,

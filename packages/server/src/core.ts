@@ -11,6 +11,7 @@ import {
   type ErrorCode,
   type PeerLeaveReason,
 } from '@parley/protocol';
+import type { LivenessRecord } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
 import { fullBucket, takeToken } from './rate-limit.js';
 import { Rooms } from './rooms.js';
@@ -92,6 +93,25 @@ export class SignalingCore<C> {
     return this.conns.keys();
   }
 
+  /** How many connections are open. */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /**
+   * Every open connection's liveness record: its handle and when its unanswered ping went out. The
+   * transport pings and times; keeping the time here costs no allocation per ping.
+   */
+  livenessRecords(): IterableIterator<LivenessRecord<C>> {
+    return this.conns.values();
+  }
+
+  /** Proof of life from a socket (a pong): its outstanding ping is answered. */
+  alive(handle: C): void {
+    const conn = this.conns.get(handle);
+    if (conn) conn.pingAt = -1;
+  }
+
   private take(conn: Conn<C>): boolean {
     const { perSecond, burst } = this.options.rateLimit;
     return takeToken(conn, this.deps.clock.now(), perSecond, burst);
@@ -102,6 +122,8 @@ export class SignalingCore<C> {
     const conn = this.conns.get(handle);
     if (!conn) return;
     this.framesIn++;
+    // Any frame proves the socket alive, as a pong does.
+    conn.pingAt = -1;
     if (!this.take(conn)) return this.refuseForRate(conn);
     conn.strikes = 0;
     if (bytes > this.options.maxFrameBytes) {

@@ -20,7 +20,10 @@ export interface ServerOptions extends Partial<CoreOptions> {
   host?: string;
   /** Listen on a unix socket instead of TCP. */
   path?: string;
-  /** WebSocket ping interval; a socket that misses one ping is dropped. Default 10 s. */
+  /**
+   * How often each socket is pinged (spread over the interval, not all at once); one that leaves a ping
+   * unanswered for half the interval is dropped. Default 20 s.
+   */
   pingIntervalMs?: number;
   /** Allowed Origin values for browser connections; empty (default): any. */
   allowedOrigins?: string[];
@@ -55,7 +58,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const wss = createWsServer(
     core,
     {
-      pingIntervalMs: options.pingIntervalMs ?? 10_000,
+      pingIntervalMs: options.pingIntervalMs ?? 20_000,
       hardMaxBytes: Math.max(4 * core.options.maxFrameBytes, 256 * 1024),
       allowedOrigins,
     },

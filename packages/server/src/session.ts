@@ -13,6 +13,8 @@ export class Conn<C> implements Bucket {
   strikes = 0;
   milliTokens: number;
   last: number;
+  /** When the liveness ping still unanswered went out (the transport's clock), or -1. */
+  pingAt = -1;
 
   constructor(
     readonly handle: C,

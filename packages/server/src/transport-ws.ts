@@ -8,6 +8,7 @@ import { CLOSE_CODES, negotiateVersion, SUPPORTED_VERSIONS, subprotocol } from '
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { SignalingCore, Transport } from './core.js';
+import { Liveness, slicesFor } from './liveness.js';
 
 export interface WsOptions {
   pingIntervalMs: number;
@@ -83,17 +84,22 @@ export function createWsServer(
     },
   });
 
-  // Sockets pinged and not yet answered. Usually empty: it fills at each ping and drains as pongs arrive.
-  const awaitingPong = new Set<WebSocket>();
+  const slices = slicesFor(options.pingIntervalMs);
+  const liveness = new Liveness(core, {
+    intervalMs: options.pingIntervalMs,
+    slices,
+    now: () => performance.now(),
+    ping: pingFrame,
+    terminate: (ws) => ws.terminate(),
+  });
   function onPong(this: WebSocket): void {
-    awaitingPong.delete(this);
+    core.alive(this);
   }
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
     if (isBinary) return core.receiveBinary(this);
     core.receive(this, data.toString('utf8'), data.length);
   }
   function onClose(this: WebSocket): void {
-    awaitingPong.delete(this);
     core.closed(this);
   }
   function onError(this: WebSocket, err: Error): void {
@@ -122,23 +128,27 @@ export function createWsServer(
     ws.on('error', onError);
   });
 
-  // Liveness: a socket that has not answered the previous ping is terminated; its session then waits out
-  // the resume window. A dead peer is gone within 2 ping intervals + the window. (Browsers and `ws`
-  // answer pings by themselves, with nothing for the application to do.)
-  const timer = setInterval(() => {
-    for (const ws of core.handles()) {
-      if (awaitingPong.has(ws)) {
-        awaitingPong.delete(ws);
-        ws.terminate();
-        continue;
-      }
-      awaitingPong.add(ws);
-      ws.ping();
-    }
-  }, options.pingIntervalMs);
+  // Liveness: a socket that has not answered its previous ping when the next one is due is terminated;
+  // its session then waits out the resume window. A dead peer is gone within about 2 ping intervals +
+  // the window. (Browsers and `ws` answer pings by themselves, with nothing for the application to do.)
+  const timer = setInterval(() => liveness.tick(), options.pingIntervalMs / slices);
   timer.unref();
   wss.on('close', () => clearInterval(timer));
   return wss;
+}
+
+/** A server's ping: FIN + opcode 9, unmasked, no payload (RFC 6455 §5.5.2). One buffer for every socket. */
+const PING_FRAME = Buffer.from([0x89, 0x00]);
+
+/**
+ * Sends an empty ping. `ws.ping()` builds each one afresh (an options object, a header buffer, two corked
+ * writes), which at tens of thousands of idle sockets is most of what an idle server allocates. The
+ * frame is always these two bytes, and ws's sender never holds frames back here (no compression, no
+ * Blobs), so writing them to the socket keeps frames whole and in order.
+ */
+function pingFrame(ws: WebSocket): void {
+  const socket = ws._socket;
+  if (ws.readyState === 1 && socket?.writable) socket.write(PING_FRAME);
 }
 
 /** Whether a handshake's Origin may connect. Requests without Origin (non-browser clients) may. */

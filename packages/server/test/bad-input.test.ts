@@ -126,6 +126,10 @@ describe('server lifecycle', () => {
       assert.deepEqual([left.peerId, left.reason], [id, 'timeout']);
       // Bound: two ping intervals to notice, plus the resume window, plus scheduling slack.
       assert.ok(Date.now() - started < 2000);
+      // The peer that answers its pings stays, ten intervals on.
+      await new Promise((r) => setTimeout(r, 1000));
+      a.send({ type: 'ping', id: 5 });
+      assert.equal((await a.next((f) => f.type === 'pong')).id, 5);
       a.ws.close();
     } finally {
       await server.close();
