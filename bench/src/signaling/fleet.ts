@@ -3,7 +3,7 @@
  * servers' memory after a full GC. Used for memory per idle connection and for the 50k-connection run,
  * where neither side may exceed 20,000 open files per process.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Histogram } from './histogram.js';
 import type { MemReply, RunReply, SetupReply } from './ipc.js';
 import { type Child, startServerProcess, startWorker } from './procs.js';
@@ -42,6 +42,8 @@ export interface ServerMemory {
   after: MemReply;
   /** `settleMs` after `after`, when asked for. */
   settled?: MemReply;
+  /** RSS read from /proc every few seconds while settling (no GC forced), ms after `after`. */
+  settleCurve?: Array<{ ms: number; rss: number }>;
 }
 
 export interface FleetResult {
@@ -57,8 +59,9 @@ export interface FleetResult {
   /** Per connection, summed over servers: RSS delta and JS heap + external delta, in bytes. */
   rssPerConn: number;
   heapPerConn: number;
-  /** RSS per connection from the settled reading (null without one). */
+  /** RSS per connection from the settled reading (null without one), `settleMs` after the last client joined. */
   settledRssPerConn: number | null;
+  settleMs: number;
   /** The same, as the slope over the checkpoints and the last reading (null without checkpoints). */
   marginal: { rssPerConn: number; heapPerConn: number } | null;
   check: { offered: number; achieved: number; delivered: number; p50Ms: number; p99Ms: number } | null;
@@ -128,10 +131,15 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     o.log(`  ${o.system}: ${connected} connected, ${failed} failed in ${(setupMs / 1000).toFixed(1)} s`);
     const after = await memoryAfter(servers, 1500);
     // Right after a connection storm V8's young generation is still grown and its old generation not
-    // compacted: tens of MiB that its memory reducer gives back once the process has been idle a while
-    // (it looks 8 s after a full GC). `settled` is read `settleMs` later; when the reducer runs is
-    // V8's choice, so this reading varies more between runs than the one at once.
-    const settled = o.settleMs ? await memoryAfter(servers, o.settleMs) : undefined;
+    // compacted: tens of MiB that its memory reducer gives back once the process looks idle to it (it
+    // checks every 8 s whether the allocation rate, averaged over its last ~10 GCs, is low). `settled`
+    // is read `settleMs` later, with RSS sampled from /proc meanwhile so the curve shows when that was.
+    const curves = servers.map(() => [] as Array<{ ms: number; rss: number }>);
+    const settled = o.settleMs
+      ? await memoryAfter(servers, o.settleMs, (ms) => {
+          for (const [i, s] of servers.entries()) curves[i]!.push({ ms, rss: procRss(s.pid) });
+        })
+      : undefined;
     const connsOn = (i: number, reps: SetupReply[]) =>
       reps.reduce((a, r, k) => a + (workers[k]!.server === i ? r.connected : 0), 0);
     const perServer = servers.map(
@@ -142,7 +150,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         before: before[i]!,
         checkpoints: partReadings.map((p) => ({ ...p.mem[i]!, connections: connsOn(i, p.setups) })),
         after: after[i]!,
-        ...(settled ? { settled: settled[i]! } : {}),
+        ...(settled ? { settled: settled[i]!, settleCurve: curves[i]! } : {}),
       }),
     );
     const sum = (f: (m: ServerMemory) => number) => perServer.reduce((a, m) => a + f(m), 0);
@@ -204,6 +212,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       settledRssPerConn:
         settled && connected ? sum((m) => (m.settled?.rss ?? 0) - m.before.rss) / connected : null,
       heapPerConn: connected ? heap / connected : Number.NaN,
+      settleMs: o.settleMs ?? 0,
       marginal,
       check,
     };
@@ -212,10 +221,33 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   }
 }
 
-/** Memory readings (each after two full GCs) of every server, `waitMs` from now. */
-async function memoryAfter(servers: Child[], waitMs: number): Promise<MemReply[]> {
-  await new Promise((r) => setTimeout(r, waitMs));
+/**
+ * Memory readings (each after two full GCs) of every server, `waitMs` from now; `sample` is called every
+ * SAMPLE_MS meanwhile.
+ */
+async function memoryAfter(
+  servers: Child[],
+  waitMs: number,
+  sample?: (ms: number) => void,
+): Promise<MemReply[]> {
+  const SAMPLE_MS = 5000;
+  for (let ms = 0; ms < waitMs; ) {
+    const step = Math.min(SAMPLE_MS, waitMs - ms);
+    await new Promise((r) => setTimeout(r, step));
+    ms += step;
+    sample?.(ms);
+  }
   return Promise.all(servers.map((s) => s.request<MemReply>({ op: 'mem' })));
+}
+
+/** A process's resident set from /proc, read from outside so that reading it changes nothing inside. */
+function procRss(pid: number): number {
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    return pages * 4096;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Least-squares slope of y over x. */

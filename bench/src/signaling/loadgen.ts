@@ -102,6 +102,21 @@ setInterval(() => {
   for (const c of clients) if (c.unacked > 0) ack(c);
 }, ACK_DELAY_MS).unref();
 
+// The system's own keep-alive, if its client has one: every client once per `everyMs`, spread evenly
+// (real clients connect at different times), a slice of them every HEARTBEAT_TICK_MS.
+const HEARTBEAT_TICK_MS = 100;
+let beatAt = 0;
+setInterval(() => {
+  const beat = dialect?.heartbeat;
+  if (!beat || clients.length === 0) return;
+  let n = Math.ceil((clients.length * HEARTBEAT_TICK_MS) / beat.everyMs);
+  while (n-- > 0) {
+    if (beatAt >= clients.length) beatAt = 0;
+    const c = clients[beatAt++]!;
+    if (c.ws.isOpen) c.ws.sendText(beat.frame);
+  }
+}, HEARTBEAT_TICK_MS).unref();
+
 function onClose(why: string): void {
   closes++;
   if (closeReasons.length < 5) closeReasons.push(why);

@@ -20,6 +20,8 @@ const kib = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(2)} KiB` 
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '>2000');
 const k = (x: number) => (Number.isFinite(x) ? `${(x / 1000).toFixed(x % 1000 ? 1 : 0)}k` : '—');
 
+const settleS = (r: Results) => Math.round((r.idle[0]?.settleMs ?? 0) / 1000);
+
 export function tables(r: Results): string {
   const out: string[] = [];
   const systems = new Set<SystemName>([
@@ -27,7 +29,7 @@ export function tables(r: Results): string {
     ...r.idle.map((f) => f.system),
   ]);
   out.push(
-    '| system | highest rate with p99 ≤ 10 ms (median) | per round | p50 / p99 there (ms) | server CPU there | server CPU per frame | one core at that cost | memory per idle connection: RSS | heap + external | marginal RSS | marginal heap + external | RSS after 20 s idle |',
+    `| system | highest rate with p99 ≤ 10 ms (median) | per round | p50 / p99 there (ms) | server CPU there | server CPU per frame | one core at that cost | memory per idle connection: RSS after ${settleS(r)} s idle | RSS right after connecting | heap + external | marginal RSS | marginal heap + external |`,
     '| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const s of systems) {
@@ -38,11 +40,32 @@ export function tables(r: Results): string {
       `| ${SYSTEM_LABELS[s]} | ${t ? `${k(t.medianKnee)} msgs/s` : '—'} | ${t ? t.kneePerRound.map(k).join(', ') : '—'} | ` +
         `${at ? `${ms(at.p50Ms)} / ${ms(at.p99Ms)}` : '—'} | ${at ? `${Math.round(at.serverCpu * 100)}%` : '—'} | ` +
         `${t ? `${t.medianCostUs.toFixed(1)} µs` : '—'} | ${t ? `${k(t.projectedPerCore)} msgs/s` : '—'} | ` +
+        `${m?.settledRssPerConn != null ? kib(m.settledRssPerConn) : '—'} | ` +
         `${m ? kib(m.rssPerConn) : '—'} | ${m ? kib(m.heapPerConn) : '—'} | ` +
-        `${m?.marginal ? kib(m.marginal.rssPerConn) : '—'} | ${m?.marginal ? kib(m.marginal.heapPerConn) : '—'} | ` +
-        `${m?.settledRssPerConn != null ? kib(m.settledRssPerConn) : '—'} |`,
+        `${m?.marginal ? kib(m.marginal.rssPerConn) : '—'} | ${m?.marginal ? kib(m.marginal.heapPerConn) : '—'} |`,
     );
   }
+  out.push('');
+  for (const m of r.idle) {
+    const server = m.servers[0];
+    const curve = server?.settleCurve;
+    if (!server || !curve?.length) continue;
+    const per = (rss: number) => ((rss - server.before.rss) / server.connections / 1024).toFixed(2);
+    out.push(
+      `${SYSTEM_LABELS[m.system]}: RSS per idle connection while idling (s after the last joined: KiB, no GC forced): ` +
+        curve
+          .filter((_, i) => curve.length <= 12 || i % 2 === 1)
+          .map((c) => `${c.ms / 1000}: ${per(c.rss)}`)
+          .join(', '),
+    );
+  }
+  const settled = (s: SystemName) => r.idle.find((x) => x.system === s)?.settledRssPerConn;
+  if (settled('parley') && settled('peerjs'))
+    out.push(
+      '',
+      `Memory per idle connection after ${settleS(r)} s idle: Parley **${kib(settled('parley')!)}** (target ≤ 4 KiB), ` +
+        `PeerJS ${kib(settled('peerjs')!)} (**${(settled('peerjs')! / settled('parley')!).toFixed(2)}x** Parley's).`,
+    );
   out.push('');
   for (const t of r.throughput?.systems ?? [])
     out.push(

@@ -22,6 +22,18 @@ async function startParley(): Promise<{ port: number; close: () => Promise<void>
   return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
 }
 
+/** Experiment, not a product setting: no liveness pings, to see what they cost an idle server. */
+async function startParleyNoPing(): Promise<{ port: number; close: () => Promise<void> }> {
+  const { startServer } = await import('@parley/server');
+  const s = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    rateLimit: BENCH_RATE_LIMIT,
+    pingIntervalMs: 3_600_000,
+  });
+  return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
+}
+
 /**
  * Experiment, not a product setting: no replay buffer (so no resume), to measure what keeping every
  * unacknowledged frame alive costs in GC and latency.
@@ -75,15 +87,12 @@ function startPeerJs(): Promise<{ port: number; close: () => Promise<void> }> {
   return import('peer').then(
     ({ PeerServer }) =>
       new Promise((resolve) => {
-        // concurrent_limit defaults to 5000; alive_timeout (90 s without a HEARTBEAT) is raised because
-        // the benchmark clients send none, which a real PeerJS client does every 5 s.
-        PeerServer(
-          { port: 0, host: '127.0.0.1', concurrent_limit: 1_000_000, alive_timeout: 3_600_000 },
-          (server) => {
-            const port = (server.address() as AddressInfo).port;
-            resolve({ port, close: () => new Promise((r) => server.close(() => r())) });
-          },
-        );
+        // concurrent_limit defaults to 5000. The benchmark's clients send PeerJS's HEARTBEAT every 5 s, as
+        // its client does, so the default alive_timeout (60 s) stands.
+        PeerServer({ port: 0, host: '127.0.0.1', concurrent_limit: 1_000_000 }, (server) => {
+          const port = (server.address() as AddressInfo).port;
+          resolve({ port, close: () => new Promise((r) => server.close(() => r())) });
+        });
       }),
   );
 }
@@ -123,6 +132,7 @@ const starters: Record<SystemName, () => Promise<{ port: number; close: () => Pr
   parley: startParley,
   'parley-microtask': startParleyMicrotask,
   'parley-noreplay': startParleyNoReplay,
+  'parley-noping': startParleyNoPing,
   peerjs: startPeerJs,
   'ws-relay': startWsRelay,
 };

@@ -4,9 +4,15 @@
  * sender's clock (13 digits, µs) inside the candidate string so the receiver can measure the relay latency
  * without adding fields that a strict schema would refuse.
  */
-export type SystemName = 'parley' | 'peerjs' | 'ws-relay' | 'parley-microtask' | 'parley-noreplay';
+export type SystemName =
+  | 'parley'
+  | 'peerjs'
+  | 'ws-relay'
+  | 'parley-microtask'
+  | 'parley-noreplay'
+  | 'parley-noping';
 /** Diagnostic variants of our server, run only with --experiment: never a product setting. */
-export const EXPERIMENTS = ['parley-microtask', 'parley-noreplay'] as const;
+export const EXPERIMENTS = ['parley-microtask', 'parley-noreplay', 'parley-noping'] as const;
 
 export const SYSTEM_LABELS: Record<SystemName, string> = {
   parley: 'Parley (@parley/server)',
@@ -14,6 +20,7 @@ export const SYSTEM_LABELS: Record<SystemName, string> = {
   'ws-relay': 'bare ws relay (40 lines)',
   'parley-microtask': 'Parley, flush after each read (experiment)',
   'parley-noreplay': 'Parley, replay buffer off (experiment)',
+  'parley-noping': 'Parley, WebSocket pings off (experiment)',
 };
 
 export const TS_DIGITS = 13;
@@ -33,6 +40,8 @@ export interface Dialect {
   signal(to: string): { prefix: string; suffix: string };
   /** Whether clients must acknowledge sequenced frames (Parley's replay buffer). */
   acks: boolean;
+  /** A keep-alive frame the system's own client sends on a timer (PeerJS's HEARTBEAT). */
+  heartbeat?: { everyMs: number; frame: string };
 }
 
 const PARLEY: Dialect = {
@@ -51,15 +60,19 @@ export const DIALECTS: Record<SystemName, Dialect> = {
   parley: PARLEY,
   'parley-microtask': PARLEY,
   'parley-noreplay': PARLEY,
+  'parley-noping': PARLEY,
   peerjs: {
     path: (id) => `/peerjs?key=peerjs&id=${encodeURIComponent(id)}&token=t${id}`,
     hello: () => null,
     welcome: (f, id) => (f.type === 'OPEN' ? id : null),
+    // The PeerJS client (lib/socket.ts) sends one every `pingInterval`, 5 s by default; its server drops
+    // a client that stays silent for `alive_timeout` (60 s).
     signal: (to) => ({
       prefix: `{"type":"CANDIDATE","dst":${JSON.stringify(to)},"payload":{"candidate":{"candidate":"candidate:`,
       suffix: `${CANDIDATE_TAIL}}}`,
     }),
     acks: false,
+    heartbeat: { everyMs: 5000, frame: '{"type":"HEARTBEAT"}' },
   },
   'ws-relay': {
     path: (id) => `/?id=${encodeURIComponent(id)}`,
