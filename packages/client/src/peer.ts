@@ -30,6 +30,8 @@ export interface PeerContext {
   config: () => RTCConfiguration;
   selfId: () => string;
   signal(to: string, data: SignalPayload): void;
+  /** Checks the signaling path at once (recovering a connection needs it). */
+  probeSignaling?(): void;
   recovery?: RecoveryOptions;
 }
 
@@ -277,6 +279,9 @@ export class Peer extends Emitter<PeerEvents> {
     // A connection that closed by itself has failed, as far as the app is concerned.
     const state = raw === 'closed' ? 'failed' : raw;
     if (raw === 'connected') this.#connectedOnce.add(neg);
+    // Recovering takes signaling; a network change that dropped this connection may have taken the
+    // signaling socket with it, silently.
+    if (state === 'disconnected' || state === 'failed') this.#ctx.probeSignaling?.();
     this.#setState(state);
     this.#recovery.observe(raw);
     if (raw === 'connected') for (const ch of [...this.#pendingChannels]) this.#createOn(ch);

@@ -27,7 +27,10 @@ export interface JoinOptions {
   iceTransportPolicy?: RTCIceTransportPolicy;
   /** Signaling reconnect backoff (default 250 ms doubling to 10 s, with jitter). */
   reconnect?: BackoffOptions;
-  /** App-level heartbeat on the signaling socket (default ping every 5 s, dead after 15 s of silence). */
+  /**
+   * App-level heartbeat on the signaling socket: ping after 20 s without hearing from the server, give
+   * the socket up after 30 s of silence (or 5 s after a probe, made when a peer connection drops).
+   */
   heartbeat?: { intervalMs?: number; timeoutMs?: number };
   /** When to restart ICE (default: `disconnected` for 3 s, `failed`, or no connection within 10 s). */
   iceRecovery?: RecoveryOptions;
@@ -130,6 +133,7 @@ export class Room extends Emitter<RoomEvents> {
             // The outbox is full during a long outage; recovery renegotiates once signaling is back.
           }
         },
+        probeSignaling: () => this.#signaling.probe(),
         ...(this.#options.iceRecovery ? { recovery: this.#options.iceRecovery } : {}),
       },
       initiator,

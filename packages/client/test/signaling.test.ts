@@ -131,4 +131,31 @@ describe('signaling', () => {
       await proxy.close();
     }
   });
+
+  it('a peer connection that drops makes the SDK probe a silent signaling path, noticed in seconds', async () => {
+    const port = Number(new URL(server.wsUrl).port);
+    const proxy = new SilenceableProxy(port);
+    const proxyPort = await proxy.listen();
+    try {
+      // A heartbeat too slow to notice anything within this test: only the probe can.
+      const a = await join(`ws://127.0.0.1:${proxyPort}/ws`, 'probe', {
+        heartbeat: { intervalMs: 60_000, timeoutMs: 120_000 },
+        reconnect: { minDelayMs: 50, maxDelayMs: 200 },
+      });
+      const b = await join(server.wsUrl, 'probe');
+      rooms.push(a, b);
+      const bOnA = a.peers.get(b.selfId) ?? (await next(a, 'peer-joined'))[0];
+      if (bOnA.state !== 'connected') await next(bOnA, 'state', (s) => s === 'connected', 15_000);
+      const states = collect(a, 'state');
+      proxy.silence();
+      const started = Date.now();
+      // B goes, closing its peer connections; A's signaling hears nothing of it.
+      await b.leave();
+      await until(() => states.some(([s]) => s === 'reconnecting'), 15_000, 'A to notice the silent path');
+      const tookMs = Date.now() - started;
+      assert.ok(tookMs < 15_000, `noticed after ${tookMs} ms`);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

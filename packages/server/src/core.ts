@@ -11,7 +11,7 @@ import {
   type ErrorCode,
   type PeerLeaveReason,
 } from '@parley/protocol';
-import type { LivenessRecord } from './liveness.js';
+import { HEARD, type LivenessRecord, QUIET } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
 import { fullBucket, takeToken } from './rate-limit.js';
 import { Rooms } from './rooms.js';
@@ -99,8 +99,8 @@ export class SignalingCore<C> {
   }
 
   /**
-   * Every open connection's liveness record: its handle and when its unanswered ping went out. The
-   * transport pings and times; keeping the time here costs no allocation per ping.
+   * Every open connection's liveness record: its handle and the state of its liveness ping. The transport
+   * pings and times; keeping the state here costs no allocation per ping.
    */
   livenessRecords(): IterableIterator<LivenessRecord<C>> {
     return this.conns.values();
@@ -109,7 +109,7 @@ export class SignalingCore<C> {
   /** Proof of life from a socket (a pong): its outstanding ping is answered. */
   alive(handle: C): void {
     const conn = this.conns.get(handle);
-    if (conn) conn.pingAt = -1;
+    if (conn) conn.pingAt = QUIET;
   }
 
   private take(conn: Conn<C>): boolean {
@@ -122,8 +122,8 @@ export class SignalingCore<C> {
     const conn = this.conns.get(handle);
     if (!conn) return;
     this.framesIn++;
-    // Any frame proves the socket alive, as a pong does.
-    conn.pingAt = -1;
+    // Any frame proves the socket alive, and spares it the next liveness ping.
+    conn.pingAt = HEARD;
     if (!this.take(conn)) return this.refuseForRate(conn);
     conn.strikes = 0;
     if (bytes > this.options.maxFrameBytes) {
@@ -147,6 +147,7 @@ export class SignalingCore<C> {
   receiveBinary(handle: C): void {
     const conn = this.conns.get(handle);
     if (!conn) return;
+    conn.pingAt = HEARD;
     if (!this.take(conn)) return this.refuseForRate(conn);
     this.error(conn, 'BINARY_NOT_SUPPORTED', 'signaling frames are JSON text');
   }

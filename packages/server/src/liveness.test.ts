@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Liveness, type LivenessRecord, slicesFor } from './liveness.js';
+import { HEARD, Liveness, type LivenessRecord, QUIET, slicesFor } from './liveness.js';
 
 /** Open sockets as the core keeps them: a Map of liveness records walked in insertion order. */
 class Sockets {
@@ -13,13 +13,18 @@ class Sockets {
   }
   add(n: number): Sock[] {
     const made = Array.from({ length: n }, () => new Sock());
-    for (const s of made) this.open.set(s, { handle: s, pingAt: -1 });
+    for (const s of made) this.open.set(s, { handle: s, pingAt: QUIET });
     return made;
   }
   /** A pong from `s`, as the core records it. */
   answered(s: Sock): void {
     const r = this.open.get(s);
-    if (r) r.pingAt = -1;
+    if (r) r.pingAt = QUIET;
+  }
+  /** Any other frame from `s`, as the core records it. */
+  heard(s: Sock): void {
+    const r = this.open.get(s);
+    if (r) r.pingAt = HEARD;
   }
   get pending(): number {
     return [...this.open.values()].filter((r) => r.pingAt >= 0).length;
@@ -33,11 +38,9 @@ class Sock {
 
 function setup(intervalMs = 1000, slices = 10) {
   const sockets = new Sockets();
-  let now = 0;
   const live = new Liveness(sockets, {
     intervalMs,
     slices,
-    now: () => now,
     ping: (s) => {
       s.pings++;
     },
@@ -46,11 +49,10 @@ function setup(intervalMs = 1000, slices = 10) {
       sockets.open.delete(s);
     },
   });
-  /** One tick, `intervalMs / slices` after the last, every socket that was pinged answering if `answer`. */
+  /** One tick, every socket answering its ping (if it has one out) when `answer` says so. */
   const tick = (answer: (s: Sock) => boolean = () => true) => {
-    now += intervalMs / slices;
     live.tick();
-    for (const s of sockets.open.keys()) if (answer(s)) sockets.answered(s);
+    for (const [s, r] of sockets.open) if (r.pingAt >= 0 && answer(s)) sockets.answered(s);
   };
   return { sockets, tick };
 }
@@ -88,7 +90,29 @@ test('a socket that never answers is terminated once its ping is half an interva
   assert.ok(all.every((s) => s === dead || s.pings === 3));
 });
 
-test('a slow answer within the timeout keeps the socket; any frame counts as an answer', () => {
+test('a socket that sent something since its last visit is not pinged; once quiet, it is', () => {
+  const { sockets, tick } = setup();
+  const [chatty, quiet] = sockets.add(2);
+  // Two sockets, a tenth of them a tick: both are visited on every 10th tick.
+  for (let t = 0; t < 30; t++) {
+    sockets.heard(chatty!);
+    tick();
+  }
+  assert.equal(chatty!.pings, 0);
+  assert.equal(quiet!.pings, 3);
+  // Silent from now on, and answering nothing. Its next visit (tick 31) still finds what it sent before
+  // tick 30; the one after (tick 41) pings it, and half an interval later (tick 46) it is dropped.
+  for (let t = 0; t < 11; t++) tick((s) => s !== chatty);
+  assert.equal(chatty!.pings, 1);
+  assert.equal(chatty!.terminated, false);
+  for (let t = 0; t < 4; t++) tick((s) => s !== chatty);
+  assert.equal(chatty!.terminated, false);
+  tick((s) => s !== chatty);
+  assert.equal(chatty!.terminated, true);
+  assert.equal(quiet!.terminated, false);
+});
+
+test('a slow answer within the timeout keeps the socket', () => {
   const { sockets, tick } = setup();
   const [slow] = sockets.add(1);
   tick(() => false);

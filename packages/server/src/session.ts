@@ -1,4 +1,5 @@
 import type { PeerMetadata } from '@parley/protocol';
+import { QUIET } from './liveness.js';
 import type { CoreOptions } from './options.js';
 import type { Bucket } from './rate-limit.js';
 import { ReplayBuffer } from './replay-buffer.js';
@@ -13,8 +14,8 @@ export class Conn<C> implements Bucket {
   strikes = 0;
   milliTokens: number;
   last: number;
-  /** When the liveness ping still unanswered went out (the transport's clock), or -1. */
-  pingAt = -1;
+  /** Liveness: the tick its unanswered ping went out on, or QUIET, or HEARD; see liveness.ts. */
+  pingAt = QUIET;
 
   constructor(
     readonly handle: C,

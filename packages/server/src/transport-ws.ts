@@ -88,7 +88,6 @@ export function createWsServer(
   const liveness = new Liveness(core, {
     intervalMs: options.pingIntervalMs,
     slices,
-    now: () => performance.now(),
     ping: pingFrame,
     terminate: (ws) => ws.terminate(),
   });
