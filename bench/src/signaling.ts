@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
     idle: { type: 'string' },
     /** Seconds the idle servers are left alone before the settled memory reading. */
     settle: { type: 'string' },
+    /** Idle clients with their system's keep-alive (on), silent (off), or one run of each (both). */
+    'idle-keepalive': { type: 'string', default: 'both' },
     scale: { type: 'string' },
     'scale-servers': { type: 'string' },
     'scale-peerjs': { type: 'boolean', default: false },
@@ -91,7 +93,7 @@ const meta = {
     rateLimit:
       "Parley's per-connection rate limit raised to 1,000,000/s (default 100/s) so the limiter is not measured",
     peerjs:
-      "PeerServer with concurrent_limit 1,000,000; its clients send PeerJS's HEARTBEAT every 5 s, as its client does",
+      "PeerServer with concurrent_limit 1,000,000 and alive_timeout 1 h; its clients send PeerJS's HEARTBEAT every 5 s, as its client does (but for the silent memory run)",
     noise:
       'other engineers run builds and tests on this 2-core machine; systems alternate at every step; before each step the run waits ' +
       `(≤ ${args.patience ? 10 : quick ? 1 : 3} s, ≤ ${num(args.patience, 60, 5)} s in all) for other processes to use < 30% of a core; ` +
@@ -137,21 +139,25 @@ const costRatio = throughput ? cost('peerjs') / cost('parley') : null;
 const idle: FleetResult[] = [];
 if (phases.has('memory')) {
   console.log(`\n[${elapsed()}] memory per idle connection: ${idleConns} joined clients per system`);
-  for (const system of systems) {
-    idle.push(
-      await runFleet({
-        system,
-        connections: idleConns,
-        servers: 1,
-        serverCpu: SERVER_CPU,
-        clientCpu: CLIENT_CPU,
-        checkRate: 0,
-        checkpoints: [0.25, 0.5, 0.75],
-        settleMs: num(args.settle, 120, 5) * 1000,
-        log,
-      }),
-    );
-  }
+  const keepAlives = { both: [true, false], on: [true], off: [false] }[args['idle-keepalive'] ?? 'both'];
+  if (!keepAlives) throw new Error('--idle-keepalive is one of on, off, both');
+  for (const keepAlive of keepAlives)
+    for (const system of systems) {
+      idle.push(
+        await runFleet({
+          system,
+          keepAlive,
+          connections: idleConns,
+          servers: 1,
+          serverCpu: SERVER_CPU,
+          clientCpu: CLIENT_CPU,
+          checkRate: 0,
+          checkpoints: [0.25, 0.5, 0.75],
+          settleMs: num(args.settle, 120, 5) * 1000,
+          log,
+        }),
+      );
+    }
 }
 
 const heap: HeapBreakdown[] = [];

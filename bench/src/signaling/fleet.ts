@@ -29,6 +29,8 @@ export interface FleetOptions {
   checkpoints?: number[];
   /** Also read memory this long after the last reading, once the idle servers have settled (0: don't). */
   settleMs?: number;
+  /** Whether clients send their system's own keep-alive (SDK ping, PeerJS HEARTBEAT); default true. */
+  keepAlive?: boolean;
   log: (line: string) => void;
 }
 
@@ -48,6 +50,7 @@ export interface ServerMemory {
 
 export interface FleetResult {
   system: SystemName;
+  keepAlive: boolean;
   requested: number;
   connected: number;
   failed: number;
@@ -110,6 +113,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
             pairs: Math.round(w.pairs * frac) - Math.round(w.pairs * from),
             prefix: `f${k}p${n}r`,
             concurrency: 32,
+            keepAlive: o.keepAlive ?? true,
           }),
         ),
       );
@@ -128,7 +132,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const failed =
       setups.reduce((a, s) => a + s.failed, 0) +
       partReadings.reduce((a, p) => a + p.setups.reduce((b, s) => b + s.failed, 0), 0);
-    o.log(`  ${o.system}: ${connected} connected, ${failed} failed in ${(setupMs / 1000).toFixed(1)} s`);
+    o.log(
+      `  ${o.system} (keep-alive ${(o.keepAlive ?? true) ? 'on' : 'off'}): ${connected} connected, ${failed} failed in ${(setupMs / 1000).toFixed(1)} s`,
+    );
     const after = await memoryAfter(servers, 1500);
     // Right after a connection storm V8's young generation is still grown and its old generation not
     // compacted: tens of MiB that its memory reducer gives back once the process looks idle to it (it
@@ -200,6 +206,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     }
     return {
       system: o.system,
+      keepAlive: o.keepAlive ?? true,
       requested: o.connections,
       connected,
       failed,

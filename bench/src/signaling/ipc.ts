@@ -10,6 +10,8 @@ export interface SetupRequest {
   /** Unique per worker, so room names and client IDs never collide between workers. */
   prefix: string;
   concurrency: number;
+  /** Whether clients send their system's own keep-alive frames (default true). */
+  keepAlive?: boolean;
 }
 export interface RunRequest {
   op: 'run';

@@ -106,8 +106,9 @@ setInterval(() => {
 // (real clients connect at different times), a slice of them every HEARTBEAT_TICK_MS.
 const HEARTBEAT_TICK_MS = 100;
 let beatAt = 0;
+let keepAlive = true;
 setInterval(() => {
-  const beat = dialect?.heartbeat;
+  const beat = keepAlive ? dialect?.heartbeat : undefined;
   if (!beat || clients.length === 0) return;
   let n = Math.ceil((clients.length * HEARTBEAT_TICK_MS) / beat.everyMs);
   while (n-- > 0) {
@@ -171,6 +172,7 @@ function stamp(c: Client, to: string, d: Dialect): void {
 async function setup(req: SetupRequest): Promise<SetupReply> {
   const d = DIALECTS[req.system];
   dialect = d;
+  keepAlive = req.keepAlive ?? true;
   const started = performance.now();
   let next = 0;
   let failed = 0;

@@ -20,6 +20,10 @@ const kib = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(2)} KiB` 
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '>2000');
 const k = (x: number) => (Number.isFinite(x) ? `${(x / 1000).toFixed(x % 1000 ? 1 : 0)}k` : '—');
 
+const KEEPALIVE_LABELS: Partial<Record<SystemName, string>> = {
+  parley: 'SDK ping every 20 s',
+  peerjs: 'HEARTBEAT every 5 s',
+};
 const settleS = (r: Results) => Math.round((r.idle[0]?.settleMs ?? 0) / 1000);
 
 export function tables(r: Results): string {
@@ -34,7 +38,7 @@ export function tables(r: Results): string {
   );
   for (const s of systems) {
     const t = r.throughput?.systems.find((x) => x.system === s);
-    const m = r.idle.find((x) => x.system === s);
+    const m = r.idle.find((x) => x.system === s && x.keepAlive) ?? r.idle.find((x) => x.system === s);
     const at = t?.atKnee;
     out.push(
       `| ${SYSTEM_LABELS[s]} | ${t ? `${k(t.medianKnee)} msgs/s` : '—'} | ${t ? t.kneePerRound.map(k).join(', ') : '—'} | ` +
@@ -46,26 +50,42 @@ export function tables(r: Results): string {
     );
   }
   out.push('');
+  if (r.idle.length > 0) {
+    out.push(
+      `| system | clients' keep-alive | RSS per idle connection after ${settleS(r)} s idle | right after connecting | heap + external | marginal RSS |`,
+      '| --- | --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const m of r.idle)
+      out.push(
+        `| ${SYSTEM_LABELS[m.system]} | ${m.keepAlive ? (KEEPALIVE_LABELS[m.system] ?? 'on') : 'none (silent)'} | ` +
+          `${m.settledRssPerConn != null ? kib(m.settledRssPerConn) : '—'} | ${kib(m.rssPerConn)} | ${kib(m.heapPerConn)} | ` +
+          `${m.marginal ? kib(m.marginal.rssPerConn) : '—'} |`,
+      );
+    out.push('');
+  }
   for (const m of r.idle) {
     const server = m.servers[0];
     const curve = server?.settleCurve;
     if (!server || !curve?.length) continue;
     const per = (rss: number) => ((rss - server.before.rss) / server.connections / 1024).toFixed(2);
     out.push(
-      `${SYSTEM_LABELS[m.system]}: RSS per idle connection while idling (s after the last joined: KiB, no GC forced): ` +
+      `${SYSTEM_LABELS[m.system]}, keep-alive ${m.keepAlive ? 'on' : 'off'}: RSS per idle connection while idling (s after the last joined: KiB, no GC forced): ` +
         curve
           .filter((_, i) => curve.length <= 12 || i % 2 === 1)
           .map((c) => `${c.ms / 1000}: ${per(c.rss)}`)
           .join(', '),
     );
   }
-  const settled = (s: SystemName) => r.idle.find((x) => x.system === s)?.settledRssPerConn;
-  if (settled('parley') && settled('peerjs'))
-    out.push(
-      '',
-      `Memory per idle connection after ${settleS(r)} s idle: Parley **${kib(settled('parley')!)}** (target ≤ 4 KiB), ` +
-        `PeerJS ${kib(settled('peerjs')!)} (**${(settled('peerjs')! / settled('parley')!).toFixed(2)}x** Parley's).`,
-    );
+  const settled = (s: SystemName, keepAlive: boolean) =>
+    r.idle.find((x) => x.system === s && x.keepAlive === keepAlive)?.settledRssPerConn;
+  for (const keepAlive of [true, false])
+    if (settled('parley', keepAlive) && settled('peerjs', keepAlive))
+      out.push(
+        '',
+        `Memory per idle connection after ${settleS(r)} s idle, ${keepAlive ? "clients sending their own system's keep-alive" : 'silent clients'}: ` +
+          `Parley **${kib(settled('parley', keepAlive)!)}** (target ≤ 4 KiB), PeerJS ${kib(settled('peerjs', keepAlive)!)} ` +
+          `(**${(settled('peerjs', keepAlive)! / settled('parley', keepAlive)!).toFixed(2)}x** Parley's).`,
+      );
   out.push('');
   for (const t of r.throughput?.systems ?? [])
     out.push(

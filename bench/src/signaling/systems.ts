@@ -54,6 +54,9 @@ const PARLEY: Dialect = {
     suffix: `${CANDIDATE_TAIL}}}`,
   }),
   acks: true,
+  // The SDK's heartbeat (packages/client/src/heartbeat.ts) pings after 20 s without hearing from the
+  // server; an idle client hears nothing else, so it pings every 20–25 s. Every 20 s here.
+  heartbeat: { everyMs: 20_000, frame: '{"type":"ping","id":1}' },
 };
 
 export const DIALECTS: Record<SystemName, Dialect> = {
