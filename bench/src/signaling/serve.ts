@@ -88,11 +88,15 @@ function startPeerJs(): Promise<{ port: number; close: () => Promise<void> }> {
     ({ PeerServer }) =>
       new Promise((resolve) => {
         // concurrent_limit defaults to 5000. The benchmark's clients send PeerJS's HEARTBEAT every 5 s, as
-        // its client does, so the default alive_timeout (60 s) stands.
-        PeerServer({ port: 0, host: '127.0.0.1', concurrent_limit: 1_000_000 }, (server) => {
-          const port = (server.address() as AddressInfo).port;
-          resolve({ port, close: () => new Promise((r) => server.close(() => r())) });
-        });
+        // its client does, except in the memory phase's silent run, which outlasts the default
+        // alive_timeout (90 s without a HEARTBEAT); hence 1 h.
+        PeerServer(
+          { port: 0, host: '127.0.0.1', concurrent_limit: 1_000_000, alive_timeout: 3_600_000 },
+          (server) => {
+            const port = (server.address() as AddressInfo).port;
+            resolve({ port, close: () => new Promise((r) => server.close(() => r())) });
+          },
+        );
       }),
   );
 }
