@@ -127,9 +127,10 @@ export function createWsServer(
     ws.on('error', onError);
   });
 
-  // Liveness: a socket that has not answered its previous ping when the next one is due is terminated;
-  // its session then waits out the resume window. A dead peer is gone within about 2 ping intervals +
-  // the window. (Browsers and `ws` answer pings by themselves, with nothing for the application to do.)
+  // Liveness (liveness.ts): each socket is visited once per interval, a slice of them every ~250 ms; one
+  // that sent nothing since its last visit is pinged, and terminated if it stays silent for half an
+  // interval. Its session then waits out the resume window. (Browsers and `ws` answer pings by
+  // themselves, with nothing for the application to do.)
   const timer = setInterval(() => liveness.tick(), options.pingIntervalMs / slices);
   timer.unref();
   wss.on('close', () => clearInterval(timer));
