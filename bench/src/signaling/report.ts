@@ -2,7 +2,7 @@
 import type { FleetResult } from './fleet.js';
 import type { HeapBreakdown } from './heap.js';
 import type { ProfileResult } from './profile.js';
-import { SYSTEM_LABELS, type SystemName } from './systems.js';
+import { DIALECTS, SYSTEM_LABELS, type SystemName } from './systems.js';
 import type { SearchResult } from './throughput.js';
 
 export interface Results {
@@ -20,10 +20,12 @@ const kib = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(2)} KiB` 
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '>2000');
 const k = (x: number) => (Number.isFinite(x) ? `${(x / 1000).toFixed(x % 1000 ? 1 : 0)}k` : '—');
 
-const KEEPALIVE_LABELS: Partial<Record<SystemName, string>> = {
-  parley: 'SDK ping every 20 s',
-  peerjs: 'HEARTBEAT every 5 s',
-};
+/** The keep-alive a system's clients send, from its dialect: "ping every 20 s". */
+function keepAliveLabel(s: SystemName): string {
+  const beat = DIALECTS[s].heartbeat;
+  if (!beat) return 'WebSocket pongs only';
+  return `${(JSON.parse(beat.frame) as { type: string }).type} every ${beat.everyMs / 1000} s`;
+}
 const settleS = (r: Results) => Math.round((r.idle[0]?.settleMs ?? 0) / 1000);
 
 export function tables(r: Results): string {
@@ -57,7 +59,7 @@ export function tables(r: Results): string {
     );
     for (const m of r.idle)
       out.push(
-        `| ${SYSTEM_LABELS[m.system]} | ${m.keepAlive ? (KEEPALIVE_LABELS[m.system] ?? 'on') : 'none (silent)'} | ` +
+        `| ${SYSTEM_LABELS[m.system]} | ${m.keepAlive ? keepAliveLabel(m.system) : 'none (silent)'} | ` +
           `${m.settledRssPerConn != null ? kib(m.settledRssPerConn) : '—'} | ${kib(m.rssPerConn)} | ${kib(m.heapPerConn)} | ` +
           `${m.marginal ? kib(m.marginal.rssPerConn) : '—'} |`,
       );

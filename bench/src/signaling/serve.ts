@@ -16,38 +16,24 @@ import type { SystemName } from './systems.js';
 /** High enough that the benchmark measures relay cost, never the limiter (default: 100/s per connection). */
 const BENCH_RATE_LIMIT = { perSecond: 1_000_000, burst: 1_000_000 };
 
-async function startParley(): Promise<{ port: number; close: () => Promise<void> }> {
+type Started = { port: number; close: () => Promise<void> };
+
+async function startParleyWith(options: import('@parley/server').ServerOptions = {}): Promise<Started> {
   const { startServer } = await import('@parley/server');
-  const s = await startServer({ port: 0, host: '127.0.0.1', rateLimit: BENCH_RATE_LIMIT });
+  const s = await startServer({ port: 0, host: '127.0.0.1', rateLimit: BENCH_RATE_LIMIT, ...options });
   return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
 }
 
-/** Experiment, not a product setting: no liveness pings, to see what they cost an idle server. */
-async function startParleyNoPing(): Promise<{ port: number; close: () => Promise<void> }> {
-  const { startServer } = await import('@parley/server');
-  const s = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    rateLimit: BENCH_RATE_LIMIT,
-    pingIntervalMs: 3_600_000,
-  });
-  return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
-}
+const startParley = () => startParleyWith();
+
+/** Experiment, not a product setting: (almost) no liveness pings, to see what they cost an idle server. */
+const startParleyNoPing = () => startParleyWith({ pingIntervalMs: 3_600_000 });
 
 /**
  * Experiment, not a product setting: no replay buffer (so no resume), to measure what keeping every
  * unacknowledged frame alive costs in GC and latency.
  */
-async function startParleyNoReplay(): Promise<{ port: number; close: () => Promise<void> }> {
-  const { startServer } = await import('@parley/server');
-  const s = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    rateLimit: BENCH_RATE_LIMIT,
-    replay: { maxFrames: 0, maxBytes: 0 },
-  });
-  return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
-}
+const startParleyNoReplay = () => startParleyWith({ replay: { maxFrames: 0, maxBytes: 0 } });
 
 /**
  * Experiment, not a product change: the same server, with its transport's end-of-tick flush

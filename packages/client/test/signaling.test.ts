@@ -99,12 +99,20 @@ describe('signaling', () => {
     assert.equal(a.state, 'connected');
   });
 
-  it('a server that goes silent without closing the socket is detected by the heartbeat and the session resumes', async () => {
-    const port = Number(new URL(server.wsUrl).port);
-    const proxy = new SilenceableProxy(port);
+  /** Runs `test` with a SilenceableProxy in front of the server; `url` is the signaling URL through it. */
+  async function throughProxy(test: (url: string, proxy: SilenceableProxy) => Promise<void>): Promise<void> {
+    const proxy = new SilenceableProxy(Number(new URL(server.wsUrl).port));
     const proxyPort = await proxy.listen();
     try {
-      const a = await join(`ws://127.0.0.1:${proxyPort}/ws`, 'silent', {
+      await test(`ws://127.0.0.1:${proxyPort}/ws`, proxy);
+    } finally {
+      await proxy.close();
+    }
+  }
+
+  it('a server that goes silent without closing the socket is detected by the heartbeat and the session resumes', () =>
+    throughProxy(async (url, proxy) => {
+      const a = await join(url, 'silent', {
         heartbeat: { intervalMs: 100, timeoutMs: 600 },
         reconnect: { minDelayMs: 50, maxDelayMs: 200 },
       });
@@ -127,18 +135,12 @@ describe('signaling', () => {
       );
       assert.equal(a.selfId, id);
       assert.deepEqual(leftOnB, []);
-    } finally {
-      await proxy.close();
-    }
-  });
+    }));
 
-  it('a peer connection that drops makes the SDK probe a silent signaling path, noticed in seconds', async () => {
-    const port = Number(new URL(server.wsUrl).port);
-    const proxy = new SilenceableProxy(port);
-    const proxyPort = await proxy.listen();
-    try {
+  it('a peer connection that drops makes the SDK probe a silent signaling path, noticed in seconds', () =>
+    throughProxy(async (url, proxy) => {
       // A heartbeat too slow to notice anything within this test: only the probe can.
-      const a = await join(`ws://127.0.0.1:${proxyPort}/ws`, 'probe', {
+      const a = await join(url, 'probe', {
         heartbeat: { intervalMs: 60_000, timeoutMs: 120_000 },
         reconnect: { minDelayMs: 50, maxDelayMs: 200 },
       });
@@ -154,8 +156,5 @@ describe('signaling', () => {
       await until(() => states.some(([s]) => s === 'reconnecting'), 15_000, 'A to notice the silent path');
       const tookMs = Date.now() - started;
       assert.ok(tookMs < 15_000, `noticed after ${tookMs} ms`);
-    } finally {
-      await proxy.close();
-    }
-  });
+    }));
 });
