@@ -110,14 +110,21 @@ describe('signaling', () => {
     }
   }
 
+  /** A joins through the proxy with `heartbeat` and a quick reconnect, B joins directly; both in `room`. */
+  async function pairAcrossProxy(
+    url: string,
+    room: string,
+    heartbeat: { intervalMs: number; timeoutMs: number },
+  ) {
+    const a = await join(url, room, { heartbeat, reconnect: { minDelayMs: 50, maxDelayMs: 200 } });
+    const b = await join(server.wsUrl, room);
+    rooms.push(a, b);
+    return [a, b] as const;
+  }
+
   it('a server that goes silent without closing the socket is detected by the heartbeat and the session resumes', () =>
     throughProxy(async (url, proxy) => {
-      const a = await join(url, 'silent', {
-        heartbeat: { intervalMs: 100, timeoutMs: 600 },
-        reconnect: { minDelayMs: 50, maxDelayMs: 200 },
-      });
-      const b = await join(server.wsUrl, 'silent');
-      rooms.push(a, b);
+      const [a, b] = await pairAcrossProxy(url, 'silent', { intervalMs: 100, timeoutMs: 600 });
       const id = a.selfId;
       const states = collect(a, 'state');
       const leftOnB = collect(b, 'peer-left');
@@ -140,12 +147,7 @@ describe('signaling', () => {
   it('a peer connection that drops makes the SDK probe a silent signaling path, noticed in seconds', () =>
     throughProxy(async (url, proxy) => {
       // A heartbeat too slow to notice anything within this test: only the probe can.
-      const a = await join(url, 'probe', {
-        heartbeat: { intervalMs: 60_000, timeoutMs: 120_000 },
-        reconnect: { minDelayMs: 50, maxDelayMs: 200 },
-      });
-      const b = await join(server.wsUrl, 'probe');
-      rooms.push(a, b);
+      const [a, b] = await pairAcrossProxy(url, 'probe', { intervalMs: 60_000, timeoutMs: 120_000 });
       const bOnA = a.peers.get(b.selfId) ?? (await next(a, 'peer-joined'))[0];
       if (bOnA.state !== 'connected') await next(bOnA, 'state', (s) => s === 'connected', 15_000);
       const states = collect(a, 'state');
