@@ -18,10 +18,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type FleetResult, runFleet } from './signaling/fleet.js';
 import { type HeapBreakdown, heapBreakdown } from './signaling/heap.js';
+import { type KeepAliveCost, keepAliveCost } from './signaling/keepalive.js';
 import { prepareBundles } from './signaling/procs.js';
 import { type ProfileResult, profileServer } from './signaling/profile.js';
 import { type Results, tables } from './signaling/report.js';
-import { EXPERIMENTS, type SystemName } from './signaling/systems.js';
+import { DIALECTS, EXPERIMENTS, type SystemName } from './signaling/systems.js';
 import { type SearchResult, searchThroughput } from './signaling/throughput.js';
 
 const { values: args } = parseArgs({
@@ -36,6 +37,8 @@ const { values: args } = parseArgs({
     idle: { type: 'string' },
     /** Seconds the idle servers are left alone before the settled memory reading. */
     settle: { type: 'string' },
+    /** Seconds over which each idle server's allocation rate is sampled, after the settled reading. */
+    'alloc-window': { type: 'string' },
     /** Idle clients with their system's keep-alive (on), silent (off), or one run of each (both). */
     'idle-keepalive': { type: 'string', default: 'both' },
     scale: { type: 'string' },
@@ -49,7 +52,9 @@ const quick = args.quick === true;
 const num = (v: string | undefined, full: number, q: number) =>
   v === undefined ? (quick ? q : full) : Number(v);
 // --quick skips the heap snapshots and shrinks every phase, for a ~30 s smoke run.
-const phases = new Set((args.only ?? `throughput,memory,${quick ? '' : 'heap,'}scale,profile`).split(','));
+const phases = new Set(
+  (args.only ?? `throughput,memory,${quick ? '' : 'heap,'}keepalive,scale,profile`).split(','),
+);
 const systems: SystemName[] = [
   'parley',
   'peerjs',
@@ -154,6 +159,7 @@ if (phases.has('memory')) {
           checkRate: 0,
           checkpoints: [0.25, 0.5, 0.75],
           settleMs: num(args.settle, 120, 5) * 1000,
+          allocWindowMs: num(args['alloc-window'], 20, 5) * 1000,
           log,
         }),
       );
@@ -166,6 +172,19 @@ if (phases.has('heap')) {
   console.log(`\n[${elapsed()}] heap per idle connection by constructor (snapshots at 0 and ${n} clients)`);
   for (const system of systems)
     heap.push(await heapBreakdown(system, n, join(os.tmpdir(), 'parley-bench-heap')));
+}
+
+const keepAlive: KeepAliveCost[] = [];
+if (phases.has('keepalive')) {
+  const n = quick ? 1000 : 4000;
+  console.log(
+    `\n[${elapsed()}] allocation per keep-alive message (${n} idle clients, each sending one per round)`,
+  );
+  for (const system of systems.filter((s) => DIALECTS[s].heartbeat)) {
+    const k = await keepAliveCost(system, n, SERVER_CPU, CLIENT_CPU);
+    log(`  ${system}: ${Math.round(k.bytesPerMessage)} bytes per keep-alive message (${k.messages} sent)`);
+    keepAlive.push(k);
+  }
 }
 
 const scale: FleetResult[] = [];
@@ -206,7 +225,7 @@ if (phases.has('profile')) {
   );
 }
 
-const results: Results = { throughput, ratio, costRatio, idle, heap, scale, profile };
+const results: Results = { throughput, ratio, costRatio, idle, heap, keepAlive, scale, profile };
 const out = {
   meta: { ...meta, loadavgAfter: os.loadavg(), durationS: (Date.now() - started) / 1000 },
   ...results,

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Histogram } from './histogram.js';
-import type { MemReply, RunReply, SetupReply } from './ipc.js';
+import type { AllocReply, MemReply, RunReply, SetupReply } from './ipc.js';
 import { type Child, startServerProcess, startWorker } from './procs.js';
 import type { SystemName } from './systems.js';
 
@@ -31,6 +31,8 @@ export interface FleetOptions {
   settleMs?: number;
   /** Whether clients send their system's own keep-alive (SDK ping, PeerJS HEARTBEAT); default true. */
   keepAlive?: boolean;
+  /** After the last memory reading, measure what each idle server allocates over this long (0: don't). */
+  allocWindowMs?: number;
   log: (line: string) => void;
 }
 
@@ -46,6 +48,8 @@ export interface ServerMemory {
   settled?: MemReply;
   /** RSS read from /proc every few seconds while settling (no GC forced), ms after `after`. */
   settleCurve?: Array<{ ms: number; rss: number }>;
+  /** What the idle server allocated over `allocWindowMs`, after the last reading. */
+  idleAlloc?: AllocReply;
 }
 
 export interface FleetResult {
@@ -65,6 +69,11 @@ export interface FleetResult {
   /** RSS per connection from the settled reading (null without one), `settleMs` after the last client joined. */
   settledRssPerConn: number | null;
   settleMs: number;
+  /**
+   * Allocation rate of an idle server process (mean over servers, bytes/ms) and its young generation
+   * then; V8 shrinks the young generation only below 1,000 bytes/ms. Null unless measured.
+   */
+  idleAlloc: { bytesPerMs: number; youngGen: number } | null;
   /** The same, as the slope over the checkpoints and the last reading (null without checkpoints). */
   marginal: { rssPerConn: number; heapPerConn: number } | null;
   check: { offered: number; achieved: number; delivered: number; p50Ms: number; p99Ms: number } | null;
@@ -146,6 +155,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
           for (const [i, s] of servers.entries()) curves[i]!.push({ ms, rss: procRss(s.pid) });
         })
       : undefined;
+    const allocs = o.allocWindowMs ? await allocation(servers, o.allocWindowMs) : undefined;
     const connsOn = (i: number, reps: SetupReply[]) =>
       reps.reduce((a, r, k) => a + (workers[k]!.server === i ? r.connected : 0), 0);
     const perServer = servers.map(
@@ -157,6 +167,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         checkpoints: partReadings.map((p) => ({ ...p.mem[i]!, connections: connsOn(i, p.setups) })),
         after: after[i]!,
         ...(settled ? { settled: settled[i]!, settleCurve: curves[i]! } : {}),
+        ...(allocs ? { idleAlloc: allocs[i]! } : {}),
       }),
     );
     const sum = (f: (m: ServerMemory) => number) => perServer.reduce((a, m) => a + f(m), 0);
@@ -220,6 +231,12 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         settled && connected ? sum((m) => (m.settled?.rss ?? 0) - m.before.rss) / connected : null,
       heapPerConn: connected ? heap / connected : Number.NaN,
       settleMs: o.settleMs ?? 0,
+      idleAlloc: allocs
+        ? {
+            bytesPerMs: allocs.reduce((a, x) => a + x.bytes / x.ms, 0) / allocs.length,
+            youngGen: allocs.reduce((a, x) => a + x.youngGen, 0) / allocs.length,
+          }
+        : null,
       marginal,
       check,
     };
@@ -245,6 +262,13 @@ async function memoryAfter(
     sample?.(ms);
   }
   return Promise.all(servers.map((s) => s.request<MemReply>({ op: 'mem' })));
+}
+
+/** What each server allocates over `windowMs` (sampled by V8's heap profiler, garbage included). */
+async function allocation(servers: Child[], windowMs: number): Promise<AllocReply[]> {
+  await Promise.all(servers.map((s) => s.request({ op: 'alloc-start' })));
+  await new Promise((r) => setTimeout(r, windowMs));
+  return Promise.all(servers.map((s) => s.request<AllocReply>({ op: 'alloc-stop' })));
 }
 
 /** A process's resident set from /proc, read from outside so that reading it changes nothing inside. */

@@ -23,7 +23,13 @@ export interface RunRequest {
   /** The server's pid, so its CPU time can be read at the window's exact edges. */
   serverPid?: number;
 }
-export type WorkerRequest = SetupRequest | RunRequest | { op: 'settle'; timeoutMs: number } | { op: 'close' };
+export type WorkerRequest =
+  | SetupRequest
+  | RunRequest
+  | { op: 'settle'; timeoutMs: number }
+  /** Every client sends its system's keep-alive frame once, now; the reply is how many did. */
+  | { op: 'beat' }
+  | { op: 'close' };
 
 export interface SetupReply {
   connected: number;
@@ -66,6 +72,8 @@ export type ServerRequest =
   | { op: 'prof-start' }
   | { op: 'prof-stop'; file: string }
   | { op: 'heap-snapshot'; file: string }
+  | { op: 'alloc-start' }
+  | { op: 'alloc-stop' }
   | { op: 'exit' };
 export interface MemReply {
   rss: number;
@@ -82,6 +90,13 @@ export interface MemReply {
 }
 
 /** GC pauses in the server since the previous gc-stats request. */
+/** What the server allocated between alloc-start and alloc-stop (V8's sampling heap profiler, dead objects included). */
+export interface AllocReply {
+  bytes: number;
+  ms: number;
+  /** V8's young generation (both semi-spaces) at alloc-stop, read without forcing a GC. */
+  youngGen: number;
+}
 export interface GcReply {
   scavenges: number;
   scavengeMs: number;

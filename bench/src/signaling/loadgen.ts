@@ -118,6 +118,19 @@ setInterval(() => {
   }
 }, HEARTBEAT_TICK_MS).unref();
 
+/** One keep-alive frame from every client, at once (for measuring what each costs the server). */
+function beatAll(): number {
+  const frame = dialect?.heartbeat?.frame;
+  if (!frame) return 0;
+  let sent = 0;
+  for (const c of clients)
+    if (c.ws.isOpen) {
+      c.ws.sendText(frame);
+      sent++;
+    }
+  return sent;
+}
+
 function onClose(why: string): void {
   closes++;
   if (closeReasons.length < 5) closeReasons.push(why);
@@ -328,6 +341,7 @@ process.on('message', async (msg: WorkerRequest & { rid: number }) => {
   if (msg.op === 'setup') reply = await setup(msg);
   else if (msg.op === 'run') reply = await run(msg);
   else if (msg.op === 'settle') reply = await settle(msg.timeoutMs);
+  else if (msg.op === 'beat') reply = beatAll();
   else {
     for (const c of clients) c.ws.close();
     process.send?.({ rid: msg.rid, reply: null }, () => process.exit(0));

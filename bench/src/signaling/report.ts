@@ -1,6 +1,7 @@
 /** Turns the results into the tables printed at the end of a run (Markdown, so docs can quote them). */
 import type { FleetResult } from './fleet.js';
 import type { HeapBreakdown } from './heap.js';
+import type { KeepAliveCost } from './keepalive.js';
 import type { ProfileResult } from './profile.js';
 import { DIALECTS, SYSTEM_LABELS, type SystemName } from './systems.js';
 import type { SearchResult } from './throughput.js';
@@ -12,6 +13,7 @@ export interface Results {
   costRatio: number | null;
   idle: FleetResult[];
   heap: HeapBreakdown[];
+  keepAlive: KeepAliveCost[];
   scale: FleetResult[];
   profile: ProfileResult | null;
 }
@@ -54,16 +56,24 @@ export function tables(r: Results): string {
   out.push('');
   if (r.idle.length > 0) {
     out.push(
-      `| system | clients' keep-alive | RSS per idle connection after ${settleS(r)} s idle | right after connecting | heap + external | marginal RSS |`,
-      '| --- | --- | ---: | ---: | ---: | ---: |',
+      `| system | clients' keep-alive | RSS per idle connection after ${settleS(r)} s idle | right after connecting | heap + external | marginal RSS | idle server allocates (bytes/ms) | young generation then |`,
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const m of r.idle)
       out.push(
         `| ${SYSTEM_LABELS[m.system]} | ${m.keepAlive ? keepAliveLabel(m.system) : 'none (silent)'} | ` +
           `${m.settledRssPerConn != null ? kib(m.settledRssPerConn) : '—'} | ${kib(m.rssPerConn)} | ${kib(m.heapPerConn)} | ` +
-          `${m.marginal ? kib(m.marginal.rssPerConn) : '—'} |`,
+          `${m.marginal ? kib(m.marginal.rssPerConn) : '—'} | ` +
+          `${m.idleAlloc ? Math.round(m.idleAlloc.bytesPerMs).toLocaleString('en') : '—'} | ` +
+          `${m.idleAlloc ? `${(m.idleAlloc.youngGen / 2 ** 20).toFixed(1)} MiB` : '—'} |`,
       );
-    out.push('');
+    out.push(
+      '',
+      'V8 gives its young generation back (down to 1 MiB) only at a GC while the process allocates under ' +
+        '1,000 bytes/ms (heap.cc, `ShouldResizeNewSpace`), or when its memory reducer finds the process idle; ' +
+        "above that it keeps it at its maximum, 32 MiB by default. The allocation rate is sampled after the last reading by V8's heap profiler, garbage included.",
+      '',
+    );
   }
   for (const m of r.idle) {
     const server = m.servers[0];
@@ -123,6 +133,24 @@ export function tables(r: Results): string {
         return `| ${n} | ${cells.join(' | ')} |`;
       }),
       `| **total** | ${r.heap.map((h) => `**${h.totalBytes} B**`).join(' | ')} |`,
+    );
+  }
+  if (r.keepAlive.length) {
+    const n = r.idle[0]?.requested ?? 19_000;
+    out.push(
+      '',
+      `Allocation per keep-alive message (V8's sampling heap profiler, garbage included; ${r.keepAlive[0]!.clients.toLocaleString('en')} idle clients, each sending one per round, the server's reply included, idle baseline subtracted), and what that comes to with ${n.toLocaleString('en')} clients on each system's own interval. V8 keeps its young generation at its maximum while a process allocates 1,000 bytes/ms or more:`,
+      '',
+      `| system | keep-alive | server's reply | bytes per message | idle server's own allocation (bytes/ms) | with ${n.toLocaleString('en')} clients (bytes/ms) |`,
+      '| --- | --- | --- | ---: | ---: | ---: |',
+      ...r.keepAlive.map((c) => {
+        const beat = DIALECTS[c.system].heartbeat;
+        const every = beat?.everyMs ?? Number.NaN;
+        return (
+          `| ${SYSTEM_LABELS[c.system]} | ${keepAliveLabel(c.system)} | ${beat?.reply ?? 'none'} | ${Math.round(c.bytesPerMessage).toLocaleString('en')} | ` +
+          `${Math.round(c.baselineBytesPerMs).toLocaleString('en')} | ${Math.round((n / every) * c.bytesPerMessage).toLocaleString('en')} |`
+        );
+      }),
     );
   }
   for (const f of r.scale) {

@@ -8,9 +8,9 @@ import http from 'node:http';
 import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
-import type { GcReply, MemReply, ServerRequest } from './ipc.js';
+import type { AllocReply, GcReply, MemReply, ServerRequest } from './ipc.js';
 import type { SystemName } from './systems.js';
 
 /** High enough that the benchmark measures relay cost, never the limiter (default: 100/s per connection). */
@@ -218,6 +218,48 @@ function profileStop(file: string): Promise<null> {
   });
 }
 
+let sampler: { session: Session; since: number } | null = null;
+
+/**
+ * Starts V8's sampling heap profiler with dead objects kept in the profile, so its total is what the
+ * process allocated meanwhile (each sample stands for `samplingInterval` bytes on average). V8 gives its
+ * young generation back only while allocation stays under 1,000 bytes/ms (heap.cc, ShouldResizeNewSpace),
+ * which is what this rate is compared with.
+ */
+function allocStart(): null {
+  const session = new Session();
+  session.connect();
+  session.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  sampler = { session, since: performance.now() };
+  return null;
+}
+
+type SampledNode = { selfSize: number; children: SampledNode[] };
+
+function allocStop(): Promise<AllocReply> {
+  return new Promise((resolve, reject) => {
+    const s = sampler;
+    if (!s) return reject(new Error('allocation sampling not started'));
+    s.session.post('HeapProfiler.stopSampling', (err, res) => {
+      s.session.disconnect();
+      sampler = null;
+      if (err) return reject(err);
+      let bytes = 0;
+      const stack: SampledNode[] = [res.profile.head as SampledNode];
+      for (let n = stack.pop(); n; n = stack.pop()) {
+        bytes += n.selfSize;
+        stack.push(...n.children);
+      }
+      const young = getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+      resolve({ bytes, ms: performance.now() - s.since, youngGen: young?.space_size ?? 0 });
+    });
+  });
+}
+
 process.on('message', async (msg: ServerRequest & { rid: number }) => {
   if (msg.op === 'mem') process.send?.({ rid: msg.rid, reply: mem() });
   else if (msg.op === 'gc-stats') process.send?.({ rid: msg.rid, reply: gcStats() });
@@ -226,6 +268,8 @@ process.on('message', async (msg: ServerRequest & { rid: number }) => {
     process.send?.({ rid: msg.rid, reply: writeHeapSnapshot(msg.file) });
   } else if (msg.op === 'prof-start') process.send?.({ rid: msg.rid, reply: profileStart() ?? null });
   else if (msg.op === 'prof-stop') process.send?.({ rid: msg.rid, reply: await profileStop(msg.file) });
+  else if (msg.op === 'alloc-start') process.send?.({ rid: msg.rid, reply: allocStart() });
+  else if (msg.op === 'alloc-stop') process.send?.({ rid: msg.rid, reply: await allocStop() });
   else {
     await Promise.race([started.close(), new Promise((r) => setTimeout(r, 2000))]);
     process.send?.({ rid: msg.rid, reply: null }, () => process.exit(0));

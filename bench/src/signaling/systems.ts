@@ -40,8 +40,11 @@ export interface Dialect {
   signal(to: string): { prefix: string; suffix: string };
   /** Whether clients must acknowledge sequenced frames (Parley's replay buffer). */
   acks: boolean;
-  /** A keep-alive frame the system's own client sends on a timer (PeerJS's HEARTBEAT). */
-  heartbeat?: { everyMs: number; frame: string };
+  /**
+   * A keep-alive frame the system's own client sends on a timer (PeerJS's HEARTBEAT), and what the
+   * server sends back for it, if anything.
+   */
+  heartbeat?: { everyMs: number; frame: string; reply?: string };
 }
 
 const PARLEY: Dialect = {
@@ -56,7 +59,7 @@ const PARLEY: Dialect = {
   acks: true,
   // The SDK's heartbeat (packages/client/src/heartbeat.ts) pings after 20 s without hearing from the
   // server; an idle client hears nothing else, so it pings every 20–25 s. Every 20 s here.
-  heartbeat: { everyMs: 20_000, frame: '{"type":"ping","id":1}' },
+  heartbeat: { everyMs: 20_000, frame: '{"type":"ping","id":1}', reply: 'pong' },
 };
 
 export const DIALECTS: Record<SystemName, Dialect> = {
@@ -79,6 +82,9 @@ export const DIALECTS: Record<SystemName, Dialect> = {
   },
   'ws-relay': {
     path: (id) => `/?id=${encodeURIComponent(id)}`,
+    // It has no client of its own. A frame on Parley's interval that it parses and drops (it has no `to`)
+    // gives the floor: what merely receiving a keep-alive costs a server on `ws`.
+    heartbeat: { everyMs: 20_000, frame: '{"type":"ping"}' },
     hello: () => null,
     welcome: (f, id) => (f.type === 'open' ? id : null),
     signal: (to) => ({

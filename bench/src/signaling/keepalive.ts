@@ -1,0 +1,71 @@
+/**
+ * What one keep-alive message costs a server in allocation: idle clients (none of them on a keep-alive
+ * timer), then every client sends its system's keep-alive frame once per round (Parley's server answers
+ * with a pong; PeerJS's does not answer a HEARTBEAT). V8's sampling heap profiler, dead objects
+ * included, counts the bytes; the same window with nothing sent is subtracted.
+ *
+ * Why it matters: V8 gives its young generation back only while a process allocates under 1,000 bytes/ms
+ * (heap.cc, ShouldResizeNewSpace). Bytes per message times messages per millisecond says on which side of
+ * that line an idle server with a given number of clients sits.
+ */
+import type { AllocReply, SetupReply } from './ipc.js';
+import { startServerProcess, startWorker } from './procs.js';
+import type { SystemName } from './systems.js';
+
+export interface KeepAliveCost {
+  system: SystemName;
+  clients: number;
+  /** Keep-alive frames sent over all rounds. */
+  messages: number;
+  /** Allocation with nothing sent (the server's own liveness work), bytes/ms. */
+  baselineBytesPerMs: number;
+  /** Allocation per keep-alive message, the server's reply included, baseline subtracted. */
+  bytesPerMessage: number;
+}
+
+const ROUNDS = 3;
+const ROUND_MS = 1000;
+
+export async function keepAliveCost(
+  system: SystemName,
+  clients: number,
+  serverCpu: string | null,
+  clientCpu: string | null,
+): Promise<KeepAliveCost> {
+  const server = startServerProcess(system, serverCpu);
+  const worker = startWorker(clientCpu);
+  try {
+    const { port } = await server.ready;
+    const setup = await worker.request<SetupReply>({
+      op: 'setup',
+      system,
+      host: '127.0.0.1',
+      port,
+      pairs: Math.floor(clients / 2),
+      prefix: 'k',
+      concurrency: 32,
+      keepAlive: false,
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    await server.request({ op: 'alloc-start' });
+    await new Promise((r) => setTimeout(r, ROUNDS * ROUND_MS));
+    const base = await server.request<AllocReply>({ op: 'alloc-stop' });
+    await server.request({ op: 'alloc-start' });
+    let messages = 0;
+    for (let i = 0; i < ROUNDS; i++) {
+      messages += await worker.request<number>({ op: 'beat' });
+      await new Promise((r) => setTimeout(r, ROUND_MS));
+    }
+    const beats = await server.request<AllocReply>({ op: 'alloc-stop' });
+    const baselineBytesPerMs = base.bytes / base.ms;
+    return {
+      system,
+      clients: setup.connected,
+      messages,
+      baselineBytesPerMs,
+      bytesPerMessage: messages ? (beats.bytes - baselineBytesPerMs * beats.ms) / messages : Number.NaN,
+    };
+  } finally {
+    await Promise.all([worker.stop(), server.stop()]);
+  }
+}
