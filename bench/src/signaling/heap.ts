@@ -4,8 +4,7 @@
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SetupReply } from './ipc.js';
-import { startServerProcess, startWorker } from './procs.js';
+import { startRig } from './procs.js';
 import type { SystemName } from './systems.js';
 
 interface Snapshot {
@@ -60,26 +59,12 @@ async function snapshotWith(
   pairs: number,
   file: string,
 ): Promise<Map<string, HeapClass>> {
-  const server = startServerProcess(system, null);
-  const worker = startWorker(null);
+  const rig = await startRig(system, { serverCpu: null, clientCpu: null, pairs, prefix: 'h' });
   try {
-    const { port } = await server.ready;
-    if (pairs) {
-      await worker.request<SetupReply>({
-        op: 'setup',
-        system,
-        host: '127.0.0.1',
-        port,
-        pairs,
-        prefix: 'h',
-        concurrency: 20,
-      });
-    }
     await new Promise((r) => setTimeout(r, 500));
-    await server.request({ op: 'heap-snapshot', file });
+    await rig.server.request({ op: 'heap-snapshot', file });
   } finally {
-    await worker.stop();
-    await server.stop();
+    await rig.stop();
   }
   const classes = new Map(heapByClass(file).map((c) => [c.name, c]));
   rmSync(file, { force: true });

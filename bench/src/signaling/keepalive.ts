@@ -8,8 +8,8 @@
  * (heap.cc, ShouldResizeNewSpace). Bytes per message times messages per millisecond says on which side of
  * that line an idle server with a given number of clients sits.
  */
-import type { AllocReply, SetupReply } from './ipc.js';
-import { startServerProcess, startWorker } from './procs.js';
+import type { AllocReply } from './ipc.js';
+import { startRig } from './procs.js';
 import type { SystemName } from './systems.js';
 
 export interface KeepAliveCost {
@@ -32,20 +32,16 @@ export async function keepAliveCost(
   serverCpu: string | null,
   clientCpu: string | null,
 ): Promise<KeepAliveCost> {
-  const server = startServerProcess(system, serverCpu);
-  const worker = startWorker(clientCpu);
+  const rig = await startRig(system, {
+    serverCpu,
+    clientCpu,
+    pairs: Math.floor(clients / 2),
+    prefix: 'k',
+    concurrency: 32,
+    keepAlive: false,
+  });
+  const { server, worker, setup } = rig;
   try {
-    const { port } = await server.ready;
-    const setup = await worker.request<SetupReply>({
-      op: 'setup',
-      system,
-      host: '127.0.0.1',
-      port,
-      pairs: Math.floor(clients / 2),
-      prefix: 'k',
-      concurrency: 32,
-      keepAlive: false,
-    });
     await new Promise((r) => setTimeout(r, 2000));
     await server.request({ op: 'alloc-start' });
     await new Promise((r) => setTimeout(r, ROUNDS * ROUND_MS));
@@ -66,6 +62,6 @@ export async function keepAliveCost(
       bytesPerMessage: messages ? (beats.bytes - baselineBytesPerMs * beats.ms) / messages : Number.NaN,
     };
   } finally {
-    await Promise.all([worker.stop(), server.stop()]);
+    await rig.stop();
   }
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForNode } from '../bundle.js';
 import { processTickSeconds } from '../proc-stat.js';
+import type { SetupReply } from './ipc.js';
+import type { SystemName } from './systems.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 // Inside the repo so the bundles resolve `ws`, `peer`, `pino`… from node_modules; ignored by git and biome.
@@ -107,4 +109,52 @@ export function startServerProcess(system: string, cpu: string | null): Child {
 
 export function startWorker(cpu: string | null, nodeFlags: string[] = []): Child {
   return launch('loadgen', [], cpu, nodeFlags);
+}
+
+/** One server under test and one load worker holding `pairs` joined rooms of two. */
+export interface Rig {
+  system: SystemName;
+  server: Child;
+  worker: Child;
+  setup: SetupReply;
+  stop(): Promise<void>;
+}
+
+export interface RigOptions {
+  serverCpu: string | null;
+  clientCpu: string | null;
+  /** Rooms of two to join; 0 leaves the server without clients. */
+  pairs: number;
+  /** Unique per rig, so room names and client IDs never collide. */
+  prefix: string;
+  concurrency?: number;
+  /** Whether the clients send their system's keep-alive on its timer (default true). */
+  keepAlive?: boolean;
+}
+
+export async function startRig(system: SystemName, o: RigOptions): Promise<Rig> {
+  const server = startServerProcess(system, o.serverCpu);
+  const worker = startWorker(o.clientCpu);
+  const stop = async () => {
+    await Promise.all([worker.stop(), server.stop()]);
+  };
+  try {
+    const { port } = await server.ready;
+    const setup: SetupReply = o.pairs
+      ? await worker.request<SetupReply>({
+          op: 'setup',
+          system,
+          host: '127.0.0.1',
+          port,
+          pairs: o.pairs,
+          prefix: o.prefix,
+          concurrency: o.concurrency ?? 20,
+          ...(o.keepAlive === undefined ? {} : { keepAlive: o.keepAlive }),
+        })
+      : { connected: 0, failed: 0, ms: 0, errors: [] };
+    return { system, server, worker, setup, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

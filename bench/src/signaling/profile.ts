@@ -4,8 +4,8 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunReply, SetupReply } from './ipc.js';
-import { startServerProcess, startWorker } from './procs.js';
+import type { RunReply } from './ipc.js';
+import { startRig } from './procs.js';
 import type { SystemName } from './systems.js';
 
 interface CpuProfileNode {
@@ -114,20 +114,10 @@ export async function profileServer(
 ): Promise<ProfileResult> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${system}-${Date.now()}.cpuprofile`);
-  const server = startServerProcess(system, cpus.server);
-  const worker = startWorker(cpus.client);
+  const rig = await startRig(system, { serverCpu: cpus.server, clientCpu: cpus.client, pairs, prefix: 'p' });
+  const { server, worker } = rig;
   let achieved = 0;
   try {
-    const { port } = await server.ready;
-    await worker.request<SetupReply>({
-      op: 'setup',
-      system,
-      host: '127.0.0.1',
-      port,
-      pairs,
-      prefix: 'p',
-      concurrency: 20,
-    });
     // Warm the JIT first, then profile a steady window only.
     await worker.request<RunReply>({ op: 'run', rate, warmupMs: 0, windowMs: 1000, drainMs: 300 });
     await server.request({ op: 'prof-start' });
@@ -141,8 +131,7 @@ export async function profileServer(
     await server.request({ op: 'prof-stop', file });
     achieved = Math.round(rep.received / seconds);
   } finally {
-    await worker.stop();
-    await server.stop();
+    await rig.stop();
   }
   return { system, rate, achieved, file, ...summarize(file) };
 }

@@ -7,7 +7,7 @@
 import { machineBusySeconds, selfCpuSeconds } from './cpu.js';
 import { Histogram } from './histogram.js';
 import type { GcReply, RunReply, SettleReply, SetupReply } from './ipc.js';
-import { type Child, startServerProcess, startWorker } from './procs.js';
+import { type Child, type Rig, startRig } from './procs.js';
 import type { SystemName } from './systems.js';
 
 export interface SearchOptions {
@@ -104,28 +104,16 @@ function nextRate(rate: number): number {
   return rate < 60_000 ? rate + 20_000 : rate + 10_000;
 }
 
-interface Rig {
-  system: SystemName;
-  server: Child;
-  worker: Child;
-  setup: SetupReply;
-}
-
 async function rig(system: SystemName, o: SearchOptions): Promise<Rig> {
-  const server = startServerProcess(system, o.serverCpu);
-  const worker = startWorker(o.clientCpu);
-  const { port } = await server.ready;
-  const setup = await worker.request<SetupReply>({
-    op: 'setup',
-    system,
-    host: '127.0.0.1',
-    port,
+  const r = await startRig(system, {
+    serverCpu: o.serverCpu,
+    clientCpu: o.clientCpu,
     pairs: o.pairs,
     prefix: 't',
-    concurrency: 20,
   });
+  const { setup } = r;
   if (setup.failed) o.log(`  ${system}: ${setup.failed} clients failed to join: ${setup.errors.join('; ')}`);
-  return { system, server, worker, setup };
+  return r;
 }
 
 /** Cores' worth of CPU used by processes other than ours over `ms`. */
@@ -304,6 +292,6 @@ export async function searchThroughput(o: SearchOptions): Promise<SearchResult> 
     });
     return { overloadRate: o.overloadRate, steps, systems };
   } finally {
-    await Promise.all(rigs.flatMap((r) => [r.worker.stop(), r.server.stop()]));
+    await Promise.all(rigs.map((r) => r.stop()));
   }
 }
