@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Histogram } from './histogram.js';
 import type { AllocReply, MemReply, RunReply, SetupReply } from './ipc.js';
-import { type Child, startServerProcess, startWorker } from './procs.js';
+import { allocationDuring, type Child, sleep, startServerProcess, startWorker } from './procs.js';
 import type { SystemName } from './systems.js';
 
 /** Clients per load worker: well under the 20,000-file limit with room for the process's own files. */
@@ -155,7 +155,8 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
           for (const [i, s] of servers.entries()) curves[i]!.push({ ms, rss: procRss(s.pid) });
         })
       : undefined;
-    const allocs = o.allocWindowMs ? await allocation(servers, o.allocWindowMs) : undefined;
+    const windowMs = o.allocWindowMs ?? 0;
+    const allocs = windowMs ? await allocationDuring(servers, () => sleep(windowMs)) : undefined;
     const connsOn = (i: number, reps: SetupReply[]) =>
       reps.reduce((a, r, k) => a + (workers[k]!.server === i ? r.connected : 0), 0);
     const perServer = servers.map(
@@ -262,13 +263,6 @@ async function memoryAfter(
     sample?.(ms);
   }
   return Promise.all(servers.map((s) => s.request<MemReply>({ op: 'mem' })));
-}
-
-/** What each server allocates over `windowMs` (sampled by V8's heap profiler, garbage included). */
-async function allocation(servers: Child[], windowMs: number): Promise<AllocReply[]> {
-  await Promise.all(servers.map((s) => s.request({ op: 'alloc-start' })));
-  await new Promise((r) => setTimeout(r, windowMs));
-  return Promise.all(servers.map((s) => s.request<AllocReply>({ op: 'alloc-stop' })));
 }
 
 /** A process's resident set from /proc, read from outside so that reading it changes nothing inside. */

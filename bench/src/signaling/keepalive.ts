@@ -8,8 +8,7 @@
  * (heap.cc, ShouldResizeNewSpace). Bytes per message times messages per millisecond says on which side of
  * that line an idle server with a given number of clients sits.
  */
-import type { AllocReply } from './ipc.js';
-import { startRig } from './procs.js';
+import { allocationDuring, sleep, startRig } from './procs.js';
 import type { SystemName } from './systems.js';
 
 export interface KeepAliveCost {
@@ -42,17 +41,16 @@ export async function keepAliveCost(
   });
   const { server, worker, setup } = rig;
   try {
-    await new Promise((r) => setTimeout(r, 2000));
-    await server.request({ op: 'alloc-start' });
-    await new Promise((r) => setTimeout(r, ROUNDS * ROUND_MS));
-    const base = await server.request<AllocReply>({ op: 'alloc-stop' });
-    await server.request({ op: 'alloc-start' });
+    await sleep(2000);
+    const [base] = await allocationDuring([server], () => sleep(ROUNDS * ROUND_MS));
     let messages = 0;
-    for (let i = 0; i < ROUNDS; i++) {
-      messages += await worker.request<number>({ op: 'beat' });
-      await new Promise((r) => setTimeout(r, ROUND_MS));
-    }
-    const beats = await server.request<AllocReply>({ op: 'alloc-stop' });
+    const [beats] = await allocationDuring([server], async () => {
+      for (let i = 0; i < ROUNDS; i++) {
+        messages += await worker.request<number>({ op: 'beat' });
+        await sleep(ROUND_MS);
+      }
+    });
+    if (!base || !beats) throw new Error('no allocation reply from the server');
     const baselineBytesPerMs = base.bytes / base.ms;
     return {
       system,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForNode } from '../bundle.js';
 import { processTickSeconds } from '../proc-stat.js';
-import type { SetupReply } from './ipc.js';
+import type { AllocReply, SetupReply } from './ipc.js';
 import type { SystemName } from './systems.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -110,6 +110,21 @@ export function startServerProcess(system: string, cpu: string | null): Child {
 export function startWorker(cpu: string | null, nodeFlags: string[] = []): Child {
   return launch('loadgen', [], cpu, nodeFlags);
 }
+
+/**
+ * What each server allocates while `work` runs (V8's sampling heap profiler in the server, garbage
+ * included; see serve.ts).
+ */
+export async function allocationDuring(
+  servers: Child[],
+  work: () => Promise<unknown>,
+): Promise<AllocReply[]> {
+  await Promise.all(servers.map((s) => s.request({ op: 'alloc-start' })));
+  await work();
+  return Promise.all(servers.map((s) => s.request<AllocReply>({ op: 'alloc-stop' })));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One server under test and one load worker holding `pairs` joined rooms of two. */
 export interface Rig {
