@@ -182,4 +182,77 @@ describe('StunStreamFramer', () => {
     assert.deepEqual(f.takeRest(), new Uint8Array([1, 2, 3]));
     assert.equal(f.buffered, 0);
   });
+  test('every way of cutting the stream at frame and byte boundaries yields the same frames', () => {
+    // Each of the stream's byte boundaries is a cut or not: walk many such partitions, including every
+    // single cut, every cut at a frame boundary and cuts inside each header.
+    const boundaries: number[] = [];
+    for (let at = 0, i = 0; i < parts.length; at += parts[i]!.length, i++) boundaries.push(at);
+    const plans: number[][] = [];
+    for (let i = 1; i < stream.length; i++) plans.push([i], [i, i + 1], [i, i + 2, i + 3]);
+    plans.push(
+      boundaries.slice(1),
+      boundaries.flatMap((b) => [b + 1, b + 2, b + 3]),
+    );
+    for (const plan of plans) {
+      const cuts = [...new Set(plan.filter((c) => c > 0 && c < stream.length))].sort((x, y) => x - y);
+      const framer = new StunStreamFramer();
+      const frames: StreamFrame[] = [];
+      let from = 0;
+      for (const end of [...cuts, stream.length]) {
+        frames.push(...framer.push(stream.subarray(from, end)));
+        from = end;
+      }
+      assert.deepEqual(describeFrames(frames), expected, `cuts ${cuts.join(',')}`);
+      assert.equal(framer.buffered, 0);
+      assert.ok(framer.copiedBytes <= stream.length + 4 * parts.length, 'each byte copied at most once');
+    }
+  });
+
+  test('a large frame fed one byte at a time is copied once, not once per chunk', () => {
+    const big = encodeChannelData(0x4001, new Uint8Array(60_000).fill(7), true);
+    const framer = new StunStreamFramer();
+    const frames: StreamFrame[] = [];
+    for (let i = 0; i < big.length; i++) frames.push(...framer.push(big.subarray(i, i + 1)));
+    assert.equal(frames.length, 1);
+    assert.equal(frames[0]?.kind === 'channel-data' && frames[0].data.length, 60_000);
+    // The old framer re-copied its whole buffer per chunk: about big.length² / 2 = 1.8e9 bytes here.
+    assert.ok(framer.copiedBytes <= big.length + 4, `copied ${framer.copiedBytes} bytes for ${big.length}`);
+  });
+
+  test('many small frames in small chunks cost bytes copied linear in the input', () => {
+    const frame = encodeChannelData(0x4002, Uint8Array.of(1, 2, 3), true);
+    const input = new Uint8Array(frame.length * 5000);
+    for (let i = 0; i < 5000; i++) input.set(frame, i * frame.length);
+    const framer = new StunStreamFramer();
+    let n = 0;
+    for (let at = 0; at < input.length; at += 7) n += framer.push(input.subarray(at, at + 7)).length;
+    assert.equal(n, 5000);
+    assert.ok(
+      framer.copiedBytes <= input.length + 4 * 5000,
+      `copied ${framer.copiedBytes} of ${input.length}`,
+    );
+  });
+
+  test('a partial frame is held in a buffer of its declared size, not the reader chunk', () => {
+    const framer = new StunStreamFramer();
+    const chunk = new Uint8Array(65536); // as a socket read buffer: the frame header says 8 bytes of body
+    chunk.set(Uint8Array.of(0x40, 0x00, 0x00, 0x08, 1, 2));
+    framer.push(chunk.subarray(0, 6));
+    assert.equal(framer.buffered, 6);
+    const rest = framer.takeRest();
+    assert.equal(rest.buffer.byteLength, 12, 'the assembly buffer is exactly the frame, 4 + 8 bytes');
+    assert.notEqual(rest.buffer, chunk.buffer);
+  });
+
+  test('maxFrameBytes: a header declaring more fails at once, before the body is buffered', () => {
+    const framer = new StunStreamFramer({ maxFrameBytes: 1024 });
+    assert.deepEqual(framer.push(encodeChannelData(0x4000, new Uint8Array(1020), true)).length, 1);
+    assert.deepEqual(framer.pushUntilFailure(Uint8Array.of(0x40, 0x00, 0x04, 0x01)), []);
+    assert.equal(framer.failure?.code, 'BAD_LENGTH');
+    assert.equal(framer.buffered, 0);
+    const split = new StunStreamFramer({ maxFrameBytes: 1024 });
+    assert.deepEqual(split.pushUntilFailure(Uint8Array.of(0x00, 0x01)), []);
+    assert.deepEqual(split.pushUntilFailure(Uint8Array.of(0x04, 0x00)), [], 'a STUN length of 1024 + 20');
+    assert.equal(split.failure?.code, 'BAD_LENGTH');
+  });
 });

@@ -1,4 +1,4 @@
-import { concatBytes, pad4, readUint16 } from './bytes.js';
+import { pad4, readUint16 } from './bytes.js';
 import {
   CHANNEL_DATA_HEADER_LENGTH,
   type ChannelRangeOptions,
@@ -14,24 +14,46 @@ export type StreamFrame =
   | { kind: 'stun'; bytes: Uint8Array }
   | { kind: 'channel-data'; channel: number; data: Uint8Array };
 
+export interface StreamFramerOptions extends ChannelRangeOptions {
+  /**
+   * Largest frame accepted, in bytes (header, body and padding). A header declaring more fails the stream
+   * with BAD_LENGTH before any of its body is buffered. Default: no limit beyond the 16-bit length fields.
+   */
+  readonly maxFrameBytes?: number;
+}
+
 const EMPTY = new Uint8Array(0);
+/** Bytes that give a frame's size: the STUN type and length, or the channel number and length. */
+const SIZE_PREFIX = 4;
 
 /**
  * Cuts STUN messages and ChannelData messages out of a TCP/TLS byte stream (RFC 8656 §12.4: over streams,
  * ChannelData is padded to 4 bytes; STUN lengths are already multiples of 4). Input may be split anywhere.
- * Frames may be views of the pushed chunk: handle them before reusing that memory.
+ *
+ * Every byte is copied at most once: frames wholly inside a pushed chunk are views of it (handle them before
+ * reusing that memory); only a frame split across chunks is assembled, in a buffer of exactly its declared
+ * size (so a connection holds no more than the frame it is in the middle of, never the reader's chunk).
  * After a StunDecodeError the stream cannot be resynchronised; the framer keeps failing and the caller
  * should close the connection.
  */
 export class StunStreamFramer {
-  private pending: Uint8Array = EMPTY;
+  /** The frame being assembled: SIZE_PREFIX bytes until its size is known, then exactly that size. */
+  private partial: Uint8Array = EMPTY;
+  private filled = 0;
+  private sized = false;
+  private copied = 0;
   private failed: StunDecodeError | undefined;
 
-  constructor(private readonly options: ChannelRangeOptions = {}) {}
+  constructor(private readonly options: StreamFramerOptions = {}) {}
 
   /** Bytes received but not yet part of a complete frame. */
   get buffered(): number {
-    return this.pending.length;
+    return this.filled;
+  }
+
+  /** Bytes copied into assembly buffers so far (never more than the bytes pushed plus 4 per frame). */
+  get copiedBytes(): number {
+    return this.copied;
   }
 
   /** Set once the stream stopped making sense. */
@@ -52,49 +74,102 @@ export class StunStreamFramer {
    */
   pushUntilFailure(chunk: Uint8Array): StreamFrame[] {
     if (this.failed) throw this.failed;
-    const buf = this.pending.length === 0 ? chunk : concatBytes([this.pending, chunk]);
     const frames: StreamFrame[] = [];
-    let at = 0;
     try {
+      let at = this.filled > 0 ? this.assemble(chunk, frames) : 0;
+      if (this.filled > 0) return frames; // the chunk ended inside the frame being assembled
       for (;;) {
-        const size = frameSize(buf, at, this.options);
-        if (size === undefined || buf.length - at < size) break;
-        frames.push(cut(buf.subarray(at, at + size), this.options));
+        const size = frameSize(chunk, at, this.options);
+        if (size === undefined || chunk.length - at < size) break;
+        frames.push(cut(chunk.subarray(at, at + size), this.options));
         at += size;
       }
+      if (at < chunk.length) this.keep(chunk, at);
     } catch (err) {
       if (!(err instanceof StunDecodeError)) throw err;
       this.failed = err;
+      this.reset();
     }
-    // Keep the remainder as a copy, so the caller may reuse its chunk buffer after push returns.
-    this.pending = this.failed || at === buf.length ? EMPTY : buf.slice(at);
     return frames;
   }
 
   /** Hands back the bytes not yet framed and empties the buffer (RFC 6062: the stream turns into a raw pipe). */
   takeRest(): Uint8Array {
-    const rest = this.pending;
-    this.pending = EMPTY;
+    const rest = this.partial.subarray(0, this.filled);
+    this.reset();
     return rest;
+  }
+
+  private reset(): void {
+    this.partial = EMPTY;
+    this.filled = 0;
+    this.sized = false;
+  }
+
+  /** Starts assembling the incomplete frame at `chunk[at..]` (its size was checked, if its prefix is there). */
+  private keep(chunk: Uint8Array, at: number): void {
+    const rest = chunk.length - at;
+    const size = rest >= SIZE_PREFIX ? frameSize(chunk, at, this.options) : undefined;
+    this.partial = new Uint8Array(size ?? SIZE_PREFIX);
+    this.sized = size !== undefined;
+    this.copy(chunk, at, rest);
+  }
+
+  /** Continues the frame being assembled from the start of `chunk`; returns how many bytes it took. */
+  private assemble(chunk: Uint8Array, frames: StreamFrame[]): number {
+    let at = 0;
+    if (!this.sized) {
+      at = this.copy(chunk, 0, Math.min(SIZE_PREFIX - this.filled, chunk.length));
+      if (this.filled < SIZE_PREFIX) return at;
+      const size = frameSize(this.partial, 0, this.options)!;
+      if (size > SIZE_PREFIX) {
+        const grown = new Uint8Array(size);
+        grown.set(this.partial);
+        this.copied += SIZE_PREFIX;
+        this.partial = grown;
+      }
+      this.sized = true;
+    }
+    at += this.copy(chunk, at, Math.min(this.partial.length - this.filled, chunk.length - at));
+    if (this.filled === this.partial.length) {
+      const frame = this.partial;
+      this.reset();
+      frames.push(cut(frame, this.options));
+    }
+    return at;
+  }
+
+  private copy(chunk: Uint8Array, at: number, n: number): number {
+    this.partial.set(chunk.subarray(at, at + n), this.filled);
+    this.filled += n;
+    this.copied += n;
+    return n;
   }
 }
 
 /** Total size of the frame starting at `at`, or undefined while its first 4 bytes have not all arrived. */
-function frameSize(buf: Uint8Array, at: number, options: ChannelRangeOptions): number | undefined {
-  if (buf.length - at < 4) return undefined;
+function frameSize(buf: Uint8Array, at: number, options: StreamFramerOptions): number | undefined {
+  if (buf.length - at < SIZE_PREFIX) return undefined;
   const first = buf[at]!;
   const length = readUint16(buf, at + 2);
+  let size: number;
   if (first <= 0x03) {
     if (length % 4 !== 0)
       throw new StunDecodeError('BAD_LENGTH', 'stream', `STUN length ${length} is not a multiple of 4`);
-    return HEADER_LENGTH + length;
+    size = HEADER_LENGTH + length;
+  } else if (startsChannelData(first, options)) {
+    size = CHANNEL_DATA_HEADER_LENGTH + pad4(length);
+  } else {
+    throw new StunDecodeError(
+      'BAD_HEADER',
+      'stream',
+      `first byte 0x${first.toString(16).padStart(2, '0')} starts neither STUN nor ChannelData`,
+    );
   }
-  if (startsChannelData(first, options)) return CHANNEL_DATA_HEADER_LENGTH + pad4(length);
-  throw new StunDecodeError(
-    'BAD_HEADER',
-    'stream',
-    `first byte 0x${first.toString(16).padStart(2, '0')} starts neither STUN nor ChannelData`,
-  );
+  const max = options.maxFrameBytes;
+  if (max !== undefined && size > max)
+    throw new StunDecodeError('BAD_LENGTH', 'stream', `frame of ${size} bytes is over the ${max}-byte limit`);
+  return size;
 }
 
 function cut(frame: Uint8Array, options: ChannelRangeOptions): StreamFrame {
