@@ -5,6 +5,7 @@ import { defaultClientConditions, defineConfig } from 'vite';
 export default defineConfig({
   resolve: { conditions: ['@parley/source', ...defaultClientConditions] },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  build: { target: 'es2022', sourcemap: true },
+  // No source maps in the build: the server would hand the whole source to anyone who asks.
+  build: { target: 'es2022', sourcemap: false },
   server: { proxy: { '/ws': { target: 'ws://127.0.0.1:8080', ws: true } } },
 });

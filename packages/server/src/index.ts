@@ -1,3 +1,4 @@
+export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-gate.js';
 export {
   type Clock,
   type CoreDeps,
@@ -9,6 +10,7 @@ export {
 export { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
 export { mintRoomToken, type RoomTokenClaims, roomTokenAuthorizer } from './room-token.js';
 export { type RunningServer, type ServerOptions, startServer } from './server.js';
+export { DEFAULT_MAX_SEND_QUEUE_BYTES } from './transport-ws.js';
 export {
   iceUrls,
   type TurnCredentialOptions,
