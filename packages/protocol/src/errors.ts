@@ -14,10 +14,17 @@ export const ERROR_CODES = {
   NOT_IN_ROOM: 'The frame needs a joined room, and this connection has not joined one.',
   ALREADY_IN_ROOM: 'This connection has already joined a room; leave it first.',
   ROOM_FULL: 'The room has as many peers as the server allows.',
+  TOO_MANY_ROOMS: 'The server holds as many rooms as it allows; join an existing room or try later.',
+  TOO_MANY_SESSIONS:
+    'This address holds as many sessions (in rooms or waiting to resume) as the server allows.',
+  TOKEN_IN_USE: 'This room token already holds as many sessions as the server allows.',
   PEER_NOT_FOUND: 'No peer with that id is in your room.',
   UNAUTHORIZED: 'The room token is missing, invalid or expired.',
   RESUME_FAILED: 'The resume token is unknown or expired, or frames it needs are gone; join again.',
   ORIGIN_FORBIDDEN: 'The page origin is not on the server allow-list.',
+  TOO_MANY_CONNECTIONS:
+    'This address has as many connections open as the server allows; the handshake is refused with 503.',
+  SERVER_FULL: 'The server has as many connections open as it allows; the handshake is refused with 503.',
   SERVER_SHUTTING_DOWN: 'The server is shutting down; reconnect to another node or later.',
   INTERNAL: 'The server failed while handling the frame; it keeps serving.',
 } as const;

@@ -1,4 +1,5 @@
 export * from './decode.js';
 export * from './errors.js';
 export * from './frames.js';
+export * from './json-shape.js';
 export * from './version.js';
