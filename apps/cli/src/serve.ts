@@ -1,7 +1,15 @@
 /** `parley serve`: signaling (and, as they land, STUN/TURN and the web app) in one process. */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type RunningServer, roomTokenAuthorizer, startServer, turnIceServers } from '@parley/server';
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  DEFAULT_MAX_SEND_QUEUE_BYTES,
+  DEFAULTS,
+  type RunningServer,
+  roomTokenAuthorizer,
+  startServer,
+  turnIceServers,
+} from '@parley/server';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags } from './turn.js';
@@ -17,7 +25,19 @@ export interface ServeFlags extends TurnFlags {
   roomSecret: string[];
   static?: string;
   logLevel: string;
+  maxConnsPerIp: number;
+  maxConns: number;
+  maxSessionsPerIp: number;
+  maxSessionsPerToken: number;
+  maxRooms: number;
+  maxSendQueue: number;
+  replayPerSession: number;
+  replayTotal: number;
+  headersTimeout: number;
 }
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
 
 const webDist = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -78,6 +98,61 @@ export function serveCommand(): Command {
     )
     .addOption(new Option('--static <dir>', 'folder of a built web app to serve at /').env('PARLEY_STATIC'))
     .addOption(
+      limit(
+        '--max-conns-per-ip <n>',
+        'open TCP connections (HTTP and WebSocket) per client address (IPv6: per /64)',
+      )
+        .env('PARLEY_MAX_CONNS_PER_IP')
+        .default(DEFAULT_CONNECTION_LIMITS.perAddress),
+    )
+    .addOption(
+      limit(
+        '--headers-timeout <seconds>',
+        "time a client has to send a request's headers (slow senders are cut)",
+      )
+        .env('PARLEY_HEADERS_TIMEOUT')
+        .default(10),
+    )
+    .addOption(
+      limit('--max-conns <n>', 'open TCP connections in all')
+        .env('PARLEY_MAX_CONNS')
+        .default(DEFAULT_CONNECTION_LIMITS.total),
+    )
+    .addOption(
+      limit('--max-sessions-per-ip <n>', 'sessions (in rooms, or dropped and resumable) per client address')
+        .env('PARLEY_MAX_SESSIONS_PER_IP')
+        .default(DEFAULTS.maxSessionsPerAddress),
+    )
+    .addOption(
+      limit('--max-sessions-per-token <n>', 'sessions one room token may hold at once (with --room-secret)')
+        .env('PARLEY_MAX_SESSIONS_PER_TOKEN')
+        .default(DEFAULTS.maxSessionsPerToken),
+    )
+    .addOption(
+      limit('--max-rooms <n>', 'rooms on this server').env('PARLEY_MAX_ROOMS').default(DEFAULTS.maxRooms),
+    )
+    .addOption(
+      limit(
+        '--max-send-queue <KiB>',
+        'bytes waiting to be written to one socket before it is dropped as a slow reader',
+      )
+        .env('PARLEY_MAX_SEND_QUEUE')
+        .default(DEFAULT_MAX_SEND_QUEUE_BYTES / KiB),
+    )
+    .addOption(
+      limit('--replay-per-session <KiB>', 'unacknowledged frames kept per session for a resume')
+        .env('PARLEY_REPLAY_PER_SESSION')
+        .default(DEFAULTS.replay.maxBytes / KiB),
+    )
+    .addOption(
+      limit(
+        '--replay-total <MiB>',
+        'replay memory of all sessions together; past it resumes fail and clients rejoin',
+      )
+        .env('PARLEY_REPLAY_TOTAL')
+        .default(DEFAULTS.replayTotalBytes / MiB),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level')
         .env('PARLEY_LOG_LEVEL')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
@@ -93,6 +168,8 @@ export function serveCommand(): Command {
         '  PARLEY_PORT=9000 parley serve --no-turn',
         '',
         'TURN relays to no private, loopback or other special-purpose address unless --turn-allow-peer says so.',
+        'Behind a reverse proxy every client shares its address: raise --max-conns-per-ip and --max-sessions-per-ip.',
+        'Every limit, its error code and its metric: docs/security.md.',
       ].join('\n'),
     )
     .action(async (flags: ServeFlags) => {
@@ -121,6 +198,14 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       maxPeersPerRoom: flags.maxPeers,
       rateLimit: { perSecond: flags.rate, burst: flags.rate * 3 },
       allowedOrigins: flags.allowOrigin,
+      connectionLimits: { perAddress: flags.maxConnsPerIp, total: flags.maxConns },
+      headersTimeoutMs: flags.headersTimeout * 1000,
+      maxSessionsPerAddress: flags.maxSessionsPerIp,
+      maxSessionsPerToken: flags.maxSessionsPerToken,
+      maxRooms: flags.maxRooms,
+      maxSendQueueBytes: flags.maxSendQueue * KiB,
+      replay: { maxFrames: DEFAULTS.replay.maxFrames, maxBytes: flags.replayPerSession * KiB },
+      replayTotalBytes: flags.replayTotal * MiB,
       ...(flags.roomSecret.length ? { authorize: roomTokenAuthorizer(flags.roomSecret) } : {}),
       ...(turn
         ? {
@@ -199,4 +284,13 @@ function positive(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
   return n;
+}
+
+/** A whole-number limit flag. */
+function limit(flags: string, description: string): Option {
+  return new Option(flags, description).argParser((v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+    return n;
+  });
 }

@@ -14,8 +14,9 @@ import {
 import { HEARD, type LivenessRecord, QUIET } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
 import { fullBucket, takeToken } from './rate-limit.js';
+import { ReplayBudget } from './replay-buffer.js';
 import { Rooms } from './rooms.js';
-import { Conn, NO_METADATA, Session } from './session.js';
+import { Conn, Counts, NO_METADATA, Session } from './session.js';
 
 export interface Transport<C> {
   /** Sends one text frame: a string, or its UTF-8 bytes. */
@@ -49,6 +50,14 @@ export interface CoreStats {
   framesOut: number;
   /** Error frames sent, by code, ever. */
   errors: Record<string, number>;
+  /** Sessions whose socket dropped, waiting out their resume window. */
+  dropped: number;
+  /** Bytes held by every replay buffer together. */
+  replayBytes: number;
+  /** Times a replay buffer stopped keeping frames because replayTotalBytes was reached, ever. */
+  replayOverBudget: number;
+  /** Dropped sessions that gave their seat to a newcomer in a full room, ever. */
+  seatsReclaimed: number;
 }
 
 export class SignalingCore<C> {
@@ -59,12 +68,18 @@ export class SignalingCore<C> {
   private framesIn = 0;
   private framesOut = 0;
   private readonly errorCounts: Record<string, number> = {};
+  private readonly sessionsByAddress = new Counts();
+  private readonly sessionsByToken = new Counts();
+  private readonly replayBudget: ReplayBudget;
+  private droppedCount = 0;
+  private seatsReclaimed = 0;
 
   constructor(
     options: Partial<CoreOptions>,
     private readonly deps: CoreDeps<C>,
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.replayBudget = new ReplayBudget(this.options.replayTotalBytes);
   }
 
   stats(): CoreStats {
@@ -75,6 +90,10 @@ export class SignalingCore<C> {
       framesIn: this.framesIn,
       framesOut: this.framesOut,
       errors: { ...this.errorCounts },
+      dropped: this.droppedCount,
+      replayBytes: this.replayBudget.used,
+      replayOverBudget: this.replayBudget.refusals,
+      seatsReclaimed: this.seatsReclaimed,
     };
   }
 
@@ -83,6 +102,7 @@ export class SignalingCore<C> {
     const conn = new Conn(
       handle,
       context.host,
+      context.address ?? 'unknown',
       fullBucket(this.options.rateLimit.burst, this.deps.clock.now()),
     );
     this.conns.set(handle, conn);
@@ -161,6 +181,8 @@ export class SignalingCore<C> {
     if (!session || session.conn !== conn) return;
     session.conn = undefined;
     if (this.options.resumeWindowMs <= 0) return this.endSession(session, 'timeout');
+    session.droppedAt = this.deps.clock.now();
+    this.droppedCount++;
     session.cancelExpiry = this.deps.clock.setTimeout(
       () => this.endSession(session, 'timeout'),
       this.options.resumeWindowMs,
@@ -203,20 +225,18 @@ export class SignalingCore<C> {
     }
   }
 
+  /**
+   * Every check comes first and every frame is built before anything changes, so a join either
+   * completes for everyone or has no effect at all.
+   */
   private join(conn: Conn<C>, frame: ClientFrameMap['join']): void {
     if (conn.session)
       return this.error(conn, 'ALREADY_IN_ROOM', `already in room "${conn.session.room}"`, 'join');
     if (this.options.authorize && !this.options.authorize({ room: frame.room, token: frame.token })) {
       return this.error(conn, 'UNAUTHORIZED', 'the room token is missing, invalid or expired', 'join');
     }
-    if (this.rooms.size(frame.room) >= this.options.maxPeersPerRoom) {
-      return this.error(
-        conn,
-        'ROOM_FULL',
-        `room "${frame.room}" has ${this.options.maxPeersPerRoom} peers`,
-        'join',
-      );
-    }
+    const refusal = this.joinRefusal(conn, frame);
+    if (refusal) return this.error(conn, refusal[0], refusal[1], 'join');
     const { random } = this.deps;
     const id = random.peerId();
     const session = new Session<C>(
@@ -225,15 +245,62 @@ export class SignalingCore<C> {
       frame.metadata ?? NO_METADATA,
       this.newResumeToken(id),
       this.options.replay,
+      this.replayBudget,
+      conn.address,
+      this.options.authorize && frame.token !== undefined ? frame.token : undefined,
     );
+    const seat = this.seatFor(frame.room);
     // A room's array is replaced, never changed, when someone joins or leaves: this one stays as it is.
-    const others = this.rooms.get(frame.room) ?? [];
+    const others = (this.rooms.get(frame.room) ?? []).filter((s) => s !== seat);
+    const joined = this.sessionFrame('joined', session, others, conn.host);
+    const body = `"type":"peer-joined","peer":${session.descriptor()}}`;
+    if (seat) {
+      this.seatsReclaimed++;
+      this.endSession(seat, 'timeout');
+    }
     this.attach(conn, session);
     this.rooms.add(session);
     this.sessionsById.set(session.id, session);
-    this.send(conn, this.sessionFrame('joined', session, others));
-    const body = `"type":"peer-joined","peer":${session.descriptor()}}`;
+    this.sessionsByAddress.add(session.address);
+    if (session.tokenKey !== undefined) this.sessionsByToken.add(session.tokenKey);
+    this.send(conn, joined);
     for (const other of others) this.deliver(other, body);
+  }
+
+  /** Why a join may not go ahead (a code and a message), or undefined when it may. */
+  private joinRefusal(conn: Conn<C>, frame: ClientFrameMap['join']): [ErrorCode, string] | undefined {
+    const o = this.options;
+    if (this.sessionsByAddress.get(conn.address) >= o.maxSessionsPerAddress)
+      return [
+        'TOO_MANY_SESSIONS',
+        `this address holds ${o.maxSessionsPerAddress} sessions (in rooms or waiting to resume)`,
+      ];
+    if (
+      o.authorize &&
+      frame.token !== undefined &&
+      this.sessionsByToken.get(frame.token) >= o.maxSessionsPerToken
+    )
+      return ['TOKEN_IN_USE', `this room token holds ${o.maxSessionsPerToken} sessions`];
+    const size = this.rooms.size(frame.room);
+    if (size === 0 && this.rooms.count >= o.maxRooms)
+      return ['TOO_MANY_ROOMS', `the server holds ${o.maxRooms} rooms`];
+    if (size >= o.maxPeersPerRoom && !this.seatFor(frame.room))
+      return ['ROOM_FULL', `room "${frame.room}" has ${o.maxPeersPerRoom} peers`];
+    return undefined;
+  }
+
+  /**
+   * In a full room, the seat a newcomer may take: the one held longest by a session whose socket
+   * dropped. A dropped session keeps its seat for its resume window only while nobody needs it, so
+   * connect–join–drop cycles cannot fill a room against live peers.
+   */
+  private seatFor(room: string): Session<C> | undefined {
+    const peers = this.rooms.get(room);
+    if (!peers || peers.length < this.options.maxPeersPerRoom) return undefined;
+    let oldest: Session<C> | undefined;
+    for (const s of peers)
+      if (!s.conn && (oldest === undefined || s.droppedAt < oldest.droppedAt)) oldest = s;
+    return oldest;
   }
 
   private resume(conn: Conn<C>, frame: ClientFrameMap['resume']): void {
@@ -262,13 +329,14 @@ export class SignalingCore<C> {
         'session resumed on another connection',
       );
     }
+    if (session.cancelExpiry) this.droppedCount--;
     session.cancelExpiry?.();
     session.cancelExpiry = undefined;
     session.resumeToken = this.newResumeToken(session.id);
     this.attach(conn, session);
     session.ack(frame.lastSeq);
     const others = (this.rooms.get(session.room) ?? []).filter((s) => s !== session);
-    this.send(conn, this.sessionFrame('resumed', session, others));
+    this.send(conn, this.sessionFrame('resumed', session, others, conn.host));
     for (const text of replay) this.send(conn, text);
   }
 
@@ -324,8 +392,12 @@ export class SignalingCore<C> {
   private endSession(session: Session<C>, reason: PeerLeaveReason): void {
     if (this.sessionsById.get(session.id) !== session) return;
     this.sessionsById.delete(session.id);
+    this.sessionsByAddress.remove(session.address);
+    if (session.tokenKey !== undefined) this.sessionsByToken.remove(session.tokenKey);
+    if (session.cancelExpiry) this.droppedCount--;
     session.cancelExpiry?.();
     session.cancelExpiry = undefined;
+    session.release();
     if (session.conn) session.conn.session = undefined;
     session.conn = undefined;
     this.rooms.remove(session);
@@ -344,6 +416,7 @@ export class SignalingCore<C> {
     type: 'joined' | 'resumed',
     session: Session<C>,
     others: readonly Session<C>[],
+    host: string | undefined,
   ): string {
     const ice = this.options.iceServers;
     return JSON.stringify({
@@ -351,7 +424,7 @@ export class SignalingCore<C> {
       room: session.room,
       selfId: session.id,
       peers: others.map((s) => ({ id: s.id, metadata: s.metadata })),
-      iceServers: typeof ice === 'function' ? ice(session.id, { host: session.conn?.host }) : ice,
+      iceServers: typeof ice === 'function' ? ice(session.id, { host }) : ice,
       resumeToken: session.resumeToken,
       resumeWindowMs: this.options.resumeWindowMs,
       seq: session.seq,

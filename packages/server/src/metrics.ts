@@ -2,7 +2,26 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { CoreStats } from './core.js';
 
-export function createMetrics(stats: () => CoreStats): Registry {
+/** What the transport layer counts, beside the core's stats. */
+export interface TransportStats {
+  /** WebSockets dropped because their send queue passed its bound, ever. */
+  slowDropped: number;
+  /** TCP connections refused at accept, by the bound that refused them, ever. */
+  refused: { perAddress: number; total: number };
+  /** Open TCP connections on the HTTP/WebSocket port. */
+  tcpConnections: number;
+}
+
+const NO_TRANSPORT: TransportStats = {
+  slowDropped: 0,
+  refused: { perAddress: 0, total: 0 },
+  tcpConnections: 0,
+};
+
+export function createMetrics(
+  stats: () => CoreStats,
+  transport: () => TransportStats = () => NO_TRANSPORT,
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'parley_' });
   const gauge = (name: string, help: string, pick: (s: CoreStats) => number) =>
@@ -21,6 +40,20 @@ export function createMetrics(stats: () => CoreStats): Registry {
     (s) => s.sessions,
   );
   gauge('parley_signaling_rooms', 'Rooms with at least one peer', (s) => s.rooms);
+  gauge(
+    'parley_signaling_dropped_sessions',
+    'Sessions whose socket dropped, inside their resume window',
+    (s) => s.dropped,
+  );
+  gauge('parley_signaling_replay_bytes', 'Bytes held by every replay buffer together', (s) => s.replayBytes);
+  new Gauge({
+    name: 'parley_http_connections',
+    help: 'Open TCP connections on the HTTP/WebSocket port',
+    registers: [registry],
+    collect() {
+      this.set(transport().tcpConnections);
+    },
+  });
   // Counters mirror monotonic totals kept by the core: each scrape adds what is new since the last one.
   const mirror = (
     name: string,
@@ -50,5 +83,32 @@ export function createMetrics(stats: () => CoreStats): Registry {
   }));
   mirror('parley_signaling_frames_out_total', 'Frames delivered to peers', [], (s) => ({ all: s.framesOut }));
   mirror('parley_signaling_errors_total', 'Error frames sent, by code', ['code'], (s) => s.errors);
+  mirror(
+    'parley_signaling_replay_over_budget_total',
+    'Replay buffers emptied because the total replay bound was reached',
+    [],
+    (s) => ({
+      all: s.replayOverBudget,
+    }),
+  );
+  mirror(
+    'parley_signaling_seats_reclaimed_total',
+    'Seats of dropped sessions given to newcomers in full rooms',
+    [],
+    (s) => ({
+      all: s.seatsReclaimed,
+    }),
+  );
+  mirror('parley_signaling_slow_dropped_total', 'WebSockets dropped for a full send queue', [], () => ({
+    all: transport().slowDropped,
+  }));
+  mirror(
+    'parley_http_connections_refused_total',
+    'TCP connections refused at accept, by bound',
+    ['limit'],
+    () => ({
+      ...transport().refused,
+    }),
+  );
   return registry;
 }

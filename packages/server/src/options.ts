@@ -4,6 +4,8 @@ import type { IceServerConfig } from '@parley/protocol';
 export interface ConnContext {
   /** The host name or address the client connected to, without port (IPv6 without brackets). */
   host?: string;
+  /** Who connected, as per-address limits count it (see address-key.ts). */
+  address?: string;
 }
 
 /** What the signaling core needs to know; every field has a default (see DEFAULTS). */
@@ -20,6 +22,17 @@ export interface CoreOptions {
   /** Bounds of each session's replay buffer (unacknowledged frames kept for resume). */
   replay: { maxFrames: number; maxBytes: number };
   /**
+   * Bytes every replay buffer together may hold. Past it, buffers stop keeping frames (and forget what
+   * they kept): a resume that needs them fails with RESUME_FAILED and the client joins again.
+   */
+  replayTotalBytes: number;
+  /** Sessions (connected, or dropped and inside their resume window) one client address may hold. */
+  maxSessionsPerAddress: number;
+  /** Sessions one room token may hold at once (when joins need tokens). */
+  maxSessionsPerToken: number;
+  /** Rooms on the server. */
+  maxRooms: number;
+  /**
    * ICE servers handed to each peer in `joined`/`resumed`. A function can mint per-peer credentials and
    * name the host the client reached us by (`context.host`, from the handshake's Host header).
    */
@@ -35,5 +48,9 @@ export const DEFAULTS: CoreOptions = {
   maxRateStrikes: 50,
   maxPeersPerRoom: 50,
   replay: { maxFrames: 1024, maxBytes: 1024 * 1024 },
+  replayTotalBytes: 256 * 1024 * 1024,
+  maxSessionsPerAddress: 32,
+  maxSessionsPerToken: 4,
+  maxRooms: 100_000,
   iceServers: [],
 };

@@ -17,6 +17,18 @@ const HEADER = 4;
 /** An ack that empties the ring after fewer frames than this means the session is quiet. */
 const QUIET_FRAMES = 16;
 
+/**
+ * Bytes all replay buffers together may hold (their rings' sizes). A buffer that would grow past it
+ * forgets everything it kept and keeps nothing more until the budget has room again: a resume that
+ * needs those frames then fails, and the client joins again, instead of the server running out of memory.
+ */
+export class ReplayBudget {
+  used = 0;
+  /** Times a buffer was refused growth, ever. */
+  refusals = 0;
+  constructor(readonly max: number) {}
+}
+
 export class ReplayBuffer {
   private ring: Buffer = EMPTY;
   /** Live records (length header + frame) are ring[start, end). */
@@ -30,6 +42,7 @@ export class ReplayBuffer {
   constructor(
     private readonly maxFrames: number,
     private readonly maxBytes: number,
+    private readonly budget: ReplayBudget = new ReplayBudget(Number.POSITIVE_INFINITY),
   ) {}
 
   /** Frames kept. */
@@ -51,7 +64,12 @@ export class ReplayBuffer {
   push(seq: number, frame: Uint8Array): void {
     if (this.count === 0) this.firstSeq = seq;
     else if (seq !== this.firstSeq + this.count) throw new RangeError(`frame ${seq} out of sequence`);
-    this.reserve(HEADER + frame.length);
+    if (!this.reserve(HEADER + frame.length)) {
+      // Over the server-wide budget: keep nothing, so no resume can claim frames that are not here.
+      this.release();
+      this.firstSeq = seq + 1;
+      return;
+    }
     this.ring.writeUInt32LE(frame.length, this.end);
     this.ring.set(frame, this.end + HEADER);
     this.end += HEADER + frame.length;
@@ -68,7 +86,17 @@ export class ReplayBuffer {
       dropped++;
     }
     if (seq + 1 > this.firstSeq) this.firstSeq = seq + 1;
-    if (this.count === 0 && dropped > 0 && dropped < QUIET_FRAMES) this.ring = EMPTY;
+    if (this.count === 0 && dropped > 0 && dropped < QUIET_FRAMES) this.release();
+  }
+
+  /** Gives the ring back (to the budget and the GC); frames kept are forgotten. */
+  release(): void {
+    this.budget.used -= this.ring.length;
+    this.ring = EMPTY;
+    this.count = 0;
+    this.frameBytes = 0;
+    this.start = 0;
+    this.end = 0;
   }
 
   /** Copies of the frames with seq > `after`, in order; undefined when some of them are gone. */
@@ -98,18 +126,28 @@ export class ReplayBuffer {
     }
   }
 
-  /** Makes room for `n` more bytes at the end: slide the live bytes to the front, or grow. */
-  private reserve(n: number): void {
-    if (this.end + n <= this.ring.length) return;
+  /**
+   * Makes room for `n` more bytes at the end: slide the live bytes to the front, or grow. False when
+   * growing would take the budget past its bound.
+   */
+  private reserve(n: number): boolean {
+    if (this.end + n <= this.ring.length) return true;
     const live = this.end - this.start;
     if (live + n <= this.ring.length && this.start >= live) {
       this.ring.copy(this.ring, 0, this.start, this.end);
     } else {
-      const grown = Buffer.allocUnsafe(Math.max(512, 2 * (live + n)));
+      const size = Math.max(512, 2 * (live + n));
+      if (this.budget.used + size - this.ring.length > this.budget.max) {
+        this.budget.refusals++;
+        return false;
+      }
+      const grown = Buffer.allocUnsafe(size);
       this.ring.copy(grown, 0, this.start, this.end);
+      this.budget.used += size - this.ring.length;
       this.ring = grown;
     }
     this.start = 0;
     this.end = live;
+    return true;
   }
 }

@@ -1,17 +1,18 @@
 /** `startServer`: HTTP + WebSocket signaling on one port (or a unix socket), with graceful shutdown. */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOSE_CODES } from '@parley/protocol';
 import { type Logger, pino } from 'pino';
 import type { WebSocket } from 'ws';
 import { systemClock } from './clock.js';
+import { ConnectionGate, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-gate.js';
 import { SignalingCore } from './core.js';
 import { createRequestHandler } from './http.js';
 import { createMetrics } from './metrics.js';
 import type { CoreOptions } from './options.js';
 import { cryptoRandom } from './random.js';
-import { createWsServer, originAllowed, WsTransport } from './transport-ws.js';
+import { createWsServer, DEFAULT_MAX_SEND_QUEUE_BYTES, originAllowed, WsTransport } from './transport-ws.js';
 
 export interface ServerOptions extends Partial<CoreOptions> {
   /** TCP port (0: any free port). Ignored when `path` is set. Default 8080. */
@@ -29,6 +30,12 @@ export interface ServerOptions extends Partial<CoreOptions> {
   allowedOrigins?: string[];
   /** Folder of the built web app to serve at `/`. */
   staticDir?: string;
+  /** TCP connections (HTTP and WebSocket) per client address and in all. */
+  connectionLimits?: Partial<ConnectionLimits>;
+  /** Bytes that may wait to be written to one WebSocket before it is dropped as a slow reader. */
+  maxSendQueueBytes?: number;
+  /** How long a client may take to send a request's (or upgrade's) headers, in ms. Default 10 s. */
+  headersTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -46,7 +53,8 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log =
     options.logger ?? pino({ level: process.env.PARLEY_LOG_LEVEL ?? 'info', name: 'parley-signaling' });
-  const transport = new WsTransport();
+  const transport = new WsTransport(options.maxSendQueueBytes ?? DEFAULT_MAX_SEND_QUEUE_BYTES);
+  const gate = new ConnectionGate({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits });
   const core = new SignalingCore<WebSocket>(options, {
     transport,
     clock: systemClock,
@@ -65,6 +73,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     log,
   );
   const http = createServer(
+    {
+      // Slow senders: a request's headers must arrive within the bound, the whole request within 30 s,
+      // checked every second (Node's default checks every 30 s).
+      headersTimeout: options.headersTimeoutMs ?? 10_000,
+      requestTimeout: 30_000,
+      connectionsCheckingInterval: 1000,
+    },
     createRequestHandler(
       {
         ready: () => !shuttingDown,
@@ -72,12 +87,27 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           const { connections, sessions, rooms } = core.stats();
           return { connections, sessions, rooms };
         },
-        metrics: createMetrics(() => core.stats()),
+        metrics: createMetrics(
+          () => core.stats(),
+          () => ({
+            slowDropped: transport.slowDropped,
+            refused: gate.refused,
+            tcpConnections: gate.connections,
+          }),
+        ),
+        onError: (err) => log.error({ err }, 'http handler failed on a request'),
       },
       options.staticDir,
     ),
   );
+  // The gate runs before the HTTP parser sees the socket.
+  http.prependListener('connection', (socket: Socket) => {
+    socket.on('error', noop);
+    gate.admit(socket);
+  });
   http.on('upgrade', (req, socket, head) => {
+    // The upgrade handler owns a bare socket: give it a listener before anything can go wrong on it.
+    socket.on('error', noop);
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws' || shuttingDown) {
       socket.end(
@@ -92,7 +122,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  http.on('clientError', (_err, socket) => socket.destroy());
+  // A request Node cannot parse: answer 400 (431 for oversized headers, 408 for a timeout) and close.
+  http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage)
+      return void socket.destroy();
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -133,3 +174,5 @@ function urlsOf(http: Server, options: ServerOptions): { httpUrl: string; wsUrl:
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return { httpUrl: `http://${host}:${addr.port}`, wsUrl: `ws://${host}:${addr.port}/ws` };
 }
+
+function noop(): void {}

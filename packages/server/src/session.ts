@@ -2,7 +2,7 @@ import type { PeerMetadata } from '@parley/protocol';
 import { QUIET } from './liveness.js';
 import type { CoreOptions } from './options.js';
 import type { Bucket } from './rate-limit.js';
-import { ReplayBuffer } from './replay-buffer.js';
+import { type ReplayBudget, ReplayBuffer } from './replay-buffer.js';
 
 /**
  * One connection (one WebSocket). A connection holds at most one session at a time. Kept lean: an idle
@@ -21,6 +21,8 @@ export class Conn<C> implements Bucket {
     readonly handle: C,
     /** The host name the client connected to (from the handshake), for ICE server URLs. */
     readonly host: string | undefined,
+    /** The client's address as per-address limits count it. */
+    readonly address: string,
     bucket: Bucket,
   ) {
     this.milliTokens = bucket.milliTokens;
@@ -38,6 +40,8 @@ export class Session<C> {
   conn: Conn<C> | undefined;
   /** Cancels the resume-window timer, while the session waits for its client to come back. */
   cancelExpiry: (() => void) | undefined;
+  /** When its socket last dropped (clock ms). */
+  droppedAt = 0;
   private buffer: ReplayBuffer | undefined;
 
   constructor(
@@ -47,6 +51,11 @@ export class Session<C> {
     /** `<id>.<secret>`: the id finds the session, the secret proves the right to resume it. */
     public resumeToken: string,
     private readonly replay: CoreOptions['replay'],
+    private readonly budget: ReplayBudget,
+    /** The address of the client that joined, as per-address limits count it. */
+    readonly address: string,
+    /** The room token it joined with, when joins need tokens. */
+    readonly tokenKey: string | undefined,
   ) {}
 
   /** JSON of `{id, metadata}` as peers see it. */
@@ -63,7 +72,7 @@ export class Session<C> {
     const seq = ++this.seq;
     const bytes = Buffer.from(`{"seq":${seq},${body}`);
     if (this.replay.maxFrames > 0) {
-      this.buffer ??= new ReplayBuffer(this.replay.maxFrames, this.replay.maxBytes);
+      this.buffer ??= new ReplayBuffer(this.replay.maxFrames, this.replay.maxBytes, this.budget);
       this.buffer.push(seq, bytes);
     }
     return bytes;
@@ -76,11 +85,33 @@ export class Session<C> {
     if (this.buffer.size === 0 && !this.buffer.holdsRing) this.buffer = undefined;
   }
 
+  /** The session is over: its replay memory goes back to the budget. */
+  release(): void {
+    this.buffer?.release();
+    this.buffer = undefined;
+  }
+
   /** Frames after `lastSeq`, or undefined when some are no longer kept. */
   replaySince(lastSeq: number): Uint8Array[] | undefined {
     if (lastSeq > this.seq) return undefined;
     // No buffer: nothing was sent yet, or everything sent was acknowledged (so `lastSeq` must be the last).
     if (!this.buffer) return lastSeq === this.seq ? [] : undefined;
     return this.buffer.since(lastSeq);
+  }
+}
+
+/** How many of something each key holds (sessions per address, per token); a key at zero is forgotten. */
+export class Counts {
+  private readonly map = new Map<string, number>();
+  get(key: string): number {
+    return this.map.get(key) ?? 0;
+  }
+  add(key: string): void {
+    this.map.set(key, this.get(key) + 1);
+  }
+  remove(key: string): void {
+    const n = this.get(key) - 1;
+    if (n > 0) this.map.set(key, n);
+    else this.map.delete(key);
   }
 }

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { CLOSE_CODES, negotiateVersion, SUPPORTED_VERSIONS, subprotocol } from '@parley/protocol';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { addressKey } from './address-key.js';
 import type { SignalingCore, Transport } from './core.js';
 import { Liveness, slicesFor } from './liveness.js';
 
@@ -18,19 +19,40 @@ export interface WsOptions {
   allowedOrigins: string[];
 }
 
+const unsupportedVersionFrame = JSON.stringify({
+  type: 'error',
+  code: 'UNSUPPORTED_VERSION',
+  message: `offer one of: ${SUPPORTED_VERSIONS.map(subprotocol).join(', ')} as WebSocket subprotocol`,
+  supported: SUPPORTED_VERSIONS,
+});
+
 const SUBPROTOCOLS = new Map(SUPPORTED_VERSIONS.map((v) => [v, subprotocol(v)]));
 
 /**
  * A Transport that writes to `ws` sockets, corking each one until the end of the tick. Whether a socket
  * is already corked is read off the socket itself (`writableCorked`), so nothing is added to it.
+ *
+ * A socket whose reader stopped reading is dropped once more than `maxQueuedBytes` wait to be written to
+ * it: its session then waits out the resume window like any other drop, and its replay buffer, bounded
+ * on its own, holds what a resume needs. Queuing for it without bound would let a few paused readers
+ * take the server's memory.
  */
 export class WsTransport implements Transport<WebSocket> {
   private corked: WebSocket[] = [];
   private flushScheduled = false;
+  /** Sockets dropped for a full send queue, ever. */
+  slowDropped = 0;
+
+  constructor(private readonly maxQueuedBytes = DEFAULT_MAX_SEND_QUEUE_BYTES) {}
 
   send(ws: WebSocket, text: string | Uint8Array): void {
     if (ws.readyState !== 1) return;
     const socket = ws._socket;
+    if (socket && socket.writableLength > this.maxQueuedBytes) {
+      this.slowDropped++;
+      ws.terminate();
+      return;
+    }
     if (socket && socket.writableCorked === 0) {
       socket.cork();
       this.corked.push(ws);
@@ -54,6 +76,9 @@ export class WsTransport implements Transport<WebSocket> {
     for (const ws of list) ws._socket?.uncork();
   };
 }
+
+/** Bytes that may wait to be written to one socket before it is dropped as a slow reader. */
+export const DEFAULT_MAX_SEND_QUEUE_BYTES = 1024 * 1024;
 
 declare module 'ws' {
   interface WebSocket {
@@ -106,25 +131,23 @@ export function createWsServer(
   }
 
   wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    // First, before anything can happen on it: ws emits 'error' for every frame it refuses (bad UTF-8,
+    // a reserved opcode, an oversized frame…), and an 'error' with no listener ends the process.
+    ws.on('error', onError);
     if (negotiateVersion([ws.protocol]) === undefined) {
-      ws.send(
-        JSON.stringify({
-          type: 'error',
-          code: 'UNSUPPORTED_VERSION',
-          message: `offer one of: ${SUPPORTED_VERSIONS.map(subprotocol).join(', ')} as WebSocket subprotocol`,
-          supported: SUPPORTED_VERSIONS,
-        }),
-      );
+      ws.send(unsupportedVersionFrame);
       ws.close(CLOSE_CODES.UNSUPPORTED_VERSION, 'UNSUPPORTED_VERSION');
       return;
     }
-    core.open(ws, { host: internHost(hostOf(req.headers.host)) });
+    core.open(ws, {
+      host: internHost(hostOf(req.headers.host)),
+      address: addressKey(req.socket.remoteAddress),
+    });
     // Listeners are shared by every socket (EventEmitter calls them with `this` = the socket), so an idle
     // connection carries no closures of its own; none of them holds on to `req`.
     ws.on('pong', onPong);
     ws.on('message', onMessage);
     ws.on('close', onClose);
-    ws.on('error', onError);
   });
 
   // Liveness (liveness.ts): each socket is visited once per interval, a slice of them every ~250 ms; one
