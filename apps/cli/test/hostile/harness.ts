@@ -105,9 +105,10 @@ export interface Bystanders {
 export async function bystanders(
   wsUrl: string,
   room = `calm-${process.pid}-${Date.now()}`,
+  join: Record<string, unknown> = {},
 ): Promise<Bystanders> {
-  const a = await joinedSocket(wsUrl, room);
-  const b = await joinedSocket(wsUrl, room);
+  const a = await joinedSocket(wsUrl, room, join);
+  const b = await joinedSocket(wsUrl, room, join);
   let n = 0;
   return {
     async roundTrip(timeoutMs = 5000) {
@@ -140,11 +141,15 @@ export async function bystanders(
   };
 }
 
-async function joinedSocket(wsUrl: string, room: string): Promise<{ ws: WebSocket; id: string }> {
+async function joinedSocket(
+  wsUrl: string,
+  room: string,
+  join: Record<string, unknown>,
+): Promise<{ ws: WebSocket; id: string }> {
   const ws = new WebSocket(wsUrl, ['parley.v1']);
   ws.on('error', () => {});
   await once(ws, 'open');
-  ws.send(JSON.stringify({ type: 'join', room }));
+  ws.send(JSON.stringify({ type: 'join', room, ...join }));
   const [data] = await once(ws, 'message');
   const f = JSON.parse(String(data)) as { type: string; selfId: string };
   assert.equal(f.type, 'joined', `bystander could not join: ${String(data)}`);

@@ -1,0 +1,214 @@
+/**
+ * Every per-client resource of signaling has a bound, each tested against a real `parley serve`: the
+ * attacker hits the bound and gets its code, and a bystander pair in another room keeps talking.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
+import { assertSurvived, bystanders, startServe, withServe } from './harness.js';
+import { metric, until } from './metrics.js';
+import { drop, firstFrame, joinAs } from './ws-peers.js';
+
+const cliBin = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
+
+test('sockets that stop reading are dropped at their send-queue bound; memory stays flat', async () => {
+  await withServe(['--max-send-queue', '256'], async (serve, pair) => {
+    const before = serve.rss();
+    const readers = await Promise.all(
+      Array.from({ length: 10 }, () => joinAs(serve.wsUrl, 'flood', '127.0.0.2')),
+    );
+    for (const r of readers) r.ws.pause();
+    const sender = await joinAs(serve.wsUrl, 'flood', '127.0.0.3');
+    const blob = 'x'.repeat(60_000);
+    let peak = before;
+    // 60 KB to ten paused readers, 50 times a second (under the rate limit), for up to 12 s.
+    const deadline = Date.now() + 12_000;
+    while (Date.now() < deadline) {
+      for (let i = 0; i < 5; i++) sender.ws.send(JSON.stringify({ type: 'message', data: blob }));
+      await new Promise((r) => setTimeout(r, 100));
+      peak = Math.max(peak, serve.rss());
+      if ((await metric(serve.httpUrl, 'parley_signaling_slow_dropped_total')) >= 10) break;
+    }
+    const dropped = await metric(serve.httpUrl, 'parley_signaling_slow_dropped_total');
+    assert.equal(dropped, 10, 'every paused reader is dropped');
+    const grew = (peak - before) / 2 ** 20;
+    assert.ok(grew < 120, `RSS grew ${grew.toFixed(0)} MiB (unbounded queues grew it by ~600 MiB)`);
+    const ms = await pair.roundTrip();
+    console.log(
+      `# paused readers dropped: ${dropped}; RSS +${grew.toFixed(1)} MiB; bystander round trip ${ms.toFixed(1)} ms`,
+    );
+    sender.ws.close();
+  });
+});
+
+test('connections past the per-address bound are refused with 503 TOO_MANY_CONNECTIONS; other addresses are not', async () => {
+  await withServe(['--max-conns-per-ip', '20'], async (serve, pair) => {
+    const open: WebSocket[] = [];
+    const refused: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const ws = new WebSocket(serve.wsUrl, ['parley.v1'], { localAddress: '127.0.0.2' });
+      const outcome = await new Promise<string>((resolve) => {
+        ws.once('open', () => resolve('open'));
+        ws.once('unexpected-response', (_req, res) =>
+          resolve(`${res.statusCode} ${res.headers['x-parley-error']}`),
+        );
+        ws.once('error', (e) => resolve(`error ${e.message}`));
+      });
+      if (outcome === 'open') open.push(ws);
+      else refused.push(outcome);
+    }
+    assert.equal(open.length, 20);
+    assert.equal(refused.length, 10);
+    assert.ok(
+      refused.every((r) => r === '503 TOO_MANY_CONNECTIONS'),
+      refused.join(', '),
+    );
+    assert.equal(
+      await metric(serve.httpUrl, 'parley_http_connections_refused_total', 'limit="perAddress"'),
+      10,
+    );
+    // Another address still connects.
+    const other = await firstFrame(serve.wsUrl, { type: 'ping', id: 7 }, '127.0.0.4');
+    assert.equal(other.reply.type, 'pong');
+    other.ws.close();
+    // Closing frees the slots.
+    for (const ws of open) ws.close();
+    await until(
+      () => metric(serve.httpUrl, 'parley_http_connections'),
+      (n) => n < 10,
+    );
+    const again = await firstFrame(serve.wsUrl, { type: 'ping', id: 8 }, '127.0.0.2');
+    assert.equal(again.reply.type, 'pong');
+    again.ws.close();
+    await pair.roundTrip();
+  });
+});
+
+test('connect–join–drop cycles stop at the per-address session bound with TOO_MANY_SESSIONS', async () => {
+  await withServe(['--max-sessions-per-ip', '5'], async (serve) => {
+    for (let i = 0; i < 5; i++) drop((await joinAs(serve.wsUrl, `cycle-${i}`, '127.0.0.5')).ws);
+    const sixth = await firstFrame(serve.wsUrl, { type: 'join', room: 'cycle-x' }, '127.0.0.5');
+    assert.equal(sixth.reply.code, 'TOO_MANY_SESSIONS');
+    sixth.ws.close();
+    const elsewhere = await firstFrame(serve.wsUrl, { type: 'join', room: 'cycle-x' }, '127.0.0.6');
+    assert.equal(elsewhere.reply.type, 'joined');
+    elsewhere.ws.close();
+  });
+});
+
+test('a full room whose seats are held by dropped sessions lets a newcomer in; the longest-dropped seat goes', async () => {
+  await withServe(['--max-peers', '4'], async (serve) => {
+    const stayer = await joinAs(serve.wsUrl, 'seats', '127.0.0.7');
+    const dropped = [];
+    for (let i = 0; i < 3; i++) {
+      const p = await joinAs(serve.wsUrl, 'seats', `127.0.1.${i + 1}`);
+      dropped.push(p.id);
+      drop(p.ws);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const newcomer = await firstFrame(serve.wsUrl, { type: 'join', room: 'seats' }, '127.0.0.8');
+    assert.equal(newcomer.reply.type, 'joined', JSON.stringify(newcomer.reply));
+    const left = await stayer.next((f) => f.type === 'peer-left');
+    assert.equal(left.peerId, dropped[0]);
+    assert.equal(left.reason, 'timeout');
+    assert.equal(await metric(serve.httpUrl, 'parley_signaling_seats_reclaimed_total'), 1);
+    // A room full of live peers still refuses.
+    const live = await joinAs(serve.wsUrl, 'seats-live', '127.0.0.9');
+    const more = await Promise.all([1, 2, 3].map((i) => joinAs(serve.wsUrl, 'seats-live', `127.0.2.${i}`)));
+    const fifth = await firstFrame(serve.wsUrl, { type: 'join', room: 'seats-live' }, '127.0.0.10');
+    assert.equal(fifth.reply.code, 'ROOM_FULL');
+    for (const p of [live, ...more]) p.ws.close();
+    fifth.ws.close();
+    newcomer.ws.close();
+    stayer.ws.close();
+  });
+});
+
+test('one room token holds at most --max-sessions-per-token sessions; reuse past it gets TOKEN_IN_USE', async () => {
+  const mint = (room: string) =>
+    spawnSync(process.execPath, [cliBin, 'token', '--room', room, '--secret', 's3cret', '--ttl', '600'])
+      .stdout.toString()
+      .trim();
+  const token = mint('vip');
+  const serve = await startServe(['--room-secret', 's3cret', '--max-sessions-per-token', '2']);
+  const pair = await bystanders(serve.wsUrl, 'calm', { token: mint('calm') });
+  try {
+    const a = await joinAs(serve.wsUrl, 'vip', '127.0.3.1', { token });
+    const b = await joinAs(serve.wsUrl, 'vip', '127.0.3.2', { token });
+    drop(b.ws);
+    const c = await firstFrame(serve.wsUrl, { type: 'join', room: 'vip', token }, '127.0.3.3');
+    assert.equal(c.reply.code, 'TOKEN_IN_USE');
+    c.ws.close();
+    a.ws.close();
+    await assertSurvived(serve, pair);
+  } finally {
+    pair.close();
+    await serve.stop();
+  }
+});
+
+test('replay memory of dropped sessions stops at --replay-total; their resume then fails cleanly', async () => {
+  await withServe(['--replay-total', '1'], async (serve, pair) => {
+    const sender = await joinAs(serve.wsUrl, 'replay', '127.0.4.1');
+    const victims = await Promise.all([2, 3, 4, 5].map((i) => joinAs(serve.wsUrl, 'replay', `127.0.4.${i}`)));
+    for (const v of victims) drop(v.ws);
+    await new Promise((r) => setTimeout(r, 100));
+    const blob = 'y'.repeat(30_000);
+    for (let i = 0; i < 60; i++) {
+      sender.ws.send(JSON.stringify({ type: 'message', data: blob }));
+      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 120));
+    }
+    const over = await until(
+      () => metric(serve.httpUrl, 'parley_signaling_replay_over_budget_total'),
+      (n) => n > 0,
+    );
+    assert.ok(over > 0, 'the budget refused growth');
+    const bytes = await metric(serve.httpUrl, 'parley_signaling_replay_bytes');
+    assert.ok(bytes <= 2 ** 20, `replay bytes ${bytes} within 1 MiB`);
+    const victim = victims[0]!;
+    const resumed = await firstFrame(
+      serve.wsUrl,
+      { type: 'resume', token: victim.resumeToken, lastSeq: 1 },
+      '127.0.4.2',
+    );
+    assert.equal(resumed.reply.code, 'RESUME_FAILED');
+    resumed.ws.close();
+    sender.ws.close();
+    await pair.roundTrip();
+  });
+});
+
+test('a relayed frame with a key twice gets BAD_FRAME and reaches nobody', async () => {
+  await withServe([], async (serve) => {
+    const a = await joinAs(serve.wsUrl, 'dup', '127.0.5.1');
+    const b = await joinAs(serve.wsUrl, 'dup', '127.0.5.2');
+    a.ws.send(`{"type":"message","to":"${b.id}","data":"one","data":"two"}`);
+    const err = await a.next((f) => f.type === 'error');
+    assert.equal(err.code, 'BAD_FRAME');
+    a.ws.send(JSON.stringify({ type: 'message', to: b.id, data: 'clean' }));
+    const got = await b.next((f) => f.type === 'message');
+    assert.equal(got.data, 'clean', 'the duplicate-key frame was not relayed before the clean one');
+    a.ws.close();
+    b.ws.close();
+  });
+});
+
+test('a join with deeply nested metadata is refused and leaves the room usable for the next joiner', async () => {
+  await withServe([], async (serve) => {
+    const deep = `{"type":"join","room":"deep","metadata":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+    const ws = new WebSocket(serve.wsUrl, ['parley.v1']);
+    ws.on('error', () => {});
+    await once(ws, 'open');
+    ws.send(deep);
+    const [data] = await once(ws, 'message');
+    assert.equal(JSON.parse(String(data)).code, 'BAD_FRAME');
+    ws.close();
+    const next = await firstFrame(serve.wsUrl, { type: 'join', room: 'deep' });
+    assert.equal(next.reply.type, 'joined');
+    assert.deepEqual(next.reply.peers, []);
+    next.ws.close();
+  });
+});
