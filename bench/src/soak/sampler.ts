@@ -1,0 +1,156 @@
+/**
+ * Once a second: the server's RSS (VmRSS from /proc/PID/status, read from outside so reading it changes
+ * nothing inside), its CPU and open files, and connections/sessions/rooms from its /healthz; every 10 s
+ * its /metrics (frames in/out, error frames by code). Nothing here waits longer than its own timeout.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { processTickSeconds } from '../proc-stat.js';
+
+export interface Sample {
+  /** Seconds since the server started. */
+  t: number;
+  rssMiB: number;
+  /** CPU used since the previous sample, in cores. */
+  cpu: number;
+  openFiles: number;
+  /** From /healthz; null when it did not answer within 900 ms. */
+  connections: number | null;
+  sessions: number | null;
+  rooms: number | null;
+  healthMs: number | null;
+  /** Clients the fleet holds open (its own count, from worker progress reports). */
+  fleetOpen: number;
+}
+
+export interface Metrics {
+  framesIn: number;
+  framesOut: number;
+  errors: Record<string, number>;
+  /** Every parley_* sample line, for the record. */
+  raw: Record<string, number>;
+}
+
+export function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function openFiles(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return -1;
+  }
+}
+
+export function httpGet(port: number, path: string, timeoutMs: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve(res.statusCode === 200 ? body : null));
+      res.on('error', () => resolve(null));
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(null);
+    });
+    req.on('error', () => resolve(null));
+  });
+}
+
+export function parseMetrics(text: string): Metrics {
+  const raw: Record<string, number> = {};
+  const errors: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('parley_')) continue;
+    const m = /^(\S+)\s+(\S+)/.exec(line);
+    if (!m) continue;
+    raw[m[1]!] = Number(m[2]);
+    const e = /^parley_signaling_errors_total\{code="(\w+)"\}\s+(\S+)/.exec(line);
+    if (e) errors[e[1]!] = Number(e[2]);
+  }
+  return {
+    framesIn: raw.parley_signaling_frames_in_total ?? Number.NaN,
+    framesOut: raw.parley_signaling_frames_out_total ?? Number.NaN,
+    errors,
+    raw,
+  };
+}
+
+export class Sampler {
+  readonly samples: Sample[] = [];
+  lastMetrics: Metrics | null = null;
+  fleetOpen = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private cpu0 = Number.NaN;
+  private last = 0;
+  private busy = false;
+
+  constructor(
+    private readonly pid: number,
+    private readonly port: number,
+    private readonly startedAt: number,
+  ) {}
+
+  start(): void {
+    this.cpu0 = processTickSeconds(this.pid);
+    this.last = performance.now();
+    let n = 0;
+    this.timer = setInterval(() => {
+      if (this.busy) return;
+      this.busy = true;
+      void this.sample(n++ % 10 === 0).finally(() => {
+        this.busy = false;
+      });
+    }, 1000);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async sample(withMetrics: boolean): Promise<void> {
+    const now = performance.now();
+    const cpu1 = processTickSeconds(this.pid);
+    const cpu = (cpu1 - this.cpu0) / ((now - this.last) / 1000);
+    this.cpu0 = cpu1;
+    this.last = now;
+    const rssKiB = procStatusKiB(this.pid, 'VmRSS');
+    const files = openFiles(this.pid);
+    const t0 = performance.now();
+    const body = await httpGet(this.port, '/healthz', 900);
+    const healthMs = body === null ? null : Math.round(performance.now() - t0);
+    let h: { connections?: number; sessions?: number; rooms?: number } = {};
+    try {
+      if (body) h = JSON.parse(body);
+    } catch {}
+    this.samples.push({
+      t: Math.round((Date.now() - this.startedAt) / 100) / 10,
+      rssMiB: Math.round((rssKiB / 1024) * 10) / 10,
+      cpu: Math.round(cpu * 100) / 100,
+      openFiles: files,
+      connections: h.connections ?? null,
+      sessions: h.sessions ?? null,
+      rooms: h.rooms ?? null,
+      healthMs,
+      fleetOpen: this.fleetOpen,
+    });
+    if (withMetrics) await this.scrape();
+  }
+
+  async scrape(): Promise<Metrics | null> {
+    const text = await httpGet(this.port, '/metrics', 3000);
+    if (text) this.lastMetrics = parseMetrics(text);
+    return text ? this.lastMetrics : null;
+  }
+}
