@@ -34,6 +34,7 @@ export interface ServeFlags extends TurnFlags {
   replayPerSession: number;
   replayTotal: number;
   headersTimeout: number;
+  idleTimeout: number;
 }
 
 const KiB = 1024;
@@ -112,6 +113,14 @@ export function serveCommand(): Command {
       )
         .env('PARLEY_HEADERS_TIMEOUT')
         .default(10),
+    )
+    .addOption(
+      limit(
+        '--idle-timeout <seconds>',
+        'a connection in no room (before its join, after a leave) is closed after this',
+      )
+        .env('PARLEY_IDLE_TIMEOUT')
+        .default(DEFAULTS.idleTimeoutMs / 1000),
     )
     .addOption(
       limit('--max-conns <n>', 'open TCP connections in all')
@@ -200,6 +209,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       allowedOrigins: flags.allowOrigin,
       connectionLimits: { perAddress: flags.maxConnsPerIp, total: flags.maxConns },
       headersTimeoutMs: flags.headersTimeout * 1000,
+      idleTimeoutMs: flags.idleTimeout * 1000,
       maxSessionsPerAddress: flags.maxSessionsPerIp,
       maxSessionsPerToken: flags.maxSessionsPerToken,
       maxRooms: flags.maxRooms,

@@ -47,6 +47,8 @@ export const CLOSE_CODES = {
   KICKED: 4004,
   /** The origin is not allowed. */
   ORIGIN_FORBIDDEN: 4005,
+  /** The connection stayed in no room for longer than the server allows. */
+  IDLE: 4006,
 } as const;
 
 /** A typed error with a stable code, a human message and an optional cause. */

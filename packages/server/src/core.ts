@@ -58,6 +58,8 @@ export interface CoreStats {
   replayOverBudget: number;
   /** Dropped sessions that gave their seat to a newcomer in a full room, ever. */
   seatsReclaimed: number;
+  /** Connections closed for staying in no room past idleTimeoutMs, ever. */
+  idleClosed: number;
 }
 
 export class SignalingCore<C> {
@@ -73,6 +75,7 @@ export class SignalingCore<C> {
   private readonly replayBudget: ReplayBudget;
   private droppedCount = 0;
   private seatsReclaimed = 0;
+  private idleClosed = 0;
 
   constructor(
     options: Partial<CoreOptions>,
@@ -94,6 +97,7 @@ export class SignalingCore<C> {
       replayBytes: this.replayBudget.used,
       replayOverBudget: this.replayBudget.refusals,
       seatsReclaimed: this.seatsReclaimed,
+      idleClosed: this.idleClosed,
     };
   }
 
@@ -106,6 +110,21 @@ export class SignalingCore<C> {
       fullBucket(this.options.rateLimit.burst, this.deps.clock.now()),
     );
     this.conns.set(handle, conn);
+    this.armIdle(conn);
+  }
+
+  /**
+   * A connection in no room is closed (4006 IDLE) once it has been so for `idleTimeoutMs`: before its
+   * first join, and after a leave. Live sessions are watched by liveness pings instead.
+   */
+  private armIdle(conn: Conn<C>): void {
+    if (this.options.idleTimeoutMs <= 0) return;
+    conn.cancelIdle = this.deps.clock.setTimeout(() => {
+      conn.cancelIdle = undefined;
+      if (conn.session || this.conns.get(conn.handle) !== conn) return;
+      this.idleClosed++;
+      this.deps.transport.close(conn.handle, CLOSE_CODES.IDLE, 'IDLE');
+    }, this.options.idleTimeoutMs);
   }
 
   /** Every open connection's handle. */
@@ -177,6 +196,8 @@ export class SignalingCore<C> {
     const conn = this.conns.get(handle);
     if (!conn) return;
     this.conns.delete(handle);
+    conn.cancelIdle?.();
+    conn.cancelIdle = undefined;
     const session = conn.session;
     if (!session || session.conn !== conn) return;
     session.conn = undefined;
@@ -373,6 +394,8 @@ export class SignalingCore<C> {
   }
 
   private attach(conn: Conn<C>, session: Session<C>): void {
+    conn.cancelIdle?.();
+    conn.cancelIdle = undefined;
     conn.session = session;
     session.conn = conn;
   }
@@ -398,8 +421,12 @@ export class SignalingCore<C> {
     session.cancelExpiry?.();
     session.cancelExpiry = undefined;
     session.release();
-    if (session.conn) session.conn.session = undefined;
+    const conn = session.conn;
     session.conn = undefined;
+    if (conn) {
+      conn.session = undefined;
+      this.armIdle(conn);
+    }
     this.rooms.remove(session);
     const body = `"type":"peer-left","peerId":"${session.id}","reason":"${reason}"}`;
     for (const other of this.rooms.get(session.room) ?? []) this.deliver(other, body);

@@ -99,6 +99,14 @@ export function createMetrics(
       all: s.seatsReclaimed,
     }),
   );
+  mirror(
+    'parley_signaling_idle_closed_total',
+    'Connections closed for staying in no room too long',
+    [],
+    (s) => ({
+      all: s.idleClosed,
+    }),
+  );
   mirror('parley_signaling_slow_dropped_total', 'WebSockets dropped for a full send queue', [], () => ({
     all: transport().slowDropped,
   }));

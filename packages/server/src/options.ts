@@ -32,6 +32,8 @@ export interface CoreOptions {
   maxSessionsPerToken: number;
   /** Rooms on the server. */
   maxRooms: number;
+  /** A connection in no room (before its first join, after a leave) is closed after this, in ms (0: never). */
+  idleTimeoutMs: number;
   /**
    * ICE servers handed to each peer in `joined`/`resumed`. A function can mint per-peer credentials and
    * name the host the client reached us by (`context.host`, from the handshake's Host header).
@@ -52,5 +54,6 @@ export const DEFAULTS: CoreOptions = {
   maxSessionsPerAddress: 32,
   maxSessionsPerToken: 4,
   maxRooms: 100_000,
+  idleTimeoutMs: 30_000,
   iceServers: [],
 };

@@ -16,6 +16,8 @@ export class Conn<C> implements Bucket {
   last: number;
   /** Liveness: the tick its unanswered ping went out on, or QUIET, or HEARD; see liveness.ts. */
   pingAt = QUIET;
+  /** Cancels the idle timer, while the connection is in no room. */
+  cancelIdle: (() => void) | undefined = undefined;
 
   constructor(
     readonly handle: C,

@@ -212,3 +212,15 @@ test('a join with deeply nested metadata is refused and leaves the room usable f
     next.ws.close();
   });
 });
+
+test('a socket that never joins is closed with 4006 IDLE at --idle-timeout', async () => {
+  await withServe(['--idle-timeout', '1'], async (serve) => {
+    const ws = new WebSocket(serve.wsUrl, ['parley.v1'], { localAddress: '127.0.6.1' });
+    ws.on('error', () => {});
+    const started = Date.now();
+    const [code] = (await once(ws, 'close')) as [number];
+    assert.equal(code, 4006);
+    assert.ok(Date.now() - started < 3000);
+    assert.equal(await metric(serve.httpUrl, 'parley_signaling_idle_closed_total'), 1);
+  });
+});

@@ -1,0 +1,53 @@
+/** Test doubles for the signaling core's injected parts: a fake clock, a recording wire, counting ids. */
+import type { Clock, Random, Transport } from './core.js';
+
+/** A clock that only moves when the test says so. */
+export class FakeClock implements Clock {
+  t = 0;
+  private timers: { at: number; fn: () => void; live: boolean }[] = [];
+  now = () => this.t;
+  setTimeout(fn: () => void, ms: number) {
+    const timer = { at: this.t + ms, fn, live: true };
+    this.timers.push(timer);
+    return () => {
+      timer.live = false;
+    };
+  }
+  advance(ms: number) {
+    this.t += ms;
+    for (const timer of this.timers.filter((x) => x.live && x.at <= this.t)) {
+      timer.live = false;
+      timer.fn();
+    }
+  }
+}
+
+/** Records what the core sends to each connection (connections are plain strings here). */
+export class Wire implements Transport<string> {
+  frames = new Map<string, Record<string, unknown>[]>();
+  raw = new Map<string, string[]>();
+  closes: { conn: string; code: number; reason: string }[] = [];
+  send(conn: string, data: string | Uint8Array) {
+    const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+    if (!this.raw.has(conn)) this.raw.set(conn, []);
+    this.raw.get(conn)!.push(text);
+    if (!this.frames.has(conn)) this.frames.set(conn, []);
+    this.frames.get(conn)!.push(JSON.parse(text));
+  }
+  close(conn: string, code: number, reason: string) {
+    this.closes.push({ conn, code, reason });
+  }
+  take(conn: string) {
+    const out = this.frames.get(conn) ?? [];
+    this.frames.set(conn, []);
+    return out;
+  }
+  last(conn: string) {
+    return this.frames.get(conn)?.at(-1);
+  }
+}
+
+export function counterRandom(): Random {
+  let n = 0;
+  return { peerId: () => `peer${++n}`, token: () => `token${++n}` };
+}
