@@ -16,11 +16,28 @@ import type { SystemName } from './systems.js';
 /** High enough that the benchmark measures relay cost, never the limiter (default: 100/s per connection). */
 const BENCH_RATE_LIMIT = { perSecond: 1_000_000, burst: 1_000_000 };
 
+/**
+ * Per-address and idle bounds lifted: every benchmark client comes from 127.0.0.1, and the benchmark
+ * measures relay cost and memory, not the bounds (docs/security.md covers those).
+ */
+const BENCH_LIMITS = {
+  connectionLimits: { perAddress: 1_000_000, total: 1_000_000 },
+  maxSessionsPerAddress: 1_000_000,
+  maxRooms: 1_000_000,
+  idleTimeoutMs: 0,
+} as const;
+
 type Started = { port: number; close: () => Promise<void> };
 
 async function startParleyWith(options: import('@parley/server').ServerOptions = {}): Promise<Started> {
   const { startServer } = await import('@parley/server');
-  const s = await startServer({ port: 0, host: '127.0.0.1', rateLimit: BENCH_RATE_LIMIT, ...options });
+  const s = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    rateLimit: BENCH_RATE_LIMIT,
+    ...BENCH_LIMITS,
+    ...options,
+  });
   return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
 }
 
@@ -43,7 +60,7 @@ const startParleyNoReplay = () => startParleyWith({ replay: { maxFrames: 0, maxB
  */
 async function startParleyMicrotask(): Promise<{ port: number; close: () => Promise<void> }> {
   const { startServer } = await import('@parley/server');
-  const s = await startServer({ port: 0, host: '127.0.0.1', rateLimit: BENCH_RATE_LIMIT });
+  const s = await startServer({ port: 0, host: '127.0.0.1', rateLimit: BENCH_RATE_LIMIT, ...BENCH_LIMITS });
   type Ws = import('ws').WebSocket;
   const transport = (s.core as unknown as { deps: { transport: { send(ws: Ws, text: string): void } } }).deps
     .transport;
