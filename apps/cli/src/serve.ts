@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  addressAllowList,
   DEFAULT_CONNECTION_LIMITS,
   DEFAULT_MAX_SEND_QUEUE_BYTES,
   DEFAULTS,
@@ -35,6 +36,7 @@ export interface ServeFlags extends TurnFlags {
   replayTotal: number;
   headersTimeout: number;
   idleTimeout: number;
+  metricsAllow: string[];
 }
 
 const KiB = 1024;
@@ -162,6 +164,19 @@ export function serveCommand(): Command {
         .default(DEFAULTS.replayTotalBytes / MiB),
     )
     .addOption(
+      new Option('--metrics-allow <cidr>', 'only these addresses may read /metrics (repeatable)')
+        .env('PARLEY_METRICS_ALLOW')
+        .default([], 'any address')
+        .argParser((v: string, prev: string[]) => {
+          try {
+            addressAllowList([v]);
+          } catch (err) {
+            throw new InvalidArgumentError((err as Error).message);
+          }
+          return [...prev, v];
+        }),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level')
         .env('PARLEY_LOG_LEVEL')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
@@ -210,6 +225,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       connectionLimits: { perAddress: flags.maxConnsPerIp, total: flags.maxConns },
       headersTimeoutMs: flags.headersTimeout * 1000,
       idleTimeoutMs: flags.idleTimeout * 1000,
+      metricsAllow: flags.metricsAllow,
       maxSessionsPerAddress: flags.maxSessionsPerIp,
       maxSessionsPerToken: flags.maxSessionsPerToken,
       maxRooms: flags.maxRooms,

@@ -15,6 +15,8 @@ export interface HttpState {
   metrics: Registry;
   /** Told about a request the handler failed on (never caused by the request's bytes alone). */
   onError?: (err: unknown) => void;
+  /** Whether a client address may read /metrics; absent: every address may. */
+  metricsAllowed?: (address: string | undefined) => boolean;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -33,6 +35,8 @@ export function createRequestHandler(state: HttpState, staticDir: string | undef
         ? json(res, 200, { status: 'ready' })
         : json(res, 503, { status: 'shutting down' });
     if (path === '/metrics') {
+      if (state.metricsAllowed && !state.metricsAllowed(req.socket.remoteAddress))
+        return json(res, 403, { error: 'metrics are not open to this address (--metrics-allow)' });
       state.metrics.metrics().then(
         (text) => {
           res.writeHead(200, { 'content-type': state.metrics.contentType, 'cache-control': 'no-store' });

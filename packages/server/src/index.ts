@@ -1,3 +1,4 @@
+export { addressAllowList } from './address-list.js';
 export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-gate.js';
 export {
   type Clock,

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOSE_CODES } from '@parley/protocol';
 import { type Logger, pino } from 'pino';
 import type { WebSocket } from 'ws';
+import { addressAllowList } from './address-list.js';
 import { systemClock } from './clock.js';
 import { ConnectionGate, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-gate.js';
 import { SignalingCore } from './core.js';
@@ -34,6 +35,8 @@ export interface ServerOptions extends Partial<CoreOptions> {
   connectionLimits?: Partial<ConnectionLimits>;
   /** Bytes that may wait to be written to one WebSocket before it is dropped as a slow reader. */
   maxSendQueueBytes?: number;
+  /** CIDR blocks that may read /metrics; empty or absent: any address. */
+  metricsAllow?: string[];
   /** How long a client may take to send a request's (or upgrade's) headers, in ms. Default 10 s. */
   headersTimeoutMs?: number;
   logger?: Logger;
@@ -96,6 +99,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           }),
         ),
         onError: (err) => log.error({ err }, 'http handler failed on a request'),
+        ...(options.metricsAllow?.length ? { metricsAllowed: addressAllowList(options.metricsAllow) } : {}),
       },
       options.staticDir,
     ),

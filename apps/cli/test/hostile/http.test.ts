@@ -96,3 +96,31 @@ describe('parley serve over HTTP', () => {
     await assertSurvived(serve, pair);
   });
 });
+
+test('with --metrics-allow, /metrics answers only the listed addresses; /healthz stays open', async () => {
+  const { get } = await import('node:http');
+  const status = (url: string, localAddress: string) =>
+    new Promise<number>((resolve, reject) => {
+      get(url, { localAddress }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+  const serve = await startServe(['--metrics-allow', '127.0.0.2/32']);
+  try {
+    assert.equal(await status(`${serve.httpUrl}/metrics`, '127.0.0.1'), 403);
+    assert.equal(await status(`${serve.httpUrl}/metrics`, '127.0.0.2'), 200);
+    assert.equal(await status(`${serve.httpUrl}/healthz`, '127.0.0.1'), 200);
+  } finally {
+    await serve.stop();
+  }
+  const { spawnSync } = await import('node:child_process');
+  const bad = spawnSync(process.execPath, [
+    new URL('../../bin/parley.js', import.meta.url).pathname,
+    'serve',
+    '--metrics-allow',
+    '10.0.0.0/99',
+  ]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr.toString(), /not an address or CIDR block/);
+});
