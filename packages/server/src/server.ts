@@ -144,6 +144,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (options.path) http.listen(options.path, resolve);
     else http.listen(options.port ?? 8080, options.host ?? '127.0.0.1', resolve);
   });
+  // After the listen: an accept() that fails (EMFILE at the descriptor limit) costs that connection only.
+  http.on('error', (err) => log.warn({ err: err.message }, 'http server error'));
+  wss.on('error', (err) => log.warn({ err: err.message }, 'websocket server error'));
   const { httpUrl, wsUrl } = urlsOf(http, options);
 
   return {

@@ -33,12 +33,20 @@ export interface Serve {
 }
 
 /** Starts `parley serve --port 0 --turn-port 0` plus `args`, and resolves once it prints its URLs. */
-export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Serve> {
-  const child = spawn(
-    process.execPath,
-    [bin, 'serve', '--port', '0', '--turn-port', '0', '--log-level', 'warn', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-  );
+export async function startServe(
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  /** `fdLimit`: the process's open-file limit (prlimit), to meet descriptor exhaustion early. */
+  opts: { fdLimit?: number } = {},
+): Promise<Serve> {
+  const argv = [bin, 'serve', '--port', '0', '--turn-port', '0', '--log-level', 'warn', ...args];
+  const [cmd, cmdArgs] = opts.fdLimit
+    ? ['prlimit', [`--nofile=${opts.fdLimit}`, process.execPath, ...argv]]
+    : [process.execPath, argv];
+  const child = spawn(cmd, cmdArgs as string[], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   child.stdout!.on('data', (d) => {
     out += d;
