@@ -120,8 +120,14 @@ export function createWsServer(
     core.alive(this);
   }
   function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-    if (isBinary) return core.receiveBinary(this);
-    core.receive(this, data.toString('utf8'), data.length);
+    // The core answers every bad frame itself; this is the last line, so that a bug costs one socket.
+    try {
+      if (isBinary) core.receiveBinary(this);
+      else core.receive(this, data.toString('utf8'), data.length);
+    } catch (err) {
+      log.error({ err }, 'signaling failed on a frame; dropping that socket');
+      this.terminate();
+    }
   }
   function onClose(this: WebSocket): void {
     core.closed(this);
@@ -154,7 +160,13 @@ export function createWsServer(
   // that sent nothing since its last visit is pinged, and terminated if it stays silent for half an
   // interval. Its session then waits out the resume window. (Browsers and `ws` answer pings by
   // themselves, with nothing for the application to do.)
-  const timer = setInterval(() => liveness.tick(), options.pingIntervalMs / slices);
+  const timer = setInterval(() => {
+    try {
+      liveness.tick();
+    } catch (err) {
+      log.error({ err }, 'liveness tick failed');
+    }
+  }, options.pingIntervalMs / slices);
   timer.unref();
   wss.on('close', () => clearInterval(timer));
   return wss;
