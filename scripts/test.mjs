@@ -23,7 +23,12 @@ function find(dir, out = []) {
 }
 
 const all = find(join(root, 'packages')).concat(find(join(root, 'apps')), find(join(root, 'tests')));
-const suiteOf = (f) => (f.startsWith('tests/e2e/') ? 'e2e' : /\/test\//.test(f) ? 'integration' : 'unit');
+const suiteOf = (f) =>
+  f.startsWith('tests/e2e/')
+    ? 'e2e'
+    : /\/test\//.test(f) || f.startsWith('tests/fuzz/')
+      ? 'integration'
+      : 'unit';
 const files = explicit.length
   ? explicit
   : all

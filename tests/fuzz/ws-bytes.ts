@@ -1,0 +1,83 @@
+/**
+ * Fuzzer (a): WebSocket at the byte level over raw sockets. Each case is one connection: a handshake
+ * (valid or mangled, any subprotocol offer), then frames of every kind, written in random pieces, with a
+ * reset at a random moment. The case holds the exact bytes, so a committed case replays exactly.
+ */
+import type { Case, Fuzzer, RunOptions, RunResult } from './driver.js';
+import { runFuzzer } from './driver.js';
+import { Rng } from './random.js';
+import { cut, loopbackSource, pool, runRaw } from './raw-socket.js';
+import type { Target } from './target.js';
+import { encodeFrame, frames, handshake, splits } from './ws-grammar.js';
+
+export interface WsBytesCase extends Case {
+  src: string;
+  /** The handshake (latin1) and where it is cut. */
+  handshake: string;
+  handshakeCuts: number[];
+  /** Wait for the server's 101 before sending frames (else the frames follow the handshake at once). */
+  wait: boolean;
+  /** Every frame's bytes, hex, and where the byte stream is cut into writes. */
+  frames: string;
+  frameCount: number;
+  frameCuts: number[];
+  /** Reset after this many writes (undefined: close politely). */
+  resetAfter?: number;
+  lingerMs: number;
+}
+
+export const wsBytes: Fuzzer<WsBytesCase> = {
+  name: 'ws-bytes',
+  batch: 120,
+  serveArgs: () => ({ args: [] }),
+  generate(seed) {
+    const r = new Rng(seed);
+    // The port goes into Host; the real one is set at execution, so a case does not depend on it.
+    const hs = handshake(r, 0);
+    const list = frames(r);
+    const bytes = Buffer.concat(list.map((f) => encodeFrame(f, r.bytes(4))));
+    const handshakeCuts = r.chance(0.85) ? [hs.text.length] : splits(r, hs.text.length);
+    const frameCuts = splits(r, bytes.length);
+    const writes = handshakeCuts.length + frameCuts.length;
+    const c: WsBytesCase = {
+      seed,
+      src: loopbackSource(r),
+      handshake: hs.text,
+      handshakeCuts,
+      wait: r.chance(0.8),
+      frames: bytes.toString('hex'),
+      frameCount: list.length,
+      frameCuts,
+      lingerMs: r.pick([0, 5, 20, 50]),
+    };
+    if (r.chance(0.2)) c.resetAfter = r.range(1, writes);
+    return c;
+  },
+  async execute(target: Target, cases) {
+    let inputs = 0;
+    await pool(cases, 24, async (c) => {
+      if (!target.alive()) return;
+      const hs = Buffer.from(c.handshake.replace('127.0.0.1:0', `127.0.0.1:${target.serve.port}`), 'latin1');
+      const head = cut(
+        hs,
+        c.handshakeCuts.map((n, i, a) => (i === a.length - 1 ? n + hs.length - c.handshake.length : n)),
+      );
+      const body = cut(Buffer.from(c.frames, 'hex'), c.frameCuts);
+      await runRaw({
+        host: target.serve.host,
+        port: target.serve.port,
+        src: c.src,
+        chunks: [...head, ...body],
+        ...(c.wait ? { waitAfter: head.length - 1 } : {}),
+        ...(c.resetAfter !== undefined ? { resetAfter: c.resetAfter } : {}),
+        lingerMs: c.lingerMs,
+      });
+      inputs += 1 + c.frameCount;
+    });
+    return inputs;
+  },
+};
+
+export function run(o: RunOptions): Promise<RunResult> {
+  return runFuzzer(wsBytes, o);
+}
