@@ -15,10 +15,12 @@ import {
   XorRelayedAddress,
 } from '@parley/stun';
 import { type Allocation, transactionKey } from './allocation.js';
-import { userCounters } from './counters.js';
+import { type LimitName, userCounters } from './counters.js';
+import { canonicalIp, relayedKey } from './permission.js';
 import { type AuthedRequest, fail, NO_ACTIONS, type Request, success } from './responses.js';
 import type { Lifetimes, ServerState } from './state.js';
 import type { Action, IpFamily, RelayTransport } from './types.js';
+import { addAllocationUsage, refused, removeAllocationUsage, sourceAllocations } from './usage.js';
 
 /**
  * RFC 8656 §7.2 step 2–3: a request on a 5-tuple that already has an allocation is a retransmission (answer
@@ -82,12 +84,14 @@ function readRelayRequest(state: ServerState, req: Request): RelayRequest | numb
   };
 }
 
-/** Step 9 (quotas): 486 when the user or the server is at its allocation limit. */
-function overQuota(state: ServerState, user: string): boolean {
-  const mine = state.allocationsPerUser.get(user) ?? 0;
-  return (
-    mine >= state.quotas.allocationsPerUser || state.allocationsById.size >= state.quotas.allocationsTotal
-  );
+/** Step 9 (quotas): the limit the user, the client source or the server is at, if any (then 486). */
+function overQuota(state: ServerState, req: AuthedRequest): LimitName | undefined {
+  const q = state.quotas;
+  if ((state.usageByUser.get(req.user)?.allocations ?? 0) >= q.allocationsPerUser)
+    return 'allocationsPerUser';
+  if (sourceAllocations(state, req.client.address) >= q.allocationsPerSource) return 'allocationsPerSource';
+  if (state.allocationsById.size >= q.allocationsTotal) return 'allocationsTotal';
+  return undefined;
 }
 
 /**
@@ -97,8 +101,9 @@ function overQuota(state: ServerState, user: string): boolean {
 export function handleAllocate(state: ServerState, req: AuthedRequest): readonly Action[] {
   const relay = readRelayRequest(state, req);
   if (typeof relay === 'number') return fail(req, relay, req.key);
-  if (overQuota(state, req.user)) {
-    state.counters.quotaRejections++;
+  const over = overQuota(state, req);
+  if (over) {
+    refused(state, over);
     return fail(req, 486, req.key);
   }
   const lifetimeSec = grantedLifetime(getAttribute(req.msg, Lifetime), state.lifetimes);
@@ -132,7 +137,7 @@ export function handleAllocate(state: ServerState, req: AuthedRequest): readonly
   if (relay.token) state.reservations.delete(relay.token);
   state.allocationsByTuple.set(req.client, allocation);
   state.allocationsById.set(id, allocation);
-  state.allocationsPerUser.set(req.user, (state.allocationsPerUser.get(req.user) ?? 0) + 1);
+  addAllocationUsage(state, allocation);
   const open: Action = {
     kind: 'open-relay',
     allocation: id,
@@ -155,6 +160,7 @@ export function relayOpened(state: ServerState, id: number, port: number): reado
   if (!a || !req || a.state !== 'pending') return NO_ACTIONS;
   a.state = 'open';
   a.relayPort = port;
+  state.relayedTransports.add(relayedKey(a.transport, canonicalIp(a.relayAddress), port));
   state.mirror?.opened(a);
   state.counters.allocations++;
   state.counters.allocationsTotal++;
@@ -201,10 +207,9 @@ export function forgetAllocation(state: ServerState, a: Allocation): void {
   state.allocationsByTuple.delete(a.client);
   state.allocationsById.delete(a.id);
   state.pendingAllocates.delete(a.id);
-  const n = (state.allocationsPerUser.get(a.user) ?? 1) - 1;
-  if (n <= 0) state.allocationsPerUser.delete(a.user);
-  else state.allocationsPerUser.set(a.user, n);
+  removeAllocationUsage(state, a);
   if (a.state === 'open') {
+    state.relayedTransports.delete(relayedKey(a.transport, canonicalIp(a.relayAddress), a.relayPort));
     state.counters.allocations--;
     a.counters.allocations--;
   }

@@ -1,10 +1,12 @@
 import { ChannelNumber, getAttribute, isValidChannelNumber, XorPeerAddress } from '@parley/stun';
 import type { Allocation, Channel } from './allocation.js';
 import { CHANNELS } from './channel-data.js';
+import type { LimitName } from './counters.js';
 import { installPermission, newPermissionCount, permissionQuotaAllows, resolvePeer } from './permission.js';
 import { type AuthedRequest, fail, success } from './responses.js';
 import type { ServerState } from './state.js';
 import type { Action, Now } from './types.js';
+import { refused, usageOf } from './usage.js';
 
 /** A binding still blocks reuse of its number and peer until its cooldown after expiry is over (RFC 8656 §12). */
 function blocking(state: ServerState, ch: Channel, now: Now): boolean {
@@ -42,6 +44,7 @@ function addChannel(state: ServerState, a: Allocation, ch: Channel): void {
     a.channelsByPeer.set(ch.peerAddress, ports);
   }
   ports.set(ch.peerPort, ch);
+  usageOf(state, a.user).channels++;
   state.counters.channels++;
   a.counters.channels++;
 }
@@ -59,10 +62,21 @@ export function expireChannel(state: ServerState, a: Allocation, ch: Channel): v
 export function removeChannel(state: ServerState, a: Allocation, ch: Channel): void {
   if (a.channels.get(ch.number) !== ch) return;
   a.channels.delete(ch.number);
+  usageOf(state, a.user).channels--;
   const ports = a.channelsByPeer.get(ch.peerAddress);
   ports?.delete(ch.peerPort);
   if (ports?.size === 0) a.channelsByPeer.delete(ch.peerAddress);
   expireChannel(state, a, ch);
+}
+
+/**
+ * A new binding past `channelsPerAllocation` or `channelsPerUser` is refused (508, RFC 8656 §11.2 leaves
+ * capacity to the server). Bindings cooling down count: they hold memory and their number until then.
+ */
+function channelLimit(state: ServerState, a: Allocation): LimitName | undefined {
+  if (a.channels.size >= state.quotas.channelsPerAllocation) return 'channelsPerAllocation';
+  if (usageOf(state, a.user).channels >= state.quotas.channelsPerUser) return 'channelsPerUser';
+  return undefined;
 }
 
 /**
@@ -74,16 +88,26 @@ export function handleChannelBind(state: ServerState, req: AuthedRequest, a: All
   if (a.transport === 'tcp') return fail(req, 400, req.key); // RFC 6062 §5.x: no channels on TCP relays
   const number = getAttribute(req.msg, ChannelNumber);
   const peer = getAttribute(req.msg, XorPeerAddress);
-  if (number === undefined || peer === undefined || !isValidChannelNumber(number, CHANNELS))
+  // Port 0 is no peer: nothing can be sent to it.
+  if (
+    number === undefined ||
+    peer === undefined ||
+    !isValidChannelNumber(number, CHANNELS) ||
+    peer.port === 0
+  )
     return fail(req, 400, req.key);
   const ip = resolvePeer(state, a, peer);
   if (typeof ip === 'number') return fail(req, ip, req.key);
   const existing = existingBinding(state, a, number, ip, peer.port, req.now);
   if (existing === 400) return fail(req, 400, req.key);
-  if (!permissionQuotaAllows(state, a, newPermissionCount(a, [ip]))) {
-    state.counters.quotaRejections++;
-    return fail(req, 508, req.key);
+  if (!existing) {
+    const over = channelLimit(state, a);
+    if (over) {
+      refused(state, over);
+      return fail(req, 508, req.key);
+    }
   }
+  if (!permissionQuotaAllows(state, a, newPermissionCount(a, [ip]))) return fail(req, 508, req.key);
   const expiresAt = req.now + state.lifetimes.channel * 1000;
   let ch = existing;
   if (ch) {

@@ -64,8 +64,17 @@ export interface TurnCoreOptions {
   readonly denyPeers?: readonly string[];
   /** Relayed addresses to advertise per family (the relay sockets' public addresses). */
   readonly relayAddresses: Partial<Record<IpFamily, string>>;
-  /** The server's own STUN/TURN transport addresses, refused as peers so relays cannot loop into it. */
-  readonly selfAddresses?: readonly { readonly address: string; readonly port: number }[];
+  /**
+   * The server's own addresses. Their IPs are refused as peers on every port (relays must not reach into
+   * the host nor loop into the server), except the relayed addresses of live allocations.
+   */
+  readonly selfAddresses?: readonly { readonly address: string; readonly port?: number }[];
+  /**
+   * 'all' (default): no port of a server IP is a peer. 'listeners': only the listening ports given in
+   * `selfAddresses` are refused — for a test rig whose peers can only live on the server's own address
+   * (IPv6 loopback has just ::1); never for a server reachable from elsewhere.
+   */
+  readonly selfPeerPorts?: 'all' | 'listeners';
   readonly quotas?: Partial<Quotas>;
   readonly lifetimes?: Partial<Lifetimes>;
   /** How long a nonce is fresh, in seconds. Default 600. */
@@ -114,13 +123,24 @@ export class TurnCore {
       lifetimes: { ...DEFAULT_LIFETIMES, ...options.lifetimes },
       relayAddresses: options.relayAddresses,
       counters: newCounters(),
-      selfTransports: new Set(
-        (options.selfAddresses ?? []).map((s) => `${canonicalAddress(s.address)}|${s.port}`),
+      selfIps: new Set(
+        [
+          ...(options.selfAddresses ?? []).map((s) => s.address),
+          ...Object.values(options.relayAddresses),
+        ].map(canonicalAddress),
       ),
+      relayedTransports: new Set(),
+      selfTransports: new Set(
+        (options.selfAddresses ?? [])
+          .filter((s) => s.port !== undefined)
+          .map((s) => `${canonicalAddress(s.address)}|${s.port}`),
+      ),
+      selfPeerPorts: options.selfPeerPorts ?? 'all',
       random,
       allocationsByTuple: new FiveTupleMap<Allocation>(),
       allocationsById: new Map(),
-      allocationsPerUser: new Map(),
+      usageByUser: new Map(),
+      allocationsBySource: new Map(),
       reservations: new Map(),
       connections: new Map(),
       pendingConnects: new Map(),
@@ -243,9 +263,22 @@ export class TurnCore {
     return [{ kind: 'close-relay', allocation: a.id }];
   }
 
-  /** Adds one of the server's own transport addresses to those refused as peers. */
-  addSelfAddress(address: string, port: number): void {
-    this.state.selfTransports.add(`${canonicalAddress(address)}|${port}`);
+  /** Whether a TCP/TLS client connection holds an allocation or is an RFC 6062 data connection. */
+  holdsAllocation(client: ClientAddress): boolean {
+    return (
+      this.state.allocationsByTuple.get(client) !== undefined ||
+      this.state.dataConnections.get(client) !== undefined
+    );
+  }
+
+  /**
+   * Adds one of the server's own IPs to those refused as peers on every port (but for live relayed
+   * addresses), and `port`, when given, as one of its listening ports (see `selfPeerPorts`).
+   */
+  addSelfAddress(address: string, port?: number): void {
+    const ip = canonicalAddress(address);
+    this.state.selfIps.add(ip);
+    if (port !== undefined) this.state.selfTransports.add(`${ip}|${port}`);
   }
 
   /** Expire allocations, permissions, channels and reservations; call about once a second. */

@@ -20,6 +20,43 @@ export type AuthFailureReason =
   | 'bad-integrity'
   | 'wrong-credentials';
 
+/**
+ * Each hardening limit, by the name its refusals are counted under in `TurnCounters.limits` (docs/turn.md
+ * lists the option, flag and error code of each).
+ */
+export const LIMIT_NAMES = [
+  /** Allocate refused: the client source holds `allocationsPerSource` (486). */
+  'allocationsPerSource',
+  /** Allocate refused: the user holds `allocationsPerUser` (486). */
+  'allocationsPerUser',
+  /** Allocate refused: the server holds `allocationsTotal` (486). */
+  'allocationsTotal',
+  /** CreatePermission/ChannelBind refused: the user holds `permissionsPerUser` (508). */
+  'permissionsPerUser',
+  /** ChannelBind refused: the allocation holds `channelsPerAllocation` (508). */
+  'channelsPerAllocation',
+  /** ChannelBind refused: the user holds `channelsPerUser` (508). */
+  'channelsPerUser',
+  /** Connect refused (508), or an incoming peer connection closed: `peerConnectionsPerAllocation`. */
+  'peerConnectionsPerAllocation',
+  /** A peer on one of the server's own IPs refused (403 or dropped): not a live relayed address. */
+  'selfPeer',
+  /** A TCP/TLS client connection closed at accept: its source holds `connectionsPerSource`. */
+  'streamConnectionsPerSource',
+  /** A TCP/TLS client connection closed at accept: the server holds `connectionsTotal`. */
+  'streamConnectionsTotal',
+  /** A TCP/TLS connection closed: no valid STUN message within `firstMessageTimeoutMs`. */
+  'streamFirstMessageTimeout',
+  /** A TCP/TLS connection without an allocation closed after `idleTimeoutMs` without traffic. */
+  'streamIdleTimeout',
+  /** A TCP/TLS connection closed: a frame header declared more than `maxFrameBytes`. */
+  'streamFrameTooLarge',
+  /** An exception caught in a socket event handler (a bug, but it cost only that event). */
+  'handlerErrors',
+] as const;
+
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
 /** Server-wide counters; `users` holds one entry per user identity seen. */
 export interface TurnCounters {
   /** Datagrams and stream frames received from clients. */
@@ -39,8 +76,10 @@ export interface TurnCounters {
   refusedPeers: number;
   /** Packets dropped: no permission, over the bandwidth cap, malformed, or not ours. */
   dropped: number;
-  /** Allocations refused for quota (486) or capacity (508). */
+  /** Requests refused for quota (486) or capacity (508). */
   quotaRejections: number;
+  /** Refusals and closes by limit (see LIMIT_NAMES). */
+  limits: Record<LimitName, number>;
   users: Map<string, UserCounters>;
 }
 
@@ -83,6 +122,7 @@ export function newCounters(): TurnCounters {
     refusedPeers: 0,
     dropped: 0,
     quotaRejections: 0,
+    limits: Object.fromEntries(LIMIT_NAMES.map((n) => [n, 0])) as Record<LimitName, number>,
     users: new Map(),
   };
 }
@@ -102,6 +142,7 @@ export function snapshotCounters(c: TurnCounters): TurnCounters {
   return {
     ...c,
     authFailures: { ...c.authFailures },
+    limits: { ...c.limits },
     users: new Map([...c.users].map(([k, v]) => [k, { ...v }])),
   };
 }

@@ -4,6 +4,7 @@ import { expireChannel, removeChannel } from './channel-bind.js';
 import type { ServerState } from './state.js';
 import { expireConnections } from './tcp-relay.js';
 import type { Action, Now } from './types.js';
+import { usageOf } from './usage.js';
 
 /** Drops permissions past their 300 s (RFC 8656 §9) and retires channels past 600 s plus cooldown (§12). */
 function sweepAllocation(state: ServerState, a: Allocation, now: Now): void {
@@ -13,6 +14,7 @@ function sweepAllocation(state: ServerState, a: Allocation, now: Now): void {
     state.mirror?.permissionRemoved(a, ip);
     state.counters.permissions--;
     a.counters.permissions--;
+    usageOf(state, a.user).permissions--;
   }
   const cooldownMs = state.lifetimes.channelCooldown * 1000;
   for (const ch of a.channels.values()) {

@@ -1,8 +1,21 @@
-import { getAttributes, type TransportAddress, XorPeerAddress } from '@parley/stun';
+import { formatIp, getAttributes, type TransportAddress, tryParseIp, XorPeerAddress } from '@parley/stun';
 import type { Allocation } from './allocation.js';
+import { canonicalBytes } from './peer-policy.js';
 import { type AuthedRequest, fail, success } from './responses.js';
 import type { ServerState } from './state.js';
-import type { Action, Now } from './types.js';
+import type { Action, Now, RelayTransport } from './types.js';
+import { refused, usageOf } from './usage.js';
+
+/** The canonical text of an IP (IPv4-mapped IPv6 as IPv4), or the input when it is not an IP literal. */
+export function canonicalIp(address: string): string {
+  const bytes = tryParseIp(address);
+  return bytes ? formatIp(canonicalBytes(bytes)) : address;
+}
+
+/** Key of a relayed transport address in `relayedTransports` (canonical IP). */
+export function relayedKey(transport: RelayTransport, ip: string, port: number): string {
+  return `${transport}|${ip}|${port}`;
+}
 
 /**
  * Checks one XOR-PEER-ADDRESS against the peer policy and the allocation's family. Returns the canonical
@@ -11,7 +24,7 @@ import type { Action, Now } from './types.js';
  */
 export function resolvePeer(state: ServerState, a: Allocation, peer: TransportAddress): string | 403 | 443 {
   const verdict = state.policy.check(peer.address);
-  if (!verdict.allowed || isSelf(state, verdict.canonical, peer.port)) {
+  if (!verdict.allowed || isSelf(state, a.transport, verdict.canonical, peer.port)) {
     state.counters.refusedPeers++;
     return 403;
   }
@@ -20,11 +33,23 @@ export function resolvePeer(state: ServerState, a: Allocation, peer: TransportAd
 }
 
 /**
- * True for one of the server's own STUN/TURN ports: relaying to it would loop (a relay talking to the server
- * as a client, allocations inside allocations), so it is refused like a forbidden peer.
+ * True for a peer on one of the server's own IPs (any port: its signaling, its TURN listeners, anything
+ * else bound there), unless it is the relayed transport address of a live allocation of the same
+ * transport: a relay reaching into its own host bypasses every firewall rule that trusts the host, and
+ * one reaching its own listeners loops. Two clients of this server relaying to each other is the one
+ * legitimate use, and stays possible. Counted as `limits.selfPeer`.
  */
-export function isSelf(state: ServerState, canonicalIp: string, port: number): boolean {
-  return state.selfTransports.size > 0 && state.selfTransports.has(`${canonicalIp}|${port}`);
+export function isSelf(
+  state: ServerState,
+  transport: RelayTransport,
+  canonical: string,
+  port: number,
+): boolean {
+  if (!state.selfIps.has(canonical) || state.relayedTransports.has(relayedKey(transport, canonical, port)))
+    return false;
+  if (state.selfPeerPorts === 'listeners' && !state.selfTransports.has(`${canonical}|${port}`)) return false;
+  state.counters.limits.selfPeer++;
+  return true;
 }
 
 /** Installs or refreshes a permission (RFC 8656 §9): 300 s from now, keyed by peer IP only. */
@@ -32,6 +57,7 @@ export function installPermission(state: ServerState, a: Allocation, ip: string,
   if (!a.permissions.has(ip)) {
     state.counters.permissions++;
     a.counters.permissions++;
+    usageOf(state, a.user).permissions++;
   }
   const expiresAt = now + state.lifetimes.permission * 1000;
   a.permissions.set(ip, expiresAt);
@@ -43,9 +69,15 @@ export function newPermissionCount(a: Allocation, ips: readonly string[]): numbe
   return new Set(ips.filter((ip) => !a.permissions.has(ip))).size;
 }
 
-/** True when the user may hold `extra` more permissions (quota `permissionsPerUser`). */
+/**
+ * True when the user may hold `extra` more permissions (quota `permissionsPerUser`, which bounds each
+ * allocation too); counts the refusal otherwise.
+ */
 export function permissionQuotaAllows(state: ServerState, a: Allocation, extra: number): boolean {
-  return extra === 0 || a.counters.permissions + extra <= state.quotas.permissionsPerUser;
+  if (extra === 0 || usageOf(state, a.user).permissions + extra <= state.quotas.permissionsPerUser)
+    return true;
+  refused(state, 'permissionsPerUser');
+  return false;
 }
 
 /**
@@ -65,10 +97,7 @@ export function handleCreatePermission(
     if (typeof r === 'number') return fail(req, r, req.key);
     ips.push(r);
   }
-  if (!permissionQuotaAllows(state, a, newPermissionCount(a, ips))) {
-    state.counters.quotaRejections++;
-    return fail(req, 508, req.key);
-  }
+  if (!permissionQuotaAllows(state, a, newPermissionCount(a, ips))) return fail(req, 508, req.key);
   for (const ip of ips) installPermission(state, a, ip, req.now);
   return [success(req, () => {}, req.key).action];
 }

@@ -138,8 +138,11 @@ describe('permissions and relaying', () => {
     );
   });
 
-  test("the server's own STUN/TURN ports are refused as peers, in any spelling; its other ports are not", () => {
-    const core = newCore({ selfAddresses: [{ address: '8.8.8.8', port: 3478 }] });
+  test("every port of the server's own IPs is refused as a peer, in any spelling, but live relayed addresses", () => {
+    const core = newCore({
+      selfAddresses: [{ address: '8.8.8.8', port: 3478 }],
+      allowPeers: ['198.51.100.0/24'],
+    });
     const c = restClient();
     allocate(core, c);
     const self: TransportAddress = { family: 'IPv4', address: '8.8.8.8', port: 3478 };
@@ -149,24 +152,32 @@ describe('permissions and relaying', () => {
       );
     assert.equal(bind(self, 0x4000), 403);
     assert.equal(bind({ family: 'IPv6', address: '::ffff:8.8.8.8', port: 3478 }, 0x4001), 403);
+    assert.equal(bind({ ...self, port: 8080 }, 0x4002), 403, 'another port of a server IP (signaling, say)');
     assert.equal(
-      bind({ ...self, port: 3479 }, 0x4002),
-      undefined,
-      'another port of the same IP is a normal peer',
+      errorCode(
+        reply(c, request(core, c, Method.CreatePermission, [attr(XorPeerAddress, { ...self, port: 80 })])),
+      ),
+      403,
     );
+    // The relay address (198.51.100.1, allow-listed here) is the server's too: only live relayed ports pass.
+    const relay: TransportAddress = { family: 'IPv4', address: '198.51.100.1', port: 50000 };
+    assert.equal(bind({ ...relay, port: 50001 }, 0x4003), 403, 'no allocation is relayed there');
+    assert.equal(bind(relay, 0x4004), undefined, "the client's own relayed address is live: relay to relay");
+    const bob = restClient('bob');
+    allocate(core, bob, undefined, T0, { ...from, port: 40001 }, 50002);
+    assert.equal(bind({ ...relay, port: 50002 }, 0x4005), undefined, "another client's relayed address");
     const send = core.handleClient(
       c.build(
         Method.Send,
         MessageClass.Indication,
-        [attr(XorPeerAddress, self), attr(Data, new Uint8Array([1]))],
-        {
-          auth: false,
-        },
+        [attr(XorPeerAddress, { ...relay, port: 50001 }), attr(Data, new Uint8Array([1]))],
+        { auth: false },
       ),
       from,
       T0,
     );
-    assert.deepEqual(send, [], 'a Send to the server itself is dropped even with a permission for the IP');
-    assert.equal(core.counters().refusedPeers, 3);
+    assert.deepEqual(send, [], 'a Send to a server IP is dropped even with a permission for the IP');
+    assert.equal(core.counters().refusedPeers, 6);
+    assert.equal(core.counters().limits.selfPeer, 6);
   });
 });

@@ -54,9 +54,9 @@ export function handleSend(
   } catch {
     return dropped(state);
   }
-  if (!peer || !data || a.transport !== 'udp') return dropped(state);
+  if (!peer || !data || a.transport !== 'udp' || peer.port === 0) return dropped(state);
   const verdict = state.policy.check(peer.address);
-  if (!verdict.allowed || isSelf(state, verdict.canonical, peer.port)) {
+  if (!verdict.allowed || isSelf(state, 'udp', verdict.canonical, peer.port)) {
     state.counters.refusedPeers++;
     return dropped(state);
   }

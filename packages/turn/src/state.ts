@@ -5,12 +5,30 @@ import type { PeerPolicy } from './peer-policy.js';
 import type { AuthedRequest } from './responses.js';
 import type { IpFamily, Now } from './types.js';
 
-/** Per-user and server-wide limits. A request past a limit gets 486 (allocations) or 508 (the rest). */
+/**
+ * Per-user, per-source, per-allocation and server-wide limits. A request past a limit gets 486 (allocations)
+ * or 508 (the rest); each refusal is counted in `counters().limits`.
+ */
 export interface Quotas {
   /** Live allocations one user may hold. Default 10. */
   readonly allocationsPerUser: number;
-  /** Live permissions one user may hold across their allocations. Default 100. */
+  /**
+   * Live allocations one client source may hold, whatever usernames it presents (REST credentials are
+   * minted per signaling join, so a per-user quota alone is no bound). A source is the client's IPv4
+   * address, or its IPv6 address cut to `sourcePrefixV6` bits. Default 500: an office NAT of 50 browsers
+   * at the per-user 10 each.
+   */
+  readonly allocationsPerSource: number;
+  /** IPv6 sources are counted per prefix of this many bits (one customer's /64, RFC 6177). Default 64. */
+  readonly sourcePrefixV6: number;
+  /** Live permissions one user may hold across their allocations (so per allocation too). Default 100. */
   readonly permissionsPerUser: number;
+  /** Channel bindings (live or cooling down) one allocation may hold. Default 256 (a call needs a few). */
+  readonly channelsPerAllocation: number;
+  /** Channel bindings one user may hold across their allocations. Default 1024. */
+  readonly channelsPerUser: number;
+  /** RFC 6062 peer TCP connections of one allocation, connecting, pending or bound. Default 32. */
+  readonly peerConnectionsPerAllocation: number;
   /** Live allocations on the whole server. Default 10 000. */
   readonly allocationsTotal: number;
   /** Optional cap per allocation, in bytes per second each way combined; undefined means no cap. */
@@ -19,10 +37,22 @@ export interface Quotas {
 
 export const DEFAULT_QUOTAS: Quotas = {
   allocationsPerUser: 10,
+  allocationsPerSource: 500,
+  sourcePrefixV6: 64,
   permissionsPerUser: 100,
+  channelsPerAllocation: 256,
+  channelsPerUser: 1024,
+  peerConnectionsPerAllocation: 32,
   allocationsTotal: 10_000,
   bytesPerSecondPerAllocation: undefined,
 };
+
+/** What one user holds, for the quotas (exact, unlike the display counters, which share '(other)'). */
+export interface UserUsage {
+  allocations: number;
+  permissions: number;
+  channels: number;
+}
 
 /** RFC 8656 timers, in seconds. */
 export interface Lifetimes {
@@ -90,12 +120,24 @@ export interface ServerState {
   /** Relayed addresses advertised in XOR-RELAYED-ADDRESS, per family; a missing family gets 440. */
   readonly relayAddresses: Partial<Record<IpFamily, string>>;
   readonly counters: TurnCounters;
-  /** The server's own listening transport addresses as 'ip|port': never a peer (no relay loops). */
+  /**
+   * The server's own IPs (listeners, relay hosts, advertised addresses), canonical: no port on them is a
+   * peer, except the relayed transport addresses of live allocations (two clients relaying to each other).
+   */
+  readonly selfIps: Set<string>;
+  /** Relayed transport addresses of open allocations, as 'udp|ip|port' or 'tcp|ip|port'. */
+  readonly relayedTransports: Set<string>;
+  /** The server's own STUN/TURN listening transport addresses, as 'ip|port' (see `selfPeerPorts`). */
   readonly selfTransports: Set<string>;
+  /** 'all' (default): every port of a self IP is refused; 'listeners': only `selfTransports`. */
+  readonly selfPeerPorts: 'all' | 'listeners';
   readonly random: (bytes: number) => Uint8Array;
   readonly allocationsByTuple: FiveTupleMap<Allocation>;
   readonly allocationsById: Map<number, Allocation>;
-  readonly allocationsPerUser: Map<string, number>;
+  /** Quota usage by user identity; an entry lives while the user holds an allocation. */
+  readonly usageByUser: Map<string, UserUsage>;
+  /** Live allocations by client source (see Quotas.allocationsPerSource). */
+  readonly allocationsBySource: Map<string, number>;
   readonly reservations: Map<string, Reservation>;
   /** RFC 6062 peer connections by CONNECTION-ID. */
   readonly connections: Map<number, PeerConnection>;

@@ -14,6 +14,7 @@ import { resolvePeer } from './permission.js';
 import { type AuthedRequest, fail, NO_ACTIONS, success } from './responses.js';
 import type { ServerState } from './state.js';
 import type { Action, ClientAddress, Now } from './types.js';
+import { refused } from './usage.js';
 
 /** RFC 6062 TCP relaying: Connect (§5.2), peer connections (§5.3), ConnectionBind (§5.4). */
 
@@ -41,17 +42,23 @@ export function untrack(state: ServerState, id: number): void {
 
 /**
  * RFC 6062 §5.2 Connect: on a TCP allocation (else 400), with XOR-PEER-ADDRESS (else 400), not to a peer
- * already connected or connecting (446), allowed by policy (403) and family (443). Then the I/O layer
- * connects and reports back through tcpConnected / tcpConnectFailed.
+ * already connected or connecting (446), allowed by policy (403) and family (443), and within the
+ * allocation's `peerConnectionsPerAllocation` (connecting, pending and bound alike; 508 Insufficient
+ * Capacity, as RFC 8656 answers other resource limits). Then the I/O layer connects and reports back
+ * through tcpConnected / tcpConnectFailed.
  */
 export function handleConnect(state: ServerState, req: AuthedRequest, a: Allocation): readonly Action[] {
   if (a.transport !== 'tcp') return fail(req, 400, req.key);
   const peer = getAttribute(req.msg, XorPeerAddress);
-  if (!peer) return fail(req, 400, req.key);
+  if (!peer || peer.port === 0) return fail(req, 400, req.key);
   const ip = resolvePeer(state, a, peer);
   if (typeof ip === 'number') return fail(req, ip, req.key);
   for (const c of a.connections.values()) {
     if (c.peer.address === ip && c.peer.port === peer.port) return fail(req, 446, req.key);
+  }
+  if (a.connections.size >= state.quotas.peerConnectionsPerAllocation) {
+    refused(state, 'peerConnectionsPerAllocation');
+    return fail(req, 508, req.key);
   }
   const id = newConnectionId(state);
   const connection: PeerConnection = {
@@ -103,6 +110,10 @@ export function tcpPeerIncoming(
   }
   const exp = a.permissions.get(verdict.canonical);
   if (exp === undefined || exp <= now) return { connection: undefined, actions: NO_ACTIONS };
+  if (a.connections.size >= state.quotas.peerConnectionsPerAllocation) {
+    state.counters.limits.peerConnectionsPerAllocation++;
+    return { connection: undefined, actions: NO_ACTIONS };
+  }
   const id = newConnectionId(state);
   const peer = { address: verdict.canonical, port };
   track(state, a, {

@@ -43,6 +43,8 @@ describe('coturn clients against our server', () => {
           secrets: [SECRET],
           allowPeers: ['127.0.0.0/8', '::1/128'],
           relayHostV6: '::1',
+          // The IPv6 peer can only live on ::1, the server's own address: refuse just its TURN ports there.
+          selfPeerPorts: 'listeners',
           quotas: { allocationsPerUser: 100 },
         });
         break;

@@ -19,6 +19,9 @@ import { closeSocket, sleep, UdpTurnClient, udpSocket, until } from './harness.j
 import { authed, credential, start } from './native-harness.js';
 import { attr, errorCode } from './stun-client.js';
 
+/** Peers live off the server's address (127.0.0.1): no port of a server IP is a relay target. */
+const PEER_IP = '127.0.0.3';
+
 describe('native UDP data path', () => {
   describe('relay', () => {
     let server: TurnServer;
@@ -36,10 +39,10 @@ describe('native UDP data path', () => {
       const res = await client.allocate();
       assert.equal(errorCode(res), undefined);
       const relayed = getAttribute(res, XorRelayedAddress)!;
-      const peer = await udpSocket();
+      const peer = await udpSocket(PEER_IP);
       const bind = await client.request(Method.ChannelBind, [
         attr(ChannelNumber, channel),
-        attr(XorPeerAddress, { family: 'IPv4', address: '127.0.0.1', port: peer.address().port }),
+        attr(XorPeerAddress, { family: 'IPv4', address: PEER_IP, port: peer.address().port }),
       ]);
       assert.equal(errorCode(bind), undefined);
       return { client, peer, relayed, channel };
@@ -104,7 +107,7 @@ describe('native UDP data path', () => {
     test('a peer without a permission gets nothing through; a permitted one without a channel gets Data', async () => {
       const { client, peer, relayed } = await bound(0x4002);
       const stranger = await udpSocket('127.0.0.2');
-      const unbound = await udpSocket(); // same IP as the peer: permitted, but no channel for its port
+      const unbound = await udpSocket(PEER_IP); // same IP as the peer: permitted, but no channel for its port
       try {
         stranger.send(Buffer.from('no permission'), relayed.port, relayed.address);
         unbound.send(Buffer.from('permission, no channel'), relayed.port, relayed.address);
@@ -140,7 +143,7 @@ describe('native UDP data path', () => {
         // Refresh the allocation and the permission alone: the channel still expires at 600 s.
         assert.equal(await authed(client, Method.Refresh), undefined);
         const perm = await authed(client, Method.CreatePermission, [
-          attr(XorPeerAddress, { family: 'IPv4', address: '127.0.0.1', port: peer.address().port }),
+          attr(XorPeerAddress, { family: 'IPv4', address: PEER_IP, port: peer.address().port }),
         ]);
         assert.equal(perm, undefined);
         client.send(encodeChannelFrame(channel, Buffer.from('permission again'), false));
@@ -173,12 +176,12 @@ describe('native UDP data path', () => {
     const server = await start({ allowPeers: [] });
     const port = server.addresses[0]!.port;
     const client = await UdpTurnClient.open({ host: '127.0.0.1', port }, credential());
-    const peer = await udpSocket();
+    const peer = await udpSocket(PEER_IP);
     try {
       assert.equal(errorCode(await client.allocate()), undefined);
       const bind = await client.request(Method.ChannelBind, [
         attr(ChannelNumber, 0x4010),
-        attr(XorPeerAddress, { family: 'IPv4', address: '127.0.0.1', port: peer.address().port }),
+        attr(XorPeerAddress, { family: 'IPv4', address: PEER_IP, port: peer.address().port }),
       ]);
       assert.equal(errorCode(bind), 403);
       client.send(encodeChannelFrame(0x4010, Buffer.from('refused'), false));

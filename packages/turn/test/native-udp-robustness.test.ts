@@ -18,20 +18,23 @@ import { closeSocket, freeUdpPort, sleep, UdpTurnClient, udpSocket, until } from
 import { ask, authed, bindingRequest, credential, errorOnConnectedSend, start } from './native-harness.js';
 import { attr, errorCode } from './stun-client.js';
 
+/** Peers live off the server's address (127.0.0.1): no port of a server IP is a relay target. */
+const PEER_IP = '127.0.0.3';
+
 describe('native UDP data path', () => {
   test('thousands of malformed datagrams at the listener and the relay: dropped, and the server still works', async () => {
     const server = await start();
     const port = server.addresses[0]!.port;
     const client = await UdpTurnClient.open({ host: '127.0.0.1', port }, credential());
-    const peer = await udpSocket();
-    const fuzzer = await udpSocket();
+    const peer = await udpSocket(PEER_IP);
+    const fuzzer = await udpSocket(PEER_IP);
     try {
       const res = await client.allocate();
       const relayed = getAttribute(res, XorRelayedAddress)!;
       const channel = 0x4020;
       await client.request(Method.ChannelBind, [
         attr(ChannelNumber, channel),
-        attr(XorPeerAddress, { family: 'IPv4', address: '127.0.0.1', port: peer.address().port }),
+        attr(XorPeerAddress, { family: 'IPv4', address: PEER_IP, port: peer.address().port }),
       ]);
       let x = 0x2545f491;
       const next = () => {
@@ -90,10 +93,10 @@ describe('native UDP data path', () => {
     const port = server.addresses[0]!.port;
     const client = await UdpTurnClient.open({ host: '127.0.0.1', port }, credential());
     const gone = await UdpTurnClient.open({ host: '127.0.0.1', port }, credential());
-    const peer = await udpSocket();
-    const other = await udpSocket();
-    const closed = await freeUdpPort(); // nothing listens there: bound, then closed again
-    const to = (p: number) => ({ family: 'IPv4' as const, address: '127.0.0.1', port: p });
+    const peer = await udpSocket(PEER_IP);
+    const other = await udpSocket(PEER_IP);
+    const closed = await freeUdpPort(PEER_IP); // nothing listens there: bound, then closed again
+    const to = (p: number) => ({ family: 'IPv4' as const, address: PEER_IP, port: p });
     try {
       // The client's relay socket: channel 0x4030 to the closed port, 0x4031 to a live peer.
       const relayed = getAttribute(await client.allocate(), XorRelayedAddress)!;

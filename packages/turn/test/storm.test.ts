@@ -66,8 +66,9 @@ test(`the server survives ${STORM} mutated datagrams and still answers a Binding
   const attacker = createSocket('udp4');
   try {
     assert.equal(errorCode(await client.allocate()), undefined);
-    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
-    const peerAddr = { family: 'IPv4', address: '127.0.0.1', port: peer.address().port } as const;
+    // Off the server's own address: no port of a server IP is a relay target.
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.3', () => r()));
+    const peerAddr = { family: 'IPv4', address: '127.0.0.3', port: peer.address().port } as const;
     assert.equal(
       errorCode(
         await client.request(Method.ChannelBind, [

@@ -94,13 +94,13 @@ describe('TLS listener', () => {
   // checked exactly, by its counters, and uclient only loosely.
   test('turnutils_uclient over TLS (-t -S) with REST credentials: the server relays every packet', async () => {
     for (const b of ['turnutils_uclient', 'turnutils_peer']) requireBinary(b);
-    peer = await startEchoPeer();
+    peer = await startEchoPeer('127.0.0.3'); // off the server's IP: no port of it is a peer
     const port = server.addresses[0]!.port;
     const r = await uclient(['-t', '-S'], {
       user: 'tls-udp',
       secret: SECRET,
       port,
-      peer: { host: '127.0.0.1', port: peer.port },
+      peer: { host: '127.0.0.3', port: peer.port },
     });
     assert.match(r.output, /tot_send_msgs=100, tot_recv_msgs=\d+/, r.output.slice(-2000));
     assert.doesNotMatch(r.output, /error \d{3}/);
