@@ -3,6 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { type StreamFrame, StunStreamFramer } from '@parley/stun';
 import { CHANNELS } from './channel-data.js';
 import { type BindUdp, bindDgram } from './relay-sockets.js';
+import type { StreamGate } from './stream-gate.js';
 import type { ClientAddress, ClientTransport } from './types.js';
 
 /** What a listener reports upwards: messages and frames from clients, and closed stream connections. */
@@ -10,6 +11,8 @@ export interface ListenerHandlers {
   message(bytes: Uint8Array, client: ClientAddress): void;
   channelFrame(channel: number, data: Uint8Array, client: ClientAddress): void;
   closed(client: ClientAddress): void;
+  /** Whether the stream connection `client` holds an allocation or is an RFC 6062 data connection. */
+  holdsAllocation(client: ClientAddress): boolean;
 }
 
 export interface ClientListener {
@@ -70,11 +73,8 @@ export interface StreamListenOptions {
   readonly host: string;
   readonly port: number;
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
-  /**
-   * Connections with no traffic either way for this long are closed. Default 11 minutes: longer than the
-   * default allocation lifetime, so a client that only refreshes keeps its connection.
-   */
-  readonly idleTimeoutMs?: number;
+  /** Connection limits and timeouts, shared by every stream listener of one server. */
+  readonly gate: StreamGate;
 }
 
 const MAX_BUFFERED_BYTES = 1 << 20;
@@ -83,16 +83,53 @@ function connectionKey(address: string, port: number): string {
   return `${address}|${port}`;
 }
 
+const ignore = () => {};
+
 /**
  * A TCP or TLS listener: each connection is one client 5-tuple; the stream framer cuts STUN and padded
  * ChannelData frames out of it (RFC 8656 §12.4). A framing error closes the connection.
+ *
+ * Every accepted socket is admitted by the gate first (per-source and total caps: over them it is closed
+ * at once) and must deliver a whole STUN message, TLS handshake included, within `firstMessageTimeoutMs`.
+ * Afterwards it is closed when idle for `idleTimeoutMs` while it holds no allocation, or for
+ * `allocatedIdleTimeoutMs` while it does. Every socket has an 'error' listener from its first moment, so
+ * a reset or garbage costs that connection only.
  */
 export async function listenStream(
   o: StreamListenOptions,
   handlers: ListenerHandlers,
 ): Promise<ClientListener> {
+  const { gate } = o;
+  const limits = gate.limits;
   const connections = new Map<string, { socket: TcpSocket; detach: () => Uint8Array }>();
+  /** Accepted sockets still waiting for their first STUN message: their timers, by address|port. */
+  const waiting = new Map<string, NodeJS.Timeout>();
+
+  // Raw accepted sockets (under TLS, before the handshake): admission, the first-message deadline, release.
+  const onRaw = (raw: TcpSocket): boolean => {
+    raw.on('error', ignore);
+    const address = plainAddress(raw.remoteAddress ?? '');
+    const key = connectionKey(address, raw.remotePort ?? 0);
+    if (!gate.admit(address)) {
+      raw.destroy();
+      return false;
+    }
+    const timer = setTimeout(() => {
+      gate.count('streamFirstMessageTimeout');
+      raw.destroy();
+    }, limits.firstMessageTimeoutMs);
+    timer.unref();
+    waiting.set(key, timer);
+    raw.once('close', () => {
+      clearTimeout(timer);
+      if (waiting.get(key) === timer) waiting.delete(key);
+      gate.release(address);
+    });
+    return true;
+  };
+
   const onConnection = (conn: TcpSocket) => {
+    conn.on('error', ignore);
     const client: ClientAddress = {
       listener: o.index,
       transport: o.transport,
@@ -100,10 +137,21 @@ export async function listenStream(
       port: conn.remotePort ?? 0,
     };
     const key = connectionKey(client.address, client.port);
-    const framer = new StunStreamFramer(CHANNELS);
+    const framer = new StunStreamFramer({ ...CHANNELS, maxFrameBytes: limits.maxFrameBytes });
     let detached = false;
+    let allocated = false;
     conn.setNoDelay(true);
-    conn.setTimeout(o.idleTimeoutMs ?? 660_000, () => conn.destroy());
+    conn.setTimeout(limits.idleTimeoutMs);
+    conn.on('timeout', () => {
+      // Idle: a connection that holds an allocation gets the long timeout once, anything else goes.
+      if (!allocated && handlers.holdsAllocation(client)) {
+        allocated = true;
+        conn.setTimeout(limits.allocatedIdleTimeoutMs);
+        return;
+      }
+      if (!allocated) gate.count('streamIdleTimeout');
+      conn.destroy();
+    });
     const onData = (chunk: Buffer) => {
       let frames: StreamFrame[];
       try {
@@ -114,11 +162,20 @@ export async function listenStream(
       }
       for (const f of frames) {
         if (detached) break; // RFC 6062: nothing after ConnectionBind is STUN (clients wait for the answer)
-        if (f.kind === 'stun') handlers.message(f.bytes, client);
-        else handlers.channelFrame(f.channel, f.data, client);
+        if (f.kind === 'stun') {
+          const timer = waiting.get(key);
+          if (timer) {
+            clearTimeout(timer);
+            waiting.delete(key);
+          }
+          handlers.message(f.bytes, client);
+        } else handlers.channelFrame(f.channel, f.data, client);
       }
       // The stream lost its framing: what came before was handled, the rest cannot be trusted.
-      if (framer.failure && !detached) conn.destroy();
+      if (framer.failure && !detached) {
+        if (/-byte limit/.test(framer.failure.message)) gate.count('streamFrameTooLarge');
+        conn.destroy();
+      }
     };
     const detach = () => {
       detached = true;
@@ -129,17 +186,27 @@ export async function listenStream(
     };
     connections.set(key, { socket: conn, detach });
     conn.on('data', onData);
-    conn.on('error', () => {});
     conn.on('close', () => {
       if (detached) return;
       if (connections.get(key)?.socket === conn) connections.delete(key);
       handlers.closed(client);
     });
   };
-  const server: Server =
-    o.transport === 'tls'
-      ? createTlsServer({ cert: o.tls?.cert, key: o.tls?.key }, onConnection)
-      : createTcpServer(onConnection);
+  let server: Server;
+  if (o.transport === 'tls') {
+    server = createTlsServer(
+      { cert: o.tls?.cert, key: o.tls?.key, handshakeTimeout: limits.firstMessageTimeoutMs },
+      onConnection,
+    );
+    // A failed or timed-out handshake costs that socket only (tls.Server destroys it).
+    server.on('tlsClientError', ignore);
+    // After tls.Server's own 'connection' listener, which has wrapped the raw socket by then.
+    server.on('connection', onRaw);
+  } else {
+    server = createTcpServer((raw) => {
+      if (onRaw(raw)) onConnection(raw);
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: o.host, port: o.port, ipv6Only: isIPv6(o.host) }, () => {
@@ -147,6 +214,8 @@ export async function listenStream(
       resolve();
     });
   });
+  // accept() failing (EMFILE at the descriptor limit) is reported here; the server keeps listening.
+  server.on('error', ignore);
   const addr = server.address();
   return {
     index: o.index,
@@ -166,6 +235,7 @@ export async function listenStream(
     close: () =>
       new Promise((resolve) => {
         for (const c of connections.values()) c.socket.destroy();
+        for (const t of waiting.values()) clearTimeout(t);
         server.close(() => resolve());
       }),
   };

@@ -146,7 +146,12 @@ export class NativeUdp {
       const at = off + 12;
       off = at + alen + dlen;
       const handler = this.handlers.get(id);
-      if (handler) handler(batch.subarray(at + alen, off), batch.toString('latin1', at, at + alen), port);
+      if (!handler) continue;
+      try {
+        handler(batch.subarray(at + alen, off), batch.toString('latin1', at, at + alen), port);
+      } catch {
+        // One datagram's failure must not reach the addon's callback (nor drop the rest of the batch).
+      }
     }
   }
 

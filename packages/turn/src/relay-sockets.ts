@@ -40,6 +40,7 @@ export function bindUdp(
     socket.once('error', onError);
     socket.bind({ address: host, port, exclusive: true }, () => {
       socket.off('error', onError);
+      socket.on('error', () => {}); // ICMP-triggered send errors must not kill the server
       resolve(socket);
     });
   });
@@ -68,7 +69,6 @@ export type BindUdp = (
 /** The node:dgram data path: one `message` event and one `send()` per datagram. */
 export const bindDgram: BindUdp = async (family, host, port, bufferBytes) => {
   const socket = await bindUdp(family, host, port, bufferBytes);
-  socket.on('error', () => {}); // ICMP-triggered send errors must not kill the server
   return {
     port: socket.address().port,
     nativeId: undefined,
@@ -76,7 +76,14 @@ export const bindDgram: BindUdp = async (family, host, port, bufferBytes) => {
     onMessage: (handler) => {
       socket.on('message', (msg, rinfo) => handler(msg, rinfo.address, rinfo.port));
     },
-    close: () => new Promise((resolve) => socket.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        try {
+          socket.close(() => resolve());
+        } catch {
+          resolve(); // already closed
+        }
+      }),
   };
 };
 

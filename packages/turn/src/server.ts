@@ -7,7 +7,8 @@ import { NativeMirror } from './fast-path.js';
 import { type ClientListener, type ListenerHandlers, listenStream, listenUdp } from './listeners.js';
 import { loadTurnUdpAddon, NativeUdp } from './native-udp.js';
 import { type BindUdp, bindDgram, bindRelay, type UdpEndpoint } from './relay-sockets.js';
-import type { Lifetimes, Quotas } from './state.js';
+import { DEFAULT_QUOTAS, type Lifetimes, type Quotas } from './state.js';
+import { defaultStreamLimits, StreamGate, type StreamLimits } from './stream-gate.js';
 import { TcpRelays } from './tcp-io.js';
 import type { Action, ClientTransport, IpFamily } from './types.js';
 
@@ -29,6 +30,11 @@ export interface TurnServerOptions {
   readonly allowPeers?: readonly string[];
   /** Extra CIDR blocks to refuse. */
   readonly denyPeers?: readonly string[];
+  /**
+   * Which ports of the server's own IPs are refused as peers: 'all' (default; live relayed addresses
+   * excepted) or 'listeners' (only the STUN/TURN ports: single-address test rigs, e.g. IPv6 on ::1).
+   */
+  readonly selfPeerPorts?: 'all' | 'listeners';
   /** IPv4 address relay sockets bind to. Default: the first IPv4 listener's host, if not a wildcard. */
   readonly relayHost?: string;
   /** IPv6 address relay sockets bind to. Default: the first IPv6 listener's host, if not a wildcard. */
@@ -39,6 +45,8 @@ export interface TurnServerOptions {
   /** Relay ports, inclusive. Default [49152, 65535]. */
   readonly relayPortRange?: readonly [number, number];
   readonly quotas?: Partial<Quotas>;
+  /** Caps and timeouts of TCP/TLS client connections (see StreamLimits for the defaults). */
+  readonly streamLimits?: Partial<StreamLimits>;
   readonly lifetimes?: Partial<Lifetimes>;
   readonly nonceLifetimeSec?: number;
   readonly unauthorizedRateLimit?: RateLimitOptions;
@@ -101,7 +109,10 @@ function advertised(
   return out;
 }
 
-/** Every IP the server answers on or advertises: wildcard listeners stand for all interface addresses. */
+/**
+ * Every IP the server answers on or advertises: wildcard listeners stand for all interface addresses. No
+ * port on them is a relay target (see isSelf in permission.ts).
+ */
 function selfIps(o: TurnServerOptions, hosts: Partial<Record<IpFamily, string>>): Set<string> {
   const ips = new Set<string>();
   const add = (h: string | undefined) => {
@@ -196,37 +207,57 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
   const range = o.relayPortRange ?? [49152, 65535];
   let closed = false;
 
+  const counters = core.state.counters;
   const run = (actions: readonly Action[]): void => {
     for (const a of actions) {
-      switch (a.kind) {
-        case 'to-client':
-          listeners[a.client.listener]?.send(a.client, a.data);
-          break;
-        case 'to-peer':
-          relays.get(a.allocation)?.send(a.data, a.peer.port, a.peer.address);
-          break;
-        case 'open-relay':
-          void openRelay(a);
-          break;
-        case 'close-relay':
-          void relays.get(a.allocation)?.close();
-          relays.delete(a.allocation);
-          tcp.closeAllocation(a.allocation);
-          break;
-        case 'tcp-connect':
-          tcp.connect(a, a.peer.address.includes(':') ? 'IPv6' : 'IPv4');
-          break;
-        case 'tcp-bind':
-          tcp.bind(a.connection, a.client);
-          break;
-        case 'tcp-close':
-          tcp.close(a.connection);
-          break;
-        case 'release-reservation':
-          void reservations.get(a.token)?.close();
-          reservations.delete(a.token);
-          break;
+      try {
+        perform(a);
+      } catch {
+        counters.limits.handlerErrors++; // e.g. a send the socket refused: that action only
       }
+    }
+  };
+  /** Runs what `step` returns; an exception in it costs that one event, never the process. */
+  const safely = (step: () => readonly Action[]): void => {
+    let actions: readonly Action[];
+    try {
+      actions = step();
+    } catch {
+      counters.limits.handlerErrors++;
+      return;
+    }
+    run(actions);
+  };
+
+  const perform = (a: Action): void => {
+    switch (a.kind) {
+      case 'to-client':
+        listeners[a.client.listener]?.send(a.client, a.data);
+        break;
+      case 'to-peer':
+        relays.get(a.allocation)?.send(a.data, a.peer.port, a.peer.address);
+        break;
+      case 'open-relay':
+        void openRelay(a);
+        break;
+      case 'close-relay':
+        void relays.get(a.allocation)?.close();
+        relays.delete(a.allocation);
+        tcp.closeAllocation(a.allocation);
+        break;
+      case 'tcp-connect':
+        tcp.connect(a, a.peer.address.includes(':') ? 'IPv6' : 'IPv4');
+        break;
+      case 'tcp-bind':
+        tcp.bind(a.connection, a.client);
+        break;
+      case 'tcp-close':
+        tcp.close(a.connection);
+        break;
+      case 'release-reservation':
+        void reservations.get(a.token)?.close();
+        reservations.delete(a.token);
+        break;
     }
   };
 
@@ -235,7 +266,9 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
       void socket.close();
       return;
     }
-    socket.onMessage((msg, address, peerPort) => run(core.handlePeer(id, msg, address, peerPort, clock())));
+    socket.onMessage((msg, address, peerPort) =>
+      safely(() => core.handlePeer(id, msg, address, peerPort, clock())),
+    );
     relays.set(id, socket);
     const answer = core.relayOpened(id, port);
     if (answer.length === 0) {
@@ -287,20 +320,26 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
   };
 
   // `listeners` is filled below; TcpRelays only reads it once connections exist.
-  const tcp = new TcpRelays(core, run, clock, listeners, hosts);
+  const tcp = new TcpRelays(core, safely, clock, listeners, hosts);
   const handlers: ListenerHandlers = {
-    message: (bytes, client) => run(core.handleClient(bytes, client, clock())),
+    message: (bytes, client) => safely(() => core.handleClient(bytes, client, clock())),
     channelFrame: (channel, data, client) =>
-      run(core.handleClientChannelFrame(channel, data, client, clock())),
-    closed: (client) => run(core.clientClosed(client)),
+      safely(() => core.handleClientChannelFrame(channel, data, client, clock())),
+    closed: (client) => safely(() => core.clientClosed(client)),
+    holdsAllocation: (client) => core.holdsAllocation(client),
   };
+  const gate = new StreamGate(
+    { ...defaultStreamLimits(), ...o.streamLimits },
+    counters,
+    o.quotas?.sourcePrefixV6 ?? DEFAULT_QUOTAS.sourcePrefixV6,
+  );
   try {
     for (const [index, l] of o.listen.entries()) {
       listeners.push(
         l.transport === 'udp'
           ? await listenUdp(index, l.host, l.port, handlers, o.udpBufferBytes, bind)
           : await listenStream(
-              { index, transport: l.transport, host: l.host, port: l.port, tls: o.tls },
+              { index, transport: l.transport, host: l.host, port: l.port, tls: o.tls, gate },
               handlers,
             ),
       );
@@ -312,9 +351,11 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
   }
   for (const ip of selfIps(o, hosts)) for (const l of listeners) core.addSelfAddress(ip, l.port);
   const timer = setInterval(() => {
-    syncClock();
-    mirror?.sync();
-    run(core.tick(clock()));
+    safely(() => {
+      syncClock();
+      mirror?.sync();
+      return core.tick(clock());
+    });
   }, o.tickMs ?? 1000);
   timer.unref();
 

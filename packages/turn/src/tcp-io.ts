@@ -6,6 +6,7 @@ import type { Action, ClientAddress, IpFamily } from './types.js';
 /** How long an outgoing Connect may take before it is a 447 (RFC 6062 §5.2: at least 30 s). */
 const CONNECT_TIMEOUT_MS = 30_000;
 const ATTEMPTS = 64;
+const ignore = () => {};
 
 interface PeerSocket {
   readonly socket: Socket;
@@ -28,6 +29,8 @@ async function listenTcp(host: string, range: readonly [number, number], onConne
           resolve();
         });
       });
+      // accept() failing (EMFILE at the descriptor limit) is reported here; the relay keeps listening.
+      server.on('error', ignore);
       return { server, port };
     } catch (err) {
       lastError = err;
@@ -43,10 +46,13 @@ async function listenTcp(host: string, range: readonly [number, number], onConne
 export class TcpRelays {
   private readonly servers = new Map<number, Server>();
   private readonly peers = new Map<number, PeerSocket>();
+  /** Outgoing Connect sockets not yet up, so closing their allocation closes them too. */
+  private readonly connecting = new Map<number, PeerSocket>();
 
   constructor(
     private readonly core: TurnCore,
-    private readonly run: (actions: readonly Action[]) => void,
+    /** Carries out what a core step returns; an exception in the step costs that event only. */
+    private readonly run: (step: () => readonly Action[]) => void,
     private readonly clock: () => number,
     private readonly listeners: readonly ClientListener[],
     private readonly hosts: Partial<Record<IpFamily, string>>,
@@ -62,20 +68,21 @@ export class TcpRelays {
   }
 
   private incoming(allocation: number, socket: Socket): void {
-    socket.on('error', () => {});
-    const address = socket.remoteAddress ?? '';
-    const { connection, actions } = this.core.tcpPeerIncoming(
-      allocation,
-      address,
-      socket.remotePort ?? 0,
-      this.clock(),
-    );
-    if (connection === undefined) {
-      socket.destroy();
-      return;
-    }
-    this.track(connection, allocation, socket);
-    this.run(actions);
+    socket.on('error', ignore);
+    let kept = false;
+    this.run(() => {
+      const { connection, actions } = this.core.tcpPeerIncoming(
+        allocation,
+        socket.remoteAddress ?? '',
+        socket.remotePort ?? 0,
+        this.clock(),
+      );
+      if (connection === undefined) return [];
+      this.track(connection, allocation, socket);
+      kept = true;
+      return actions;
+    });
+    if (!kept) socket.destroy(); // refused (no permission, over the cap), or the step failed
   }
 
   private track(connection: number, allocation: number, socket: Socket): void {
@@ -85,24 +92,36 @@ export class TcpRelays {
 
   /** RFC 6062 §5.2: connects from the relay's IP (an ephemeral port: Node cannot share the listening one). */
   connect(a: Extract<Action, { kind: 'tcp-connect' }>, family: IpFamily): void {
-    const socket = connect({ host: a.peer.address, port: a.peer.port, localAddress: this.hosts[family] });
+    let socket: Socket;
+    try {
+      socket = connect({ host: a.peer.address, port: a.peer.port, localAddress: this.hosts[family] });
+    } catch {
+      // Arguments Node refuses synchronously: a failed Connect (447), like any other.
+      queueMicrotask(() => this.run(() => this.core.tcpConnectFailed(a.connection)));
+      return;
+    }
+    socket.on('error', ignore);
     socket.pause();
     let settled = false;
     const fail = () => {
       if (settled) return;
       settled = true;
       socket.destroy();
-      this.run(this.core.tcpConnectFailed(a.connection));
+      this.run(() => this.core.tcpConnectFailed(a.connection));
     };
     socket.setTimeout(CONNECT_TIMEOUT_MS, fail);
     socket.once('error', fail);
+    // Closed before it connected (closeAllocation, or a reset without an error): settle too.
+    socket.once('close', fail);
     socket.once('connect', () => {
       settled = true;
       socket.setTimeout(0);
-      socket.on('error', () => {});
       this.track(a.connection, a.allocation, socket);
-      this.run(this.core.tcpConnected(a.connection, this.clock()));
+      this.run(() => this.core.tcpConnected(a.connection, this.clock()));
     });
+    this.connecting.set(a.connection, { socket, allocation: a.allocation });
+    socket.once('close', () => this.connecting.delete(a.connection));
+    socket.once('connect', () => this.connecting.delete(a.connection));
   }
 
   /** RFC 6062 §5.4: after the ConnectionBind answer, pipes the client data connection and the peer together. */
@@ -115,6 +134,7 @@ export class TcpRelays {
       return;
     }
     const data = taken.socket;
+    data.on('error', ignore);
     peer.data = data;
     peer.client = client;
     data.on('close', () => this.close(connection));
@@ -144,10 +164,12 @@ export class TcpRelays {
     this.servers.get(allocation)?.close();
     this.servers.delete(allocation);
     for (const [id, p] of this.peers) if (p.allocation === allocation) this.close(id);
+    for (const p of this.connecting.values()) if (p.allocation === allocation) p.socket.destroy();
   }
 
   closeAll(): void {
     for (const id of [...this.servers.keys()]) this.closeAllocation(id);
     for (const id of [...this.peers.keys()]) this.close(id);
+    for (const p of this.connecting.values()) p.socket.destroy();
   }
 }
