@@ -4,7 +4,15 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { TurnEndpoint } from '@parley/server';
-import { type ListenAddress, startTurnServer, type TurnServer } from '@parley/turn';
+import {
+  DEFAULT_QUOTAS,
+  defaultStreamLimits,
+  type ListenAddress,
+  type Quotas,
+  type StreamLimits,
+  startTurnServer,
+  type TurnServer,
+} from '@parley/turn';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
 
@@ -21,12 +29,152 @@ export interface TurnFlags {
   turnRelayPorts?: [number, number];
   turnCert?: string;
   turnKey?: string;
+  turnAllocationsPerIp?: number;
+  turnIpv6Prefix?: number;
+  turnAllocationsPerUser?: number;
+  turnAllocationsTotal?: number;
+  turnPermissionsPerUser?: number;
+  turnChannelsPerAllocation?: number;
+  turnChannelsPerUser?: number;
+  turnPeerConnectionsPerAllocation?: number;
+  turnTcpConnectionsPerIp?: number;
+  turnTcpConnectionsTotal?: number;
+  turnTcpFirstMessageTimeout?: number;
+  turnTcpIdleTimeout?: number;
+  turnMaxFrameBytes?: number;
+}
+
+/**
+ * The hardening limits as flags: flag, env var, the TurnFlags key, where it goes, help text. Defaults come
+ * from @parley/turn, so there is one source of truth (docs/turn.md lists them with their error codes).
+ */
+const LIMIT_FLAGS: readonly {
+  flag: string;
+  env: string;
+  key: keyof TurnFlags;
+  quota?: keyof Quotas;
+  stream?: keyof StreamLimits;
+  help: string;
+}[] = [
+  {
+    flag: '--turn-allocations-per-ip <n>',
+    env: 'PARLEY_TURN_ALLOCATIONS_PER_IP',
+    key: 'turnAllocationsPerIp',
+    quota: 'allocationsPerSource',
+    help: 'live TURN allocations per client IP (IPv6: per --turn-ipv6-prefix), any username; over it 486',
+  },
+  {
+    flag: '--turn-ipv6-prefix <bits>',
+    env: 'PARLEY_TURN_IPV6_PREFIX',
+    key: 'turnIpv6Prefix',
+    quota: 'sourcePrefixV6',
+    help: 'IPv6 clients are counted per prefix of this length for the per-IP limits',
+  },
+  {
+    flag: '--turn-allocations-per-user <n>',
+    env: 'PARLEY_TURN_ALLOCATIONS_PER_USER',
+    key: 'turnAllocationsPerUser',
+    quota: 'allocationsPerUser',
+    help: 'live TURN allocations per user (peer id); over it 486',
+  },
+  {
+    flag: '--turn-allocations-total <n>',
+    env: 'PARLEY_TURN_ALLOCATIONS_TOTAL',
+    key: 'turnAllocationsTotal',
+    quota: 'allocationsTotal',
+    help: 'live TURN allocations on the server; over it 486',
+  },
+  {
+    flag: '--turn-permissions-per-user <n>',
+    env: 'PARLEY_TURN_PERMISSIONS_PER_USER',
+    key: 'turnPermissionsPerUser',
+    quota: 'permissionsPerUser',
+    help: 'TURN permissions per user across its allocations; over it 508',
+  },
+  {
+    flag: '--turn-channels-per-allocation <n>',
+    env: 'PARLEY_TURN_CHANNELS_PER_ALLOCATION',
+    key: 'turnChannelsPerAllocation',
+    quota: 'channelsPerAllocation',
+    help: 'TURN channel bindings per allocation; over it 508',
+  },
+  {
+    flag: '--turn-channels-per-user <n>',
+    env: 'PARLEY_TURN_CHANNELS_PER_USER',
+    key: 'turnChannelsPerUser',
+    quota: 'channelsPerUser',
+    help: 'TURN channel bindings per user across its allocations; over it 508',
+  },
+  {
+    flag: '--turn-peer-connections-per-allocation <n>',
+    env: 'PARLEY_TURN_PEER_CONNECTIONS_PER_ALLOCATION',
+    key: 'turnPeerConnectionsPerAllocation',
+    quota: 'peerConnectionsPerAllocation',
+    help: 'RFC 6062 peer TCP connections per TCP allocation, pending ones included; over it 508',
+  },
+  {
+    flag: '--turn-tcp-connections-per-ip <n>',
+    env: 'PARLEY_TURN_TCP_CONNECTIONS_PER_IP',
+    key: 'turnTcpConnectionsPerIp',
+    stream: 'connectionsPerSource',
+    help: 'open TURN TCP/TLS client connections per client IP; more are closed at accept',
+  },
+  {
+    flag: '--turn-tcp-connections-total <n>',
+    env: 'PARLEY_TURN_TCP_CONNECTIONS_TOTAL',
+    key: 'turnTcpConnectionsTotal',
+    stream: 'connectionsTotal',
+    help: 'open TURN TCP/TLS client connections in total; more are closed at accept',
+  },
+  {
+    flag: '--turn-tcp-first-message-timeout <ms>',
+    env: 'PARLEY_TURN_TCP_FIRST_MESSAGE_TIMEOUT',
+    key: 'turnTcpFirstMessageTimeout',
+    stream: 'firstMessageTimeoutMs',
+    help: 'a TURN TCP/TLS connection without a whole STUN message (TLS handshake included) by then is closed',
+  },
+  {
+    flag: '--turn-tcp-idle-timeout <ms>',
+    env: 'PARLEY_TURN_TCP_IDLE_TIMEOUT',
+    key: 'turnTcpIdleTimeout',
+    stream: 'idleTimeoutMs',
+    help: 'a TURN TCP/TLS connection without an allocation, idle this long, is closed',
+  },
+  {
+    flag: '--turn-max-frame-bytes <bytes>',
+    env: 'PARLEY_TURN_MAX_FRAME_BYTES',
+    key: 'turnMaxFrameBytes',
+    stream: 'maxFrameBytes',
+    help: 'largest STUN/ChannelData frame on TURN TCP/TLS; a header declaring more closes the connection',
+  },
+];
+
+function limitDefault(l: (typeof LIMIT_FLAGS)[number], streams: StreamLimits): string {
+  if (l.quota) return String(DEFAULT_QUOTAS[l.quota]);
+  if (l.stream === 'connectionsTotal') return `half the open-file limit, now ${streams.connectionsTotal}`;
+  return l.stream ? String(streams[l.stream]) : '';
+}
+
+/** The quotas and stream limits set by flags; unset ones keep the server's defaults. */
+export function limitOptions(flags: TurnFlags): {
+  quotas: Partial<Quotas>;
+  streamLimits: Partial<StreamLimits>;
+} {
+  const quotas: Record<string, number> = {};
+  const streamLimits: Record<string, number> = {};
+  for (const l of LIMIT_FLAGS) {
+    const v = flags[l.key];
+    if (typeof v !== 'number') continue;
+    if (l.quota) quotas[l.quota] = v;
+    if (l.stream) streamLimits[l.stream] = v;
+  }
+  return { quotas: quotas as Partial<Quotas>, streamLimits: streamLimits as Partial<StreamLimits> };
 }
 
 const repeat = (v: string, prev: string[]) => [...prev, v];
 
 export function addTurnOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .addOption(new Option('--no-turn', 'do not run the STUN/TURN server').env('PARLEY_NO_TURN'))
     .addOption(
       new Option('--turn-port <port>', 'STUN/TURN port, UDP and TCP')
@@ -89,6 +237,14 @@ export function addTurnOptions(cmd: Command): Command {
     .addOption(
       new Option('--turn-key <file>', 'TLS private key (PEM) for TURN over TLS').env('PARLEY_TURN_KEY'),
     );
+  const streams = defaultStreamLimits();
+  for (const l of LIMIT_FLAGS) {
+    const parse = l.quota === 'sourcePrefixV6' ? prefixArg : positiveInt;
+    // No commander default: an unset flag leaves the server's own default (shown in the help).
+    const help = `${l.help} (default: ${limitDefault(l, streams)})`;
+    cmd.addOption(new Option(l.flag, help).env(l.env).argParser(parse));
+  }
+  return cmd;
 }
 
 export interface StartedTurn {
@@ -124,6 +280,7 @@ export async function startTurn(flags: TurnFlags, host: string, log: Logger): Pr
     ...(flags.turnExternalIp ? { externalAddress: flags.turnExternalIp } : {}),
     ...(flags.turnRelayPorts ? { relayPortRange: flags.turnRelayPorts } : {}),
     ...(tls ? { tls } : {}),
+    ...limitOptions(flags),
     log: (line) => log.info(line),
   });
   log.info(
@@ -155,6 +312,13 @@ function portArg(v: string): number {
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function prefixArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 128)
+    throw new InvalidArgumentError('a prefix length from 1 to 128');
   return n;
 }
 

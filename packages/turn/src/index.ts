@@ -11,7 +11,13 @@ export {
   SourceRateLimiter,
 } from './auth.js';
 export { TurnCore, type TurnCoreOptions } from './core.js';
-export type { AuthFailureReason, TurnCounters, UserCounters } from './counters.js';
+export {
+  type AuthFailureReason,
+  LIMIT_NAMES,
+  type LimitName,
+  type TurnCounters,
+  type UserCounters,
+} from './counters.js';
 export { nodeCrypto } from './node-crypto.js';
 export {
   type Cidr,
@@ -28,4 +34,5 @@ export {
 } from './peer-policy.js';
 export { type ListenAddress, startTurnServer, type TurnServer, type TurnServerOptions } from './server.js';
 export { DEFAULT_LIFETIMES, DEFAULT_QUOTAS, type Lifetimes, type Quotas } from './state.js';
+export { defaultStreamLimits, type StreamLimits } from './stream-gate.js';
 export type { Action, ClientAddress, ClientTransport, IpFamily, PeerAddress } from './types.js';
