@@ -192,11 +192,14 @@ export class UdpTurnClient {
     });
   }
 
-  static async open(server: { host: string; port: number }, credential: Credential): Promise<UdpTurnClient> {
+  /** `local` is the address to send from (default the loopback address of the server's family). */
+  static async open(
+    server: { host: string; port: number },
+    credential: Credential,
+    local = server.host.includes(':') ? '::1' : '127.0.0.1',
+  ): Promise<UdpTurnClient> {
     const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
-    await new Promise<void>((r) =>
-      socket.bind(0, server.host.includes(':') ? '::1' : '127.0.0.1', () => r()),
-    );
+    await new Promise<void>((r) => socket.bind(0, local, () => r()));
     return new UdpTurnClient(socket, credential, server);
   }
 
