@@ -127,3 +127,10 @@ export class StreamTurnClient {
 export function closesWithin(closed: Promise<void>, ms: number): Promise<boolean> {
   return Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 }
+
+/** The TURN TCP port from `parley serve`'s banner ("stun/turn  udp 3478, tcp 3478"). */
+export function tcpTurnPort(banner: string): number {
+  const m = /stun\/turn\s+udp [\d,]+, tcp (\d+)/.exec(banner);
+  if (!m) throw new Error(`no TURN TCP port in:\n${banner}`);
+  return Number(m[1]);
+}
