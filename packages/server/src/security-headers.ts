@@ -9,9 +9,9 @@ export const CONTENT_SECURITY_POLICY = [
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob: mediastream:",
-  // 'self' covers ws:/wss: to this host in CSP Level 3 browsers (signaling is on the same origin); blob:
-  // for received files.
-  "connect-src 'self' blob:",
+  // Signaling is on this origin, but a page may be pointed at another node (or, in tests, a proxy);
+  // blob: for received files. Scripts stay 'self' only, so nothing injected can use this.
+  "connect-src 'self' ws: wss: blob:",
   "worker-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'none'",
