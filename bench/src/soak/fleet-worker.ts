@@ -19,7 +19,8 @@ const ACK_DELAY_MS = 1000;
 const MAX_BACKLOG = 1 << 20;
 /** Tries per drop to get the session back (each: connect, `resume`, wait for `resumed`). */
 const RESUME_TRIES = 3;
-const RESUME_TIMEOUT_MS = 10_000;
+/** As the SDK: an attempt that gets no answer is given up after its heartbeat timeout, 30 s. */
+const RESUME_TIMEOUT_MS = 30_000;
 const TICK_MS = 20;
 const CANDIDATE_TAIL = ' 1 udp 2122260223 192.0.2.2 54321 typ host';
 
@@ -82,6 +83,7 @@ const t: FleetTotals = {
   resumesOk: 0,
   resumesFailed: 0,
   resumeFailReasons: {},
+  resumeRetryReasons: {},
   resumeMsSum: 0,
   resumeMsMax: 0,
   rejoins: 0,
@@ -106,14 +108,24 @@ const bump = (m: Record<string, number>, k: string) => {
 };
 const nowUs = () => Math.round(performance.now() * 1000);
 
-function connect(c: Client, onOpen: () => void): void {
+/** Sends on `ws` if it is open (ws throws on a socket still connecting); false when it could not. */
+function send(ws: WebSocket | null, text: string): boolean {
+  if (ws?.readyState !== WebSocket.OPEN) return false;
+  ws.send(text);
+  return true;
+}
+
+/** Opens the client's socket; `onOpen` gets this very socket (the client may have moved on to another). */
+function connect(c: Client, onOpen: (ws: WebSocket) => void): void {
   const ws = new WebSocket(url, SUBPROTOCOL, {
     localAddress: c.addr,
     perMessageDeflate: false,
-    handshakeTimeout: 10_000,
+    handshakeTimeout: RESUME_TIMEOUT_MS,
   });
   c.ws = ws;
-  ws.on('open', onOpen);
+  ws.on('open', () => {
+    if (c.ws === ws) onOpen(ws);
+  });
   ws.on('message', (data, isBinary) => {
     if (c.ws === ws && !isBinary) onFrame(c, data.toString());
   });
@@ -201,7 +213,7 @@ function onFrame(c: Client, text: string): void {
         t.resumesFailed++;
         bump(t.resumeFailReasons, 'RESUME_FAILED');
         // As the SDK does: join again, as a new peer of the same room.
-        c.ws?.send(JSON.stringify({ type: 'join', room: c.roomName }));
+        send(c.ws, JSON.stringify({ type: 'join', room: c.roomName }));
       }
       return;
     }
@@ -260,7 +272,7 @@ function ack(c: Client): void {
   c.unacked = 0;
   if (c.ws?.readyState === WebSocket.OPEN && c.state === 'open' && c.lastSeq > c.acked) {
     c.acked = c.lastSeq;
-    c.ws.send(`{"type":"ack","seq":${c.lastSeq}}`);
+    send(c.ws, `{"type":"ack","seq":${c.lastSeq}}`);
   }
 }
 setInterval(() => {
@@ -283,7 +295,7 @@ function join(c: Client, room: string, timeoutMs: number): Promise<void> {
       }
     }, 5);
     c.state = 'joining';
-    connect(c, () => c.ws?.send(JSON.stringify({ type: 'join', room })));
+    connect(c, (ws) => send(ws, JSON.stringify({ type: 'join', room })));
   });
 }
 
@@ -373,7 +385,7 @@ function resumeTry(c: Client): void {
   c.resumeTries++;
   c.resumeStarted = performance.now();
   const tryNo = c.resumeTries;
-  connect(c, () => c.ws?.send(JSON.stringify({ type: 'resume', token: c.token, lastSeq: c.lastSeq })));
+  connect(c, (ws) => send(ws, JSON.stringify({ type: 'resume', token: c.token, lastSeq: c.lastSeq })));
   setTimeout(() => {
     if (c.state === 'resuming' && c.resumeTries === tryNo) failResumeTry(c, 'timeout');
   }, RESUME_TIMEOUT_MS);
@@ -384,6 +396,7 @@ function failResumeTry(c: Client, why: string): void {
   const ws = c.ws;
   c.ws = null;
   ws?.terminate();
+  bump(t.resumeRetryReasons, why.replace(/\d{4,}/g, 'N'));
   if (c.resumeTries < RESUME_TRIES && resuming) {
     setTimeout(() => resumeTry(c), 500 + rand() * 1000);
     return;
@@ -505,7 +518,7 @@ function totals(elu: number): FleetTotals {
         // Which of the target's sessions this frame was sent to: lost with a session that ended.
         let session = s.sessions[0]?.[0] ?? p.session;
         for (const [sess, first] of s.sessions) if (n >= first) session = sess;
-        if (session !== p.session) t.lostToFailedResume++;
+        if (session !== p.session || p.state === 'dead') t.lostToFailedResume++;
       }
     }
   }
@@ -539,4 +552,8 @@ process.on('message', async (msg: (FleetSetup | FleetRun | { op: 'close' | 'abor
   }
 });
 process.on('disconnect', () => process.exit(0));
+// A bug of this load generator must show in the results, not silently end the worker's share of the run.
+process.on('uncaughtException', (err) => {
+  bump(t.errorFrames, `load worker exception: ${err.message.slice(0, 80)}`);
+});
 process.send?.({ ready: true });

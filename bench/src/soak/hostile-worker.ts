@@ -507,7 +507,7 @@ async function turnFlood(o: HostileRun): Promise<void> {
   const BURST = 100;
   const CONCURRENCY = 16;
   const MAX_TOTAL = 1500;
-  const creds = restCredentials(o.turnSecret, 'soak-flood', 3600);
+  // A new user name for every allocation, so the per-IP limit is what stops it, not the per-user one.
   await every(20_000, 1000, async (round) => {
     let next = 0;
     const t0 = performance.now();
@@ -518,6 +518,7 @@ async function turnFlood(o: HostileRun): Promise<void> {
         k.sent++;
         let c: TurnClient | null = null;
         try {
+          const creds = restCredentials(o.turnSecret, `soak-flood-${k.sent}`, 3600);
           c = await TurnClient.open({ host: o.host, port: o.turnPort }, creds, o.addresses.turn);
           await c.allocate();
           ok++;
@@ -567,4 +568,8 @@ process.on('message', async (msg: (HostileRun | { op: 'close' | 'stats' }) & { r
   }
 });
 process.on('disconnect', () => process.exit(0));
+// A bug of this generator must show in the results, not end the hostile mix.
+process.on('uncaughtException', (err) => {
+  bump(kind('hostile-worker', 'exceptions'), err.message.slice(0, 80));
+});
 process.send?.({ ready: true });

@@ -52,7 +52,10 @@ export interface FleetTotals {
   duplicates: number;
   /** Frames sent to a target and never received by it. */
   lost: number;
-  /** Of `lost`, those whose target's session was lost (a failed resume, joined again). */
+  /**
+   * Of `lost`, those sent to a session a failed resume ended (its client gave up, or joined again as a new
+   * peer); the rest were lost although their target kept its session: exactly-once broken.
+   */
   lostToFailedResume: number;
   /** Frames that arrived for another client than the one they were sent to (should be 0). */
   misdelivered: number;
@@ -65,6 +68,8 @@ export interface FleetTotals {
   resumesOk: number;
   resumesFailed: number;
   resumeFailReasons: Record<string, number>;
+  /** Attempts that went wrong (timeout, socket closed, refused) and were tried again or given up. */
+  resumeRetryReasons: Record<string, number>;
   /** Time from sending `resume` to `resumed`, summed, and the slowest. */
   resumeMsSum: number;
   resumeMsMax: number;

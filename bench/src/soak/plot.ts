@@ -102,6 +102,12 @@ export function svgChart(p: PlotInput): string {
     `<path d="${path((x) => x.connections, C)}" fill="none" stroke="#e67300" stroke-width="2"/>`,
     `<path d="${path((x) => x.rssMiB, Y)}" fill="none" stroke="#1f5fbf" stroke-width="2.5"/>`,
   );
+  // Seconds in which /healthz gave no answer within 900 ms: red ticks along the bottom.
+  for (const x of s)
+    if (x.connections === null)
+      out.push(
+        `<rect x="${(X(x.t) - 2).toFixed(1)}" y="${M.top + ph - 10}" width="4" height="10" fill="#d00"/>`,
+      );
   // Legend, below the plot.
   const ly = H - 26;
   const items: Array<[string, string, string]> = [
@@ -109,14 +115,19 @@ export function svgChart(p: PlotInput): string {
     ['#e67300', '', 'open WebSocket connections (right axis)'],
     ['#2e8b57', '4 3', 'sessions: peers in rooms, incl. resume window (right axis)'],
   ];
-  let lx = M.left;
+  let lx = M.left - 40;
   for (const [color, dash, label] of items) {
     out.push(
       `<line x1="${lx}" x2="${lx + 30}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3" ${dash ? `stroke-dasharray="${dash}"` : ''}/>`,
-      `<text x="${lx + 38}" y="${ly + 5}" font-size="14">${esc(label)}</text>`,
+      `<text x="${lx + 38}" y="${ly + 5}" font-size="13">${esc(label)}</text>`,
     );
-    lx += 60 + label.length * 7.6;
+    lx += 52 + label.length * 7;
   }
+  if (s.some((x) => x.connections === null))
+    out.push(
+      `<rect x="${lx}" y="${ly - 8}" width="4" height="12" fill="#d00"/>`,
+      `<text x="${lx + 10}" y="${ly + 5}" font-size="13">/healthz no answer in 900 ms</text>`,
+    );
   out.push('</svg>');
   return out.join('\n');
 }

@@ -61,6 +61,7 @@ export function mergeTotals(all: FleetTotals[]): Merged {
     resumesOk: sum((t) => t.resumesOk),
     resumesFailed: sum((t) => t.resumesFailed),
     resumeFailReasons: sumRec((t) => t.resumeFailReasons),
+    resumeRetryReasons: sumRec((t) => t.resumeRetryReasons),
     resumeMsSum: sum((t) => t.resumeMsSum),
     resumeMsMax: Math.max(0, ...all.map((t) => t.resumeMsMax)),
     rejoins: sum((t) => t.rejoins),
@@ -117,7 +118,7 @@ export function table(x: TableInput): string {
       ['frames received exactly once', n(m.receivedUnique)],
       [
         '**frames lost** (target 0)',
-        `${n(m.lost)}${m.lostToFailedResume ? ` (${n(m.lostToFailedResume)} with a session a failed resume ended)` : ''}`,
+        `${n(m.lost)}${m.lost ? ` (${n(m.lostToFailedResume)} to sessions a failed resume ended, ${n(m.lost - m.lostToFailedResume)} to peers that kept their session)` : ''}`,
       ],
       ['frames duplicated', n(m.duplicates)],
       [
@@ -130,6 +131,7 @@ export function table(x: TableInput): string {
         `${n(m.resumesOk)} / ${n(m.resumesFailed)}${m.resumesFailed ? ` (${mapText(m.resumeFailReasons)})` : ''}`,
       ],
       ['resume time mean / max', `${n(meanResume, 1)} / ${n(m.resumeMsMax, 1)} ms`],
+      ['resume attempts that went wrong', mapText(m.resumeRetryReasons)],
       ['frames replayed after a resume', n(m.replayed)],
       [
         'relay latency p50 / p99 / max (live)',

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { processTickSeconds } from '../proc-stat.js';
+import { machineBusySeconds } from '../signaling/cpu.js';
 
 export interface Sample {
   /** Seconds since the server started. */
@@ -21,6 +22,10 @@ export interface Sample {
   healthMs: number | null;
   /** Clients the fleet holds open (its own count, from worker progress reports). */
   fleetOpen: number;
+  /** CPU of the whole machine since the previous sample, in cores (of os.cpus().length). */
+  machineCpu: number;
+  /** Of that, processes other than the server and the soak's own (other engineers' builds and tests). */
+  othersCpu: number;
 }
 
 export interface Metrics {
@@ -92,6 +97,10 @@ export class Sampler {
   fleetOpen = 0;
   private timer: NodeJS.Timeout | null = null;
   private cpu0 = Number.NaN;
+  private machine0 = Number.NaN;
+  private ours0 = Number.NaN;
+  /** The soak's own processes (orchestrator, workers), so that the rest of the machine can be told apart. */
+  ourPids: number[] = [process.pid];
   private last = 0;
   private busy = false;
 
@@ -103,6 +112,8 @@ export class Sampler {
 
   start(): void {
     this.cpu0 = processTickSeconds(this.pid);
+    this.machine0 = machineBusySeconds();
+    this.ours0 = this.oursCpu();
     this.last = performance.now();
     let n = 0;
     this.timer = setInterval(() => {
@@ -122,8 +133,15 @@ export class Sampler {
   private async sample(withMetrics: boolean): Promise<void> {
     const now = performance.now();
     const cpu1 = processTickSeconds(this.pid);
-    const cpu = (cpu1 - this.cpu0) / ((now - this.last) / 1000);
+    const dt = (now - this.last) / 1000;
+    const cpu = (cpu1 - this.cpu0) / dt;
+    const machine1 = machineBusySeconds();
+    const ours1 = this.oursCpu();
+    const machineCpu = (machine1 - this.machine0) / dt;
+    const othersCpu = Math.max(0, machineCpu - cpu - (ours1 - this.ours0) / dt);
     this.cpu0 = cpu1;
+    this.machine0 = machine1;
+    this.ours0 = ours1;
     this.last = now;
     const rssKiB = procStatusKiB(this.pid, 'VmRSS');
     const files = openFiles(this.pid);
@@ -144,8 +162,41 @@ export class Sampler {
       rooms: h.rooms ?? null,
       healthMs,
       fleetOpen: this.fleetOpen,
+      machineCpu: Math.round(machineCpu * 100) / 100,
+      othersCpu: Math.round(othersCpu * 100) / 100,
     });
     if (withMetrics) await this.scrape();
+  }
+
+  private oursCpu(): number {
+    // A worker that has exited reads NaN: count it as 0 from then on (its share moves to "others").
+    return this.ourPids.reduce((a, pid) => a + (processTickSeconds(pid) || 0), 0);
+  }
+
+  /** Stretches when /healthz did not answer, with what the rest of the machine used meanwhile. */
+  stalls(): Array<{ fromS: number; toS: number; samples: number; serverCpu: number; othersCpu: number }> {
+    const out: Array<{ fromS: number; toS: number; samples: number; serverCpu: number; othersCpu: number }> =
+      [];
+    let cur: Sample[] = [];
+    const flush = () => {
+      if (!cur.length) return;
+      const mean = (f: (x: Sample) => number) =>
+        Math.round((cur.reduce((a, x) => a + f(x), 0) / cur.length) * 100) / 100;
+      out.push({
+        fromS: cur[0]!.t,
+        toS: cur.at(-1)!.t,
+        samples: cur.length,
+        serverCpu: mean((x) => x.cpu),
+        othersCpu: mean((x) => x.othersCpu),
+      });
+      cur = [];
+    };
+    for (const x of this.samples) {
+      if (x.connections === null) cur.push(x);
+      else flush();
+    }
+    flush();
+    return out;
   }
 
   async scrape(): Promise<Metrics | null> {

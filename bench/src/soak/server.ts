@@ -62,11 +62,18 @@ export function serveOptions(root: string): ServeFlag[] {
   return out;
 }
 
-/** Options that limit connections or sessions per source address, if `parley serve` has any by now. */
+/**
+ * Signaling options that limit connections or sessions per source address, if `parley serve` has any by
+ * now (TURN's per-IP limits are left at their defaults: the TURN flood is meant to meet them).
+ */
 export function perAddressFlags(options: ServeFlag[]): ServeFlag[] {
   const perAddr = /per[- ](ip|address|addr|source|client address|remote)|each (ip|address)|one (ip|address)/i;
   return options.filter(
-    (o) => /<[^>]+>/.test(o.flag) && (perAddr.test(o.flag) || perAddr.test(o.description)),
+    (o) =>
+      /<n>/.test(o.flag) &&
+      !o.flag.startsWith('--turn') &&
+      /conn|session/i.test(o.flag) &&
+      (perAddr.test(o.flag) || perAddr.test(o.description)),
   );
 }
 
