@@ -11,7 +11,7 @@ import { ConnectionGate, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from
 import { SignalingCore } from './core.js';
 import { createRequestHandler } from './http.js';
 import { createMetrics } from './metrics.js';
-import type { CoreOptions } from './options.js';
+import { type CoreOptions, DEFAULTS } from './options.js';
 import { cryptoRandom } from './random.js';
 import { createWsServer, DEFAULT_MAX_SEND_QUEUE_BYTES, originAllowed, WsTransport } from './transport-ws.js';
 
@@ -56,7 +56,15 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const log =
     options.logger ?? pino({ level: process.env.PARLEY_LOG_LEVEL ?? 'info', name: 'parley-signaling' });
-  const transport = new WsTransport(options.maxSendQueueBytes ?? DEFAULT_MAX_SEND_QUEUE_BYTES);
+  const replayMax = options.replay?.maxBytes ?? DEFAULTS.replay.maxBytes;
+  // A resume sends the whole replay buffer at once: the bound always leaves room for it and one frame
+  // more, so a client that resumes is never taken for a slow reader.
+  const transport = new WsTransport(
+    Math.max(
+      options.maxSendQueueBytes ?? DEFAULT_MAX_SEND_QUEUE_BYTES,
+      replayMax + 2 * (options.maxFrameBytes ?? DEFAULTS.maxFrameBytes),
+    ),
+  );
   const gate = new ConnectionGate({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits });
   const core = new SignalingCore<WebSocket>(options, {
     transport,

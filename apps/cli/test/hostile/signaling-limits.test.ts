@@ -224,3 +224,36 @@ test('a socket that never joins is closed with 4006 IDLE at --idle-timeout', asy
     assert.equal(await metric(serve.httpUrl, 'parley_signaling_idle_closed_total'), 1);
   });
 });
+
+test('a resume that replays a full buffer is not taken for a slow reader, whatever --max-send-queue says', async () => {
+  await withServe(['--max-send-queue', '256'], async (serve) => {
+    const sender = await joinAs(serve.wsUrl, 'full-replay', '127.0.9.1');
+    const victim = await joinAs(serve.wsUrl, 'full-replay', '127.0.9.2');
+    drop(victim.ws);
+    await new Promise((r) => setTimeout(r, 100));
+    // ~960 KB waiting for the dropped peer: just under its 1 MiB replay buffer.
+    const blob = 'r'.repeat(60_000);
+    for (let i = 0; i < 16; i++)
+      sender.ws.send(JSON.stringify({ type: 'message', data: blob, to: victim.id }));
+    await new Promise((r) => setTimeout(r, 300));
+    const ws = new WebSocket(serve.wsUrl, ['parley.v1'], { localAddress: '127.0.9.2' });
+    ws.on('error', () => {});
+    await once(ws, 'open');
+    let relayed = 0;
+    let resumed = false;
+    const done = new Promise<void>((resolve) => {
+      ws.on('message', (d) => {
+        const f = JSON.parse(String(d)) as { type: string };
+        if (f.type === 'resumed') resumed = true;
+        if (f.type === 'message' && ++relayed === 16) resolve();
+      });
+    });
+    ws.send(JSON.stringify({ type: 'resume', token: victim.resumeToken, lastSeq: 0 }));
+    await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+    assert.ok(resumed);
+    assert.equal(relayed, 16, 'every missed frame replayed');
+    assert.equal(await metric(serve.httpUrl, 'parley_signaling_slow_dropped_total'), 0);
+    ws.close();
+    sender.ws.close();
+  });
+});
