@@ -5,12 +5,14 @@ import { after, before, describe, test } from 'node:test';
 import {
   ChannelNumber,
   Data,
+  getAttribute,
   Lifetime,
   Method,
   RequestedAddressFamily,
   RequestedTransport,
   type TransportAddress,
   XorPeerAddress,
+  XorRelayedAddress,
 } from '@parley/stun';
 import { mintRestCredential, startTurnServer, type TurnServer, type TurnServerOptions } from '@parley/turn';
 import { sleep, UdpTurnClient } from './harness.js';
@@ -172,7 +174,9 @@ describe('peer address policy over a real UDP socket', () => {
   });
 
   test('each form is allowed once the operator allow-lists it, and loopback Sends arrive', async () => {
-    const server = await start({ allowPeers: ALLOW_ALL_FORMS });
+    // The loopback victims sit on the server's own addresses (the forms spell 127.0.0.1 and ::1), so only
+    // its listening ports are refused here; the default refusing every port is tested under 'relay loops'.
+    const server = await start({ allowPeers: ALLOW_ALL_FORMS, selfPeerPorts: 'listeners' });
     const clients = { IPv4: await allocated(server, 'IPv4'), IPv6: await allocated(server, 'IPv6') };
     try {
       for (const [i, f] of FORMS.entries()) {
@@ -218,25 +222,27 @@ describe('peer address policy over a real UDP socket', () => {
 });
 
 describe('relay loops', () => {
-  test("the server's own listening port is refused as a peer even when its IP is allow-listed", async () => {
+  test("every port of the server's own IP is refused as a peer even when allow-listed, but live relayed addresses", async () => {
     const server = await start({ allowPeers: ['127.0.0.0/8', '::1/128'] });
     const c = await allocated(server, 'IPv4');
+    const d = await UdpTurnClient.open(
+      { host: '127.0.0.1', port: server.addresses[0]!.port },
+      credential('other'),
+    );
     try {
+      const dRelay = getAttribute(await d.allocate([attr(RequestedTransport, 17)]), XorRelayedAddress)!;
       const own = server.addresses[0]!.port;
       const self = { family: 'IPv4', address: '127.0.0.1', port: own } as const;
-      const bind = await c.request(Method.ChannelBind, [
-        attr(ChannelNumber, 0x4000),
-        attr(XorPeerAddress, self),
-      ]);
-      assert.equal(errorCode(bind), 403);
+      const bind = (n: number, peer: TransportAddress) =>
+        c.request(Method.ChannelBind, [attr(ChannelNumber, n), attr(XorPeerAddress, peer)]);
+      assert.equal(errorCode(await bind(0x4000, self)), 403, 'the listening port');
       const other = { ...self, port: own === 65535 ? own - 1 : own + 1 };
-      const ok = await c.request(Method.ChannelBind, [
-        attr(ChannelNumber, 0x4001),
-        attr(XorPeerAddress, other),
-      ]);
-      assert.equal(errorCode(ok), undefined);
+      assert.equal(errorCode(await bind(0x4001, other)), 403, 'another port of the server IP');
+      assert.equal(errorCode(await bind(0x4002, dRelay)), undefined, "another allocation's relayed address");
+      assert.ok(server.counters().limits.selfPeer >= 2);
     } finally {
       await c.close();
+      await d.close();
       await server.close();
     }
   });
