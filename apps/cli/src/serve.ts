@@ -37,6 +37,7 @@ export interface ServeFlags extends TurnFlags {
   headersTimeout: number;
   idleTimeout: number;
   metricsAllow: string[];
+  maxMetadata: number;
 }
 
 const KiB = 1024;
@@ -140,6 +141,11 @@ export function serveCommand(): Command {
         .default(DEFAULTS.maxSessionsPerToken),
     )
     .addOption(
+      limit('--max-metadata <bytes>', "a join's metadata as JSON (every peer of the room receives it)")
+        .env('PARLEY_MAX_METADATA')
+        .default(DEFAULTS.maxMetadataBytes),
+    )
+    .addOption(
       limit('--max-rooms <n>', 'rooms on this server').env('PARLEY_MAX_ROOMS').default(DEFAULTS.maxRooms),
     )
     .addOption(
@@ -229,6 +235,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       maxSessionsPerAddress: flags.maxSessionsPerIp,
       maxSessionsPerToken: flags.maxSessionsPerToken,
       maxRooms: flags.maxRooms,
+      maxMetadataBytes: flags.maxMetadata,
       maxSendQueueBytes: flags.maxSendQueue * KiB,
       replay: { maxFrames: DEFAULTS.replay.maxFrames, maxBytes: flags.replayPerSession * KiB },
       replayTotalBytes: flags.replayTotal * MiB,

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   NOT_IN_ROOM: 'The frame needs a joined room, and this connection has not joined one.',
   ALREADY_IN_ROOM: 'This connection has already joined a room; leave it first.',
   ROOM_FULL: 'The room has as many peers as the server allows.',
+  METADATA_TOO_LARGE: 'The join carries more metadata than the server accepts (4 KiB by default).',
   TOO_MANY_ROOMS: 'The server holds as many rooms as it allows; join an existing room or try later.',
   TOO_MANY_SESSIONS:
     'This address holds as many sessions (in rooms or waiting to resume) as the server allows.',

@@ -121,3 +121,13 @@ test('a connection in no room is closed with 4006 after the idle timeout: before
   assert.equal(wire.closes.at(-1)?.conn, 'busy');
   assert.equal(core.stats().idleClosed, 2);
 });
+
+test('metadata past its bound is refused with METADATA_TOO_LARGE and nobody hears of the join', () => {
+  const { core, join, wire } = setup({ maxMetadataBytes: 100 });
+  join('A', 'r');
+  const big = join('B', 'r', '192.0.2.2', { metadata: { bio: 'x'.repeat(200) } });
+  assert.equal(big.code, 'METADATA_TOO_LARGE');
+  assert.deepEqual(wire.take('A'), []);
+  assert.equal(join('C', 'r', '192.0.2.3', { metadata: { name: 'Cy' } }).type, 'joined');
+  assert.equal(core.stats().sessions, 2);
+});

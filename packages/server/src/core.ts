@@ -302,6 +302,10 @@ export class SignalingCore<C> {
       this.sessionsByToken.get(frame.token) >= o.maxSessionsPerToken
     )
       return ['TOKEN_IN_USE', `this room token holds ${o.maxSessionsPerToken} sessions`];
+    // Every peer in the room gets it, in `peer-joined` and in each later `joined`.
+    const metadataBytes = frame.metadata ? JSON.stringify(frame.metadata).length : 0;
+    if (metadataBytes > o.maxMetadataBytes)
+      return ['METADATA_TOO_LARGE', `metadata of ${metadataBytes} bytes; the limit is ${o.maxMetadataBytes}`];
     const size = this.rooms.size(frame.room);
     if (size === 0 && this.rooms.count >= o.maxRooms)
       return ['TOO_MANY_ROOMS', `the server holds ${o.maxRooms} rooms`];

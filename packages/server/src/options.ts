@@ -32,6 +32,8 @@ export interface CoreOptions {
   maxSessionsPerToken: number;
   /** Rooms on the server. */
   maxRooms: number;
+  /** A join's metadata as JSON, in characters: every peer of the room receives it. */
+  maxMetadataBytes: number;
   /** A connection in no room (before its first join, after a leave) is closed after this, in ms (0: never). */
   idleTimeoutMs: number;
   /**
@@ -54,6 +56,7 @@ export const DEFAULTS: CoreOptions = {
   maxSessionsPerAddress: 32,
   maxSessionsPerToken: 4,
   maxRooms: 100_000,
+  maxMetadataBytes: 4096,
   idleTimeoutMs: 30_000,
   iceServers: [],
 };
