@@ -351,6 +351,8 @@ const setupTimeoutMs = 120_000 + CLIENTS * 15;
 let crash: string | null = null;
 /** A load or hostile worker that died (a bug of the soak, or the machine): the run is not to be trusted. */
 let workerFailure: string | null = null;
+/** Set once the run is being wound up: workers stopped from here on are not failures. */
+let finishing = false;
 const setups = await Promise.race([
   Promise.all(
     fleet.map((w, i) => {
@@ -430,12 +432,12 @@ if (setups && !crash) {
   }, 30_000);
   const fleetRun = Promise.all(fleet.map((w) => w.request<FleetTotals>(runReq)));
   const fleetSafe = fleetRun.catch((err: Error) => {
-    workerFailure = `a load worker died: ${err.message}`;
+    if (!finishing) workerFailure = `a load worker died: ${err.message}`;
     return null;
   });
   const hostileRun = (hostile ? hostile.request<HostileReply>(hostileReq) : Promise.resolve(null)).catch(
     (err: Error) => {
-      workerFailure = `the hostile worker died: ${err.message}`;
+      if (!finishing) workerFailure = `the hostile worker died: ${err.message}`;
       return null;
     },
   );
@@ -480,13 +482,15 @@ await finish();
 
 async function finish(): Promise<void> {
   clearTimeout(watchdog);
+  finishing = true;
   const survived = !!server && !server.exit;
   const metricsEnd = survived ? await sampler.scrape() : sampler.lastMetrics;
   const openFileLimit = survived ? procOpenFileLimit(srv.pid) : null;
   const hwmKiB = survived ? procStatusKiB(srv.pid, 'VmHWM') : null;
   await sleep(survived ? 1500 : 0);
   sampler.stop();
-  const serverCpu = processTickSeconds(srv.pid) - serverCpu0;
+  const serverTicks = processTickSeconds(srv.pid);
+  const serverCpu = (Number.isFinite(serverTicks) ? serverTicks : sampler.serverCpuTotal) - serverCpu0;
   const machineBusy = machineBusySeconds() - machine0;
   const workersCpu = [...fleet, ...(hostile ? [hostile] : [])].reduce(
     (a, c) => a + processTickSeconds(c.pid),

@@ -107,7 +107,7 @@ function wsJoin(ws: WebSocket, room: string, timeoutMs = 5000): Promise<string> 
 
 async function pausedPair(o: HostileRun, i: number, keepAlive: boolean): Promise<void> {
   const k = kind('paused', 'frames sent to paused readers');
-  const FRAME_BYTES = 4096;
+  const FRAME_BYTES = 16_384;
   const RATE = 20;
   for (let gen = 0; gen < 6 && !stopping && performance.now() < deadline; gen++) {
     const room = `soak-hostile-paused-${i}-${gen}`;

@@ -90,11 +90,13 @@ export function svgChart(p: PlotInput): string {
     `<text transform="translate(24 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="14" fill="#1f5fbf">server RSS (MiB, VmRSS every 1 s)</text>`,
     `<text transform="translate(${W - 22} ${M.top + ph / 2}) rotate(90)" text-anchor="middle" font-size="14" fill="#b34700">connections / sessions (from /healthz)</text>`,
   );
-  for (const m of p.marks) {
+  for (const [i, m] of p.marks.entries()) {
     const x = X(m.t);
+    // Labels step down so that marks close together stay readable; near the right edge they sit left of the line.
+    const right = x > M.left + pw * 0.8;
     out.push(
       `<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + ph}" stroke="${m.color}" stroke-dasharray="6 4" stroke-width="1.5"/>`,
-      `<text x="${x + 4}" y="${M.top + 14}" font-size="12" fill="${m.color}">${esc(m.label)}</text>`,
+      `<text x="${right ? x - 4 : x + 4}" y="${M.top + 16 + 16 * i}" font-size="12" fill="${m.color}" text-anchor="${right ? 'end' : 'start'}">${esc(m.label)}</text>`,
     );
   }
   out.push(

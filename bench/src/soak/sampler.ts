@@ -97,6 +97,8 @@ export class Sampler {
   fleetOpen = 0;
   private timer: NodeJS.Timeout | null = null;
   private cpu0 = Number.NaN;
+  /** The server's CPU seconds at the last sample it was alive for (after it died, /proc has nothing). */
+  serverCpuTotal = Number.NaN;
   private machine0 = Number.NaN;
   private ours0 = Number.NaN;
   /** The soak's own processes (orchestrator, workers), so that the rest of the machine can be told apart. */
@@ -133,6 +135,7 @@ export class Sampler {
   private async sample(withMetrics: boolean): Promise<void> {
     const now = performance.now();
     const cpu1 = processTickSeconds(this.pid);
+    if (Number.isFinite(cpu1)) this.serverCpuTotal = cpu1;
     const dt = (now - this.last) / 1000;
     const cpu = (cpu1 - this.cpu0) / dt;
     const machine1 = machineBusySeconds();
