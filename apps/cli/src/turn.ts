@@ -41,6 +41,7 @@ export interface TurnFlags {
   turnTcpConnectionsTotal?: number;
   turnTcpFirstMessageTimeout?: number;
   turnTcpIdleTimeout?: number;
+  turnTcpAllocatedIdleTimeout?: number;
   turnMaxFrameBytes?: number;
 }
 
@@ -141,6 +142,13 @@ const LIMIT_FLAGS: readonly {
     help: 'a TURN TCP/TLS connection without an allocation, idle this long, is closed',
   },
   {
+    flag: '--turn-tcp-allocated-idle-timeout <ms>',
+    env: 'PARLEY_TURN_TCP_ALLOCATED_IDLE_TIMEOUT',
+    key: 'turnTcpAllocatedIdleTimeout',
+    stream: 'allocatedIdleTimeoutMs',
+    help: 'a TURN TCP/TLS connection holding an allocation, idle this long, is closed',
+  },
+  {
     flag: '--turn-max-frame-bytes <bytes>',
     env: 'PARLEY_TURN_MAX_FRAME_BYTES',
     key: 'turnMaxFrameBytes',
@@ -151,7 +159,8 @@ const LIMIT_FLAGS: readonly {
 
 function limitDefault(l: (typeof LIMIT_FLAGS)[number], streams: StreamLimits): string {
   if (l.quota) return String(DEFAULT_QUOTAS[l.quota]);
-  if (l.stream === 'connectionsTotal') return `half the open-file limit, now ${streams.connectionsTotal}`;
+  if (l.stream === 'connectionsTotal' || l.quota === 'allocationsTotal')
+    return `40% of the open-file limit, at most 10000; now ${streams.connectionsTotal}`;
   return l.stream ? String(streams[l.stream]) : '';
 }
 

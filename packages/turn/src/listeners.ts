@@ -104,6 +104,8 @@ export async function listenStream(
   const connections = new Map<string, { socket: TcpSocket; detach: () => Uint8Array }>();
   /** Accepted sockets still waiting for their first STUN message: their timers, by address|port. */
   const waiting = new Map<string, NodeJS.Timeout>();
+  /** Every admitted socket, handshaking or not, so close() can end them all. */
+  const admitted = new Set<TcpSocket>();
 
   // Raw accepted sockets (under TLS, before the handshake): admission, the first-message deadline, release.
   const onRaw = (raw: TcpSocket): boolean => {
@@ -120,7 +122,9 @@ export async function listenStream(
     }, limits.firstMessageTimeoutMs);
     timer.unref();
     waiting.set(key, timer);
+    admitted.add(raw);
     raw.once('close', () => {
+      admitted.delete(raw);
       clearTimeout(timer);
       if (waiting.get(key) === timer) waiting.delete(key);
       gate.release(address);
@@ -235,6 +239,7 @@ export async function listenStream(
     close: () =>
       new Promise((resolve) => {
         for (const c of connections.values()) c.socket.destroy();
+        for (const r of admitted) r.destroy();
         for (const t of waiting.values()) clearTimeout(t);
         server.close(() => resolve());
       }),

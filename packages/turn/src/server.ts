@@ -8,7 +8,13 @@ import { type ClientListener, type ListenerHandlers, listenStream, listenUdp } f
 import { loadTurnUdpAddon, NativeUdp } from './native-udp.js';
 import { type BindUdp, bindDgram, bindRelay, type UdpEndpoint } from './relay-sockets.js';
 import { DEFAULT_QUOTAS, type Lifetimes, type Quotas } from './state.js';
-import { defaultStreamLimits, StreamGate, type StreamLimits } from './stream-gate.js';
+import {
+  defaultStreamLimits,
+  descriptorShare,
+  openFileLimit,
+  StreamGate,
+  type StreamLimits,
+} from './stream-gate.js';
 import { TcpRelays } from './tcp-io.js';
 import type { Action, ClientTransport, IpFamily } from './types.js';
 
@@ -44,6 +50,10 @@ export interface TurnServerOptions {
   readonly externalAddressV6?: string;
   /** Relay ports, inclusive. Default [49152, 65535]. */
   readonly relayPortRange?: readonly [number, number];
+  /**
+   * Limits (see Quotas for the defaults). `allocationsTotal` defaults to the smaller of 10 000 and 40 % of
+   * the process's open-file limit, since every allocation holds a relay socket.
+   */
   readonly quotas?: Partial<Quotas>;
   /** Caps and timeouts of TCP/TLS client connections (see StreamLimits for the defaults). */
   readonly streamLimits?: Partial<StreamLimits>;
@@ -192,7 +202,16 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
           (index) => listeners[index]?.nativeId,
         )
       : undefined;
-  const core = new TurnCore({ ...o, relayAddresses, ...(mirror ? { mirror } : {}) });
+  // Each allocation holds a relay socket: by default no more of them than the descriptors allow.
+  const quotas: Partial<Quotas> = {
+    allocationsTotal: descriptorShare(
+      DEFAULT_QUOTAS.allocationsTotal,
+      DEFAULT_QUOTAS.allocationsTotal,
+      openFileLimit(),
+    ),
+    ...o.quotas,
+  };
+  const core = new TurnCore({ ...o, quotas, relayAddresses, ...(mirror ? { mirror } : {}) });
   if (mirror) mirror.counters = core.state.counters;
   // The native tables check expiry against the real-time clock plus this offset (0 for the default clock).
   const syncClock = () => {

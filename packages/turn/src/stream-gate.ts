@@ -11,8 +11,8 @@ export interface StreamLimits {
    */
   readonly connectionsPerSource: number;
   /**
-   * Open TCP and TLS client connections on the whole server. Default: half the process's open-file limit
-   * (so signaling, /healthz and the UDP relays keep the other half), at most 10 000; 4096 when unknown.
+   * Open TCP and TLS client connections on the whole server. Default: 40 % of the process's open-file
+   * limit (see descriptorShare), at most 10 000; 4096 when the limit is unknown.
    */
   readonly connectionsTotal: number;
   /** A connection that has not delivered a whole STUN message (TLS handshake included) by then is closed. */
@@ -45,11 +45,19 @@ export function openFileLimit(): number | undefined {
   }
 }
 
+/**
+ * The share of the open-file limit one kind of TURN descriptor may take by default, at most `max`: TCP/TLS
+ * client connections get 40 %, relay sockets (allocations) 40 %, so that even with both full, signaling,
+ * /healthz and the process itself keep a fifth of the descriptors. `fallback` when the limit is unknown.
+ */
+export function descriptorShare(max: number, fallback: number, files: number | undefined): number {
+  return files === undefined ? Math.min(max, fallback) : Math.max(16, Math.min(max, Math.floor(files * 0.4)));
+}
+
 export function defaultStreamLimits(): StreamLimits {
-  const files = openFileLimit();
   return {
     connectionsPerSource: 256,
-    connectionsTotal: files === undefined ? 4096 : Math.max(16, Math.min(10_000, Math.floor(files / 2))),
+    connectionsTotal: descriptorShare(10_000, 4096, openFileLimit()),
     firstMessageTimeoutMs: 5000,
     idleTimeoutMs: 30_000,
     allocatedIdleTimeoutMs: 660_000,

@@ -11,7 +11,7 @@ import { mintRestCredential } from '@parley/turn';
 import { WebSocket } from 'ws';
 import { UdpTurnClient } from '../../../../packages/turn/test/harness.js';
 import { attr, errorCode } from '../../../../packages/turn/test/stun-client.js';
-import { withServe } from './harness.js';
+import { assertSurvived, bystanders, startServe, withServe } from './harness.js';
 
 const SECRET = 'hostile-allocations';
 const UDP = [attr(RequestedTransport, 17)];
@@ -139,4 +139,51 @@ test('--turn-allocations-per-ip (here via PARLEY_TURN_ALLOCATIONS_PER_IP=5) sets
     },
     { PARLEY_TURN_ALLOCATIONS_PER_IP: '5' },
   );
+});
+
+test('default total at 400 descriptors: allocation 161 gets 486 (each holds a relay socket); /healthz and signaling stay up', async () => {
+  const serve = await startServe(['--turn-secret', SECRET], {}, { fdLimit: 400 });
+  const pair = await bystanders(serve.wsUrl);
+  const clients: UdpTurnClient[] = [];
+  try {
+    const server = { host: '127.0.0.1', port: serve.turnPort! };
+    const expires = Math.floor(Date.now() / 1000) + 3600;
+    const codes: (number | undefined)[] = [];
+    for (const local of ['127.0.0.1', '127.0.0.2']) {
+      const first = await UdpTurnClient.open(
+        server,
+        mintRestCredential(SECRET, `${local}-0`, expires),
+        local,
+      );
+      clients.push(first);
+      codes.push(errorCode(await first.allocate(UDP)));
+      for (let i = 1; i < 100; i += 33) {
+        const batch = await Promise.all(
+          Array.from({ length: Math.min(33, 100 - i) }, async (_, k) => {
+            const c = await UdpTurnClient.open(
+              server,
+              mintRestCredential(SECRET, `${local}-${i + k}`, expires),
+              local,
+            );
+            clients.push(c);
+            c.stun.realm = first.stun.realm;
+            c.stun.nonce = first.stun.nonce;
+            return errorCode(await c.request(Method.Allocate, UDP));
+          }),
+        );
+        codes.push(...batch);
+      }
+    }
+    const granted = codes.filter((c) => c === undefined).length;
+    assert.equal(granted, 160, `granted ${granted} of 200: 40 % of 400 descriptors`);
+    assert.deepEqual([...new Set(codes.filter((c) => c !== undefined))], [486], 'the rest get 486');
+    const ms = await assertSurvived(serve, pair);
+    console.log(
+      `# 200 allocations at a 400-descriptor limit: 160 granted, 40 → 486; bystanders ${ms.toFixed(1)} ms`,
+    );
+  } finally {
+    await closeAll(clients);
+    pair.close();
+    await serve.stop();
+  }
 });
