@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Case, type Fuzzer, type RunResult, runFuzzer } from './driver.js';
+import { type Case, type Fuzzer, type RunResult, runFuzzer, saveToCorpus } from './driver.js';
 import { fuzzers } from './fuzzers.js';
 import { seedFrom } from './random.js';
 import { defaultBin, Target } from './target.js';
@@ -25,6 +25,7 @@ Options:
   --bin <file>        run against this parley.js
   --rss-limit <MiB>   peak RSS past this is a finding (default 768)
   --out <file>        where to write the JSON (default bench/results/fuzz-<timestamp>.json)
+  --save-corpus       add every case that killed the process on its own to tests/fuzz/corpus/<fuzzer>.json
   --quiet             no progress lines
   --help              this text
 
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     'rss-limit': { type: 'string' },
     out: { type: 'string' },
     quiet: { type: 'boolean' },
+    'save-corpus': { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
@@ -116,6 +118,11 @@ for (const name of names) {
   });
   await t.stop();
   results.push(result);
+  if (values['save-corpus']) {
+    const added = saveToCorpus(result, `${target.commit.slice(0, 10)}${target.dirty ? ' (dirty)' : ''}`);
+    if (added) console.log(`  ${name}: ${added} cases added to tests/fuzz/corpus/${name}.json`);
+  }
+  for (const n of result.notes ?? []) console.log(`  ${name} note: ${n.slice(0, 600)}`);
   if (result.stats && !values.quiet) console.log(`  ${name} stats: ${JSON.stringify(result.stats)}`);
   for (const f of result.findings)
     console.log(

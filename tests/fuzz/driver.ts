@@ -3,7 +3,7 @@
  * (alive, /healthz and a bystander round trip within HANG_MS, RSS), and on a death narrow the batch down
  * to the case that kills a fresh process (by halves), record it with the stderr tail, restart and go on.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Rng } from './random.js';
 import type { Health, Target } from './target.js';
 
@@ -23,6 +23,8 @@ export interface Fuzzer<C extends Case> {
   execute(target: Target, cases: readonly C[]): Promise<number>;
   /** Counts of what the server answered (is the fuzzer reaching anything?), copied into the result. */
   readonly stats?: Record<string, number>;
+  /** Things worth a look that are not crashes (an INTERNAL error and the frames before it…). */
+  readonly notes?: string[];
 }
 
 export interface Finding {
@@ -54,6 +56,7 @@ export interface RunResult {
   restarts: number;
   findings: Finding[];
   stats?: Record<string, number>;
+  notes?: string[];
 }
 
 export interface RunOptions {
@@ -165,6 +168,7 @@ export async function runFuzzer<C extends Case>(fuzzer: Fuzzer<C>, o: RunOptions
   result.peakRss = Math.max(result.peakRss, target.peakRss);
   result.restarts = target.restarts - restartsBefore;
   if (fuzzer.stats) result.stats = { ...fuzzer.stats };
+  if (fuzzer.notes?.length) result.notes = [...fuzzer.notes];
   return result;
 }
 
@@ -234,6 +238,29 @@ export function loadCorpus<C>(name: string): CorpusEntry<C>[] {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+/** Adds a run's reproduced crash cases to its fuzzer's corpus (skipping cases already there). */
+export function saveToCorpus(result: RunResult, commit: string): number {
+  const entries = loadCorpus<Case>(result.fuzzer);
+  const have = new Set(entries.map((e) => JSON.stringify(e.case)));
+  let added = 0;
+  for (const f of result.findings) {
+    if (f.kind !== 'crash' || !f.reproduced || !f.case || have.has(JSON.stringify(f.case))) continue;
+    entries.push({
+      note: `killed parley serve at ${commit} (run seed ${result.seed}, found after ${f.atInputs} inputs)`,
+      signature: f.signature,
+      case: f.case as Case,
+    });
+    have.add(JSON.stringify(f.case));
+    added++;
+  }
+  if (added) {
+    const url = new URL('./corpus/', import.meta.url);
+    mkdirSync(url, { recursive: true });
+    writeFileSync(new URL(`${result.fuzzer}.json`, url), `${JSON.stringify(entries, null, 2)}\n`);
+  }
+  return added;
 }
 
 /** Replays every committed case on its own, checking the process after each; returns what failed. */

@@ -164,8 +164,10 @@ export function mutateFrame(r: Rng, frame: Record<string, Json>, mutations: numb
     [1, () => `\ufeff${text}`],
     [1, () => `${' '.repeat(r.size(1000))}${text}\n\t`],
     [1, () => `${text}${r.pick(['}', ',', 'x', '{}', '\u0000'])}`],
+    // Invalid UTF-8 ends the connection (1007), and with it the session's later states: rarer here
+    // (the byte-level fuzzer covers it).
     [
-      1,
+      0.5,
       () => {
         const b = Buffer.from(text);
         b[r.int(b.length)] = r.pick([0xff, 0xc0, 0x80, 0xed]);

@@ -15,8 +15,20 @@ import { loopbackSource, pool } from './raw-socket.js';
 import type { Target } from './target.js';
 
 export interface SignalingCase extends Case {
-  /** What the case did, filled in as it ran (for reading a committed case; replay uses the seed). */
+  /** What the case did, filled in as it ran. */
   note?: string;
+  /**
+   * Every connection it opened and every frame it sent, filled in as it ran. A committed case replays
+   * this script (the frames as they were, without waiting for answers), so that it still means the same
+   * after the generator changes; a case with only a seed is generated afresh.
+   */
+  script?: ScriptConnection[];
+}
+
+export interface ScriptConnection {
+  protocols: string[];
+  /** Text frames as `t`; text that is not UTF-8, and binary frames, as `hex`. */
+  frames: { t?: string; hex?: string; binary?: true }[];
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -32,10 +44,15 @@ interface Session {
   received: number;
   /** A join was refused (ROOM_FULL, UNAUTHORIZED…). */
   refused: boolean;
+  /** The last frames sent, for a note when the server answers INTERNAL. */
+  recent: string[];
+  log: ScriptConnection;
 }
 
 /** Counts of what the server answered, across a run: a fuzzer that only ever gets BAD_JSON is no use. */
 export const signalingStats: Record<string, number> = {};
+/** The first few INTERNAL errors, each with the frames its session sent just before. */
+export const signalingNotes: string[] = [];
 const count = (k: string) => {
   signalingStats[k] = (signalingStats[k] ?? 0) + 1;
 };
@@ -87,7 +104,16 @@ function validFrame(r: Rng, type: string, s: Session, room: string): Record<stri
 
 const TYPES = ['join', 'resume', 'signal', 'message', 'leave', 'ack', 'ping'];
 
-function open(target: Target, r: Rng): Promise<Session | undefined> {
+/**
+ * Opens a connection. `first` runs inside the 'open' event, as a browser's `onopen` would: frames sent
+ * there leave before the client has read anything the server sent right after the handshake.
+ */
+function open(
+  target: Target,
+  r: Rng,
+  script: ScriptConnection[],
+  first?: (s: Session) => void,
+): Promise<Session | undefined> {
   const protocols = r.weighted<string[]>([
     [20, ['parley.v1']],
     [1, []],
@@ -99,8 +125,19 @@ function open(target: Target, r: Rng): Promise<Session | undefined> {
     localAddress: loopbackSource(r),
     handshakeTimeout: 3000,
   });
-  const s: Session = { ws, seq: 0, peers: new Set(), closed: false, received: 0, refused: false };
+  const s: Session = {
+    ws,
+    seq: 0,
+    peers: new Set(),
+    closed: false,
+    received: 0,
+    refused: false,
+    recent: [],
+    log: { protocols, frames: [] },
+  };
+  script.push(s.log);
   ws.on('error', () => {});
+  if (first) ws.once('open', () => first(s));
   ws.on('close', (code) => {
     s.closed = true;
     count(`close ${code}`);
@@ -125,6 +162,14 @@ function open(target: Target, r: Rng): Promise<Session | undefined> {
     }
     count(f.type === 'error' ? `error ${f.code}` : `${f.type}`);
     if (f.type === 'error' && (f as { ref?: string }).ref === 'join') s.refused = true;
+    if (f.code === 'INTERNAL' && signalingNotes.length < 10)
+      // The server logs what failed; the note keeps the end of its output beside the frames.
+      setTimeout(() => {
+        const log = target.serve.output().slice(-800).replace(/\s+/g, ' ');
+        signalingNotes.push(
+          `INTERNAL ${String(data).slice(0, 200)} after: ${s.recent.join(' | ')} ; server log: ${log}`,
+        );
+      }, 50);
     if (typeof f.seq === 'number' && f.seq > s.seq) s.seq = f.seq;
     if (f.type === 'joined' || f.type === 'resumed') {
       s.selfId = f.selfId;
@@ -150,6 +195,13 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
 function send(s: Session, payload: string | Buffer, binary = false): boolean {
   if (s.closed || s.ws.readyState !== WebSocket.OPEN) return false;
   s.ws.send(payload, { binary });
+  s.log.frames.push(
+    typeof payload === 'string' && !binary
+      ? { t: payload }
+      : { hex: Buffer.from(payload).toString('hex'), ...(binary ? { binary: true as const } : {}) },
+  );
+  s.recent.push(String(payload).slice(0, 300));
+  if (s.recent.length > 3) s.recent.shift();
   return true;
 }
 
@@ -178,20 +230,21 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
   const room = `fz${r.int(100)}`;
   let inputs = 0;
   const notes: string[] = [];
-  let s = await open(target, r);
+  const script: ScriptConnection[] = [];
+  let s = await open(target, r, script, (s) => {
+    // Before join, then join (valid, so that the next states are reached), as soon as the socket opens.
+    if (r.chance(0.5)) inputs += burst(r, s, room, r.range(1, 30));
+    send(s, JSON.stringify(validFrame(r, 'join', s, room)));
+    inputs++;
+  });
   if (!s) return 0;
   const stalled: WebSocket[] = [];
   try {
-    // Before join.
-    if (r.chance(0.5)) inputs += burst(r, s, room, r.range(1, 30));
-    // Join (valid, so that the next states are reached).
-    send(s, JSON.stringify(validFrame(r, 'join', s, room)));
-    inputs++;
     await until(() => s!.selfId !== undefined || s!.closed || s!.refused, 1500);
     notes.push(s.selfId ? 'joined' : 'not joined');
     if (r.chance(0.05)) {
       // A peer of the same room that stops reading, while this session sends it messages in bulk.
-      const slow = await open(target, r);
+      const slow = await open(target, r, script);
       if (slow) {
         stalled.push(slow.ws);
         send(slow, JSON.stringify({ type: 'join', room }));
@@ -232,7 +285,7 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
             'a'.repeat(r.pick([1, 256, 257])),
           ])
         : token;
-      const next = await open(target, r);
+      const next = await open(target, r, script);
       if (next) {
         s = next;
         const seq = r.chance(0.7) ? lastSeq : r.pick([-1, 0, lastSeq + 1, 2 ** 53, 1.5]);
@@ -255,6 +308,35 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
     for (const w of stalled) w.terminate();
   }
   c.note = notes.join(', ');
+  if (JSON.stringify(script).length < 200_000) c.script = script;
+  return inputs;
+}
+
+/** Replays a committed case's script: each connection in turn, its frames sent at once. */
+async function replay(target: Target, c: SignalingCase): Promise<number> {
+  let inputs = 0;
+  for (const conn of c.script ?? []) {
+    if (!target.alive()) break;
+    const ws = new WebSocket(target.serve.wsUrl, conn.protocols, { handshakeTimeout: 3000 });
+    ws.on('error', () => {});
+    let inOpen = 0;
+    ws.once('open', () => {
+      // As the session did: its first frames leave as soon as the socket opens.
+      for (const f of conn.frames) {
+        if (ws.readyState !== WebSocket.OPEN) break;
+        ws.send(f.t ?? Buffer.from(f.hex ?? '', 'hex'), { binary: f.binary === true });
+        inOpen++;
+      }
+    });
+    const opened = await Promise.race([
+      once(ws, 'open').then(() => true),
+      once(ws, 'close').then(() => false),
+      new Promise<boolean>((res) => setTimeout(() => res(false), 4000)),
+    ]).catch(() => false);
+    if (opened) inputs += inOpen;
+    await Promise.race([once(ws, 'close'), new Promise((res) => setTimeout(res, 200))]);
+    ws.terminate();
+  }
   return inputs;
 }
 
@@ -262,12 +344,13 @@ export const signaling: Fuzzer<SignalingCase> = {
   name: 'signaling',
   batch: 64,
   stats: signalingStats,
+  notes: signalingNotes,
   serveArgs: () => ({ args: [] }),
   generate: (seed) => ({ seed }),
   async execute(target: Target, cases) {
     let inputs = 0;
     await pool(cases, 32, async (c) => {
-      if (target.alive()) inputs += await session(target, c);
+      if (target.alive()) inputs += await (c.script ? replay(target, c) : session(target, c));
     });
     return inputs;
   },
