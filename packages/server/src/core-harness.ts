@@ -1,4 +1,5 @@
 /** Test doubles for the signaling core's injected parts: a fake clock, a recording wire, counting ids. */
+import { decodeServerFrame } from '@parley/protocol';
 import type { Clock, Random, Transport } from './core.js';
 
 /** A clock that only moves when the test says so. */
@@ -27,8 +28,17 @@ export class Wire implements Transport<string> {
   frames = new Map<string, Record<string, unknown>[]>();
   raw = new Map<string, string[]>();
   closes: { conn: string; code: number; reason: string }[] = [];
+  /** Frames sent that decoded against the server schemas. */
+  serverFrames = 0;
+  /** Frames sent that did not decode (each also throws where it was sent). */
+  invalid: string[] = [];
   send(conn: string, data: string | Uint8Array) {
     const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+    // Everything the server sends must decode against the protocol's server schemas.
+    const decoded = decodeServerFrame(text);
+    if (!decoded.ok)
+      throw new Error(`the core sent a frame clients cannot decode (${decoded.message}): ${text}`);
+    this.serverFrames++;
     if (!this.raw.has(conn)) this.raw.set(conn, []);
     this.raw.get(conn)!.push(text);
     if (!this.frames.has(conn)) this.frames.set(conn, []);

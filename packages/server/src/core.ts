@@ -9,7 +9,14 @@ import {
   decodeClientFrame,
   ERROR_CODES,
   type ErrorCode,
+  encodeError,
+  encodePong,
+  encodeSessionFrame,
+  type FrameBody,
   type PeerLeaveReason,
+  peerJoinedBody,
+  peerLeftBody,
+  relayedBody,
 } from '@parley/protocol';
 import { HEARD, type LivenessRecord, QUIET } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
@@ -239,10 +246,7 @@ export class SignalingCore<C> {
       case 'ack':
         return conn.session?.ack(frame.seq);
       case 'ping':
-        return this.send(
-          conn,
-          JSON.stringify(frame.id === undefined ? { type: 'pong' } : { type: 'pong', id: frame.id }),
-        );
+        return this.send(conn, encodePong(frame.id));
     }
   }
 
@@ -274,7 +278,7 @@ export class SignalingCore<C> {
     // A room's array is replaced, never changed, when someone joins or leaves: this one stays as it is.
     const others = (this.rooms.get(frame.room) ?? []).filter((s) => s !== seat);
     const joined = this.sessionFrame('joined', session, others, conn.host);
-    const body = `"type":"peer-joined","peer":${session.descriptor()}}`;
+    const body = peerJoinedBody(session.descriptor());
     if (seat) {
       this.seatsReclaimed++;
       this.endSession(seat, 'timeout');
@@ -373,9 +377,8 @@ export class SignalingCore<C> {
     const session = conn.session;
     if (!session)
       return this.error(conn, 'NOT_IN_ROOM', `join a room before sending "${frame.type}"`, frame.type);
-    // Forward the client's own bytes with `from` stamped in front: the schema forbids a `from` or `seq`
-    // of the client's, so the stamp cannot be overridden, and nothing is re-serialised.
-    const body = `"from":"${session.id}",${text.slice(text.indexOf('{') + 1)}`;
+    // The client's own bytes with `from` stamped in front: nothing is re-serialised.
+    const body = relayedBody(session.id, text);
     if (frame.to !== undefined) {
       const target = frame.to === session.id ? undefined : this.sessionsById.get(frame.to);
       if (!target || target.room !== session.room)
@@ -432,12 +435,12 @@ export class SignalingCore<C> {
       this.armIdle(conn);
     }
     this.rooms.remove(session);
-    const body = `"type":"peer-left","peerId":"${session.id}","reason":"${reason}"}`;
+    const body = peerLeftBody(session.id, reason);
     for (const other of this.rooms.get(session.room) ?? []) this.deliver(other, body);
   }
 
   /** Numbers a frame for a session, keeps it for replay, and sends it if the session is connected. */
-  private deliver(session: Session<C>, body: string): void {
+  private deliver(session: Session<C>, body: FrameBody): void {
     const text = session.stamp(body);
     this.framesOut++;
     if (session.conn) this.send(session.conn, text);
@@ -450,8 +453,7 @@ export class SignalingCore<C> {
     host: string | undefined,
   ): string {
     const ice = this.options.iceServers;
-    return JSON.stringify({
-      type,
+    return encodeSessionFrame(type, {
       room: session.room,
       selfId: session.id,
       peers: others.map((s) => ({ id: s.id, metadata: s.metadata })),
@@ -473,12 +475,7 @@ export class SignalingCore<C> {
 
   private error(conn: Conn<C>, code: ErrorCode, message: string = ERROR_CODES[code], ref?: string): void {
     this.errorCounts[code] = (this.errorCounts[code] ?? 0) + 1;
-    this.send(
-      conn,
-      JSON.stringify(
-        ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref },
-      ),
-    );
+    this.send(conn, encodeError(code, message, ref));
   }
 
   private send(conn: Conn<C>, text: string | Uint8Array): void {

@@ -1,4 +1,4 @@
-import type { PeerMetadata } from '@parley/protocol';
+import { encodePeer, type FrameBody, type PeerMetadata, sequenced } from '@parley/protocol';
 import { QUIET } from './liveness.js';
 import type { CoreOptions } from './options.js';
 import type { Bucket } from './rate-limit.js';
@@ -62,7 +62,7 @@ export class Session<C> {
 
   /** JSON of `{id, metadata}` as peers see it. */
   descriptor(): string {
-    return JSON.stringify({ id: this.id, metadata: this.metadata });
+    return encodePeer(this.id, this.metadata);
   }
 
   /**
@@ -70,9 +70,9 @@ export class Session<C> {
    * bytes. Encoding once here means the bytes kept for replay are the bytes sent, and the strings the
    * frame was built from die young instead of being promoted while they wait for an ack.
    */
-  stamp(body: string): Buffer {
+  stamp(body: FrameBody): Buffer {
     const seq = ++this.seq;
-    const bytes = Buffer.from(`{"seq":${seq},${body}`);
+    const bytes = Buffer.from(sequenced(seq, body));
     if (this.replay.maxFrames > 0) {
       this.buffer ??= new ReplayBuffer(this.replay.maxFrames, this.replay.maxBytes, this.budget);
       this.buffer.push(seq, bytes);

@@ -4,7 +4,13 @@
  * is sent to it, so frames relayed in one tick leave in one write).
  */
 import type { IncomingMessage } from 'node:http';
-import { CLOSE_CODES, negotiateVersion, SUPPORTED_VERSIONS, subprotocol } from '@parley/protocol';
+import {
+  CLOSE_CODES,
+  encodeUnsupportedVersion,
+  negotiateVersion,
+  SUPPORTED_VERSIONS,
+  subprotocol,
+} from '@parley/protocol';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { addressKey } from './address-key.js';
@@ -19,12 +25,7 @@ export interface WsOptions {
   allowedOrigins: string[];
 }
 
-const unsupportedVersionFrame = JSON.stringify({
-  type: 'error',
-  code: 'UNSUPPORTED_VERSION',
-  message: `offer one of: ${SUPPORTED_VERSIONS.map(subprotocol).join(', ')} as WebSocket subprotocol`,
-  supported: SUPPORTED_VERSIONS,
-});
+const unsupportedVersionFrame = encodeUnsupportedVersion();
 
 const SUBPROTOCOLS = new Map(SUPPORTED_VERSIONS.map((v) => [v, subprotocol(v)]));
 
