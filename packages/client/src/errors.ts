@@ -11,6 +11,8 @@ export const CLIENT_ERROR_CODES = {
   PEER_CLOSED: 'The peer left or was closed; it cannot send any more.',
   CHANNEL_CLOSED: 'The channel was closed; it cannot send any more.',
   SEND_QUEUE_FULL: 'Too many messages are waiting for a channel or the signaling connection to (re)open.',
+  BAD_SERVER_FRAME:
+    'The server sent a frame this SDK cannot read: not a Parley signaling server, or another protocol version.',
   MEDIA_UNSUPPORTED:
     'The RTCPeerConnection implementation cannot send media (node-datachannel has no tracks).',
 } as const;

@@ -13,7 +13,9 @@ export {
 export type { ConnectionInfo } from './connection-info.js';
 export { Emitter, type EventMap, type Listener, setListenerErrorHandler } from './emitter.js';
 export { CLIENT_ERROR_CODES, type ClientErrorCode } from './errors.js';
+export { fetchIceServers, type IceServersOptions } from './ice-servers.js';
 export { DEFAULT_CHANNEL, Peer, type PeerEvents } from './peer.js';
 export type { RecoveryOptions } from './recovery.js';
 export { type JoinOptions, joinRoom, Room, type RoomEvents, type RoomState } from './room.js';
+export { isRoomName } from './room-name.js';
 export type { RTCPeerConnectionConstructor, RtcImplementation, WebSocketConstructor } from './types.js';

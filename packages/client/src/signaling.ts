@@ -8,6 +8,7 @@ import {
   type ClientFrame,
   decodeServerFrame,
   ParleyError,
+  PROTOCOL_VERSION,
   type ServerFrameMap,
   subprotocol,
 } from '@parley/protocol';
@@ -138,7 +139,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   }
 
   #open(): WebSocketLike {
-    const ws = new this.#options.WebSocket(this.#options.url, [subprotocol(1)]) as WebSocketLike;
+    const ws = new this.#options.WebSocket(this.#options.url, [
+      subprotocol(PROTOCOL_VERSION),
+    ]) as WebSocketLike;
     this.#ws = ws;
     return ws;
   }

@@ -2,6 +2,7 @@
  * The connectivity check: can this browser reach the signaling server, does STUN tell it its reflexive
  * address, and does TURN give it a relay candidate (per TURN URL: UDP, TCP…)?
  */
+import { fetchIceServers as sdkFetchIceServers } from '@parley/client';
 
 export interface CheckResult {
   ok: boolean;
@@ -9,37 +10,9 @@ export interface CheckResult {
   detail: string;
 }
 
-/** Joins a throwaway room over a bare WebSocket to get the ICE servers (with TURN credentials), then leaves. */
+/** The ICE servers signaling hands out (with TURN credentials), from the SDK: it speaks the protocol. */
 export function fetchIceServers(url: string, timeoutMs = 5000): Promise<RTCIceServer[]> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, ['parley.v1']);
-    const timer = setTimeout(
-      () => finish(new Error(`no answer from ${url} within ${timeoutMs / 1000} s`)),
-      timeoutMs,
-    );
-    const finish = (err: Error | undefined, servers?: RTCIceServer[]) => {
-      clearTimeout(timer);
-      ws.onmessage = ws.onerror = ws.onclose = null;
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'leave' }));
-      ws.close();
-      if (err) reject(err);
-      else resolve(servers ?? []);
-    };
-    ws.onopen = () =>
-      ws.send(JSON.stringify({ type: 'join', room: `check-${crypto.randomUUID().slice(0, 8)}` }));
-    ws.onmessage = (ev) => {
-      const frame = JSON.parse(String(ev.data)) as {
-        type?: string;
-        iceServers?: RTCIceServer[];
-        message?: string;
-        code?: string;
-      };
-      if (frame.type === 'joined') finish(undefined, frame.iceServers ?? []);
-      else if (frame.type === 'error') finish(new Error(`${frame.code}: ${frame.message}`));
-    };
-    ws.onerror = () => finish(new Error(`could not open a WebSocket to ${url}`));
-    ws.onclose = (ev) => finish(new Error(`the server closed the connection (code ${ev.code})`));
-  });
+  return sdkFetchIceServers(url, { timeoutMs }) as Promise<RTCIceServer[]>;
 }
 
 export interface Gathered {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ROOM_NAME, randomRoomName, roomFromInput } from './names.js';
+import { isRoomName } from '@parley/client';
+import { randomRoomName, roomFromInput } from './names.js';
 
 test('random room names read as adjective-noun-number and are valid room names', () => {
   for (let i = 0; i < 200; i++) {
     const name = randomRoomName();
     assert.match(name, /^[a-z]+-[a-z]+-\d{2}$/);
-    assert.ok(ROOM_NAME.test(name));
+    assert.ok(isRoomName(name));
   }
 });
 

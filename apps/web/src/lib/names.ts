@@ -1,4 +1,5 @@
-/** Readable random room names ("brave-otter-42") and the rules the signaling server applies to names. */
+/** Readable random room names ("brave-otter-42"), and room names from what someone typed. */
+import { isRoomName } from '@parley/client';
 
 const ADJECTIVES = [
   'amber',
@@ -65,9 +66,6 @@ const NOUNS = [
   'nebula',
 ];
 
-/** Room names the server accepts (docs/client.md). */
-export const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.~-]{0,63}$/;
-
 function pick<T>(list: readonly T[]): T {
   const [n = 0] = crypto.getRandomValues(new Uint32Array(1));
   return list[n % list.length] as T;
@@ -83,5 +81,5 @@ export function roomFromInput(input: string): string | undefined {
   const text = input.trim();
   const fromLink = /#\/r\/([^/?#\s]+)/.exec(text)?.[1];
   const name = fromLink ? decodeURIComponent(fromLink) : text;
-  return ROOM_NAME.test(name) ? name : undefined;
+  return isRoomName(name) ? name : undefined;
 }

@@ -1,6 +1,7 @@
 /** Hash routes (`#/`, `#/r/<room>`, `#/check`), so any static server, `parley serve` included, serves the app. */
+
+import { isRoomName } from '@parley/client';
 import { useEffect, useState } from 'preact/hooks';
-import { ROOM_NAME } from './names.js';
 
 export type Route = { page: 'home' } | { page: 'room'; room: string } | { page: 'check' };
 
@@ -8,8 +9,7 @@ export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '');
   if (path === '/check') return { page: 'check' };
   const room = /^\/r\/([^/?]+)/.exec(path)?.[1];
-  if (room && ROOM_NAME.test(decodeURIComponent(room)))
-    return { page: 'room', room: decodeURIComponent(room) };
+  if (room && isRoomName(decodeURIComponent(room))) return { page: 'room', room: decodeURIComponent(room) };
   return { page: 'home' };
 }
 
