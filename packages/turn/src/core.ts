@@ -28,7 +28,7 @@ import { handleChannelBind } from './channel-bind.js';
 import { CHANNELS } from './channel-data.js';
 import { newCounters, snapshotCounters, type TurnCounters } from './counters.js';
 import { expire } from './expiry.js';
-import { canonicalBytes, createPeerPolicy } from './peer-policy.js';
+import { canonicalBytes, createPeerPolicy, parseCidr } from './peer-policy.js';
 import { handleCreatePermission } from './permission.js';
 import { handleRefresh } from './refresh.js';
 import { handleClientChannelData, handleClientChannelFrame, handlePeerData, handleSend } from './relay.js';
@@ -129,6 +129,7 @@ export class TurnCore {
           ...Object.values(options.relayAddresses),
         ].map(canonicalAddress),
       ),
+      selfRanges: [],
       relayedTransports: new Set(),
       selfTransports: new Set(
         (options.selfAddresses ?? [])
@@ -261,6 +262,11 @@ export class TurnCore {
     if (!a) return NO_ACTIONS;
     forgetAllocation(this.state, a);
     return [{ kind: 'close-relay', allocation: a.id }];
+  }
+
+  /** Adds a block of addresses that are all the server's own (see addSelfAddress). */
+  addSelfRange(cidr: string): void {
+    this.state.selfRanges.push(parseCidr(cidr));
   }
 
   /** Whether a TCP/TLS client connection holds an allocation or is an RFC 6062 data connection. */

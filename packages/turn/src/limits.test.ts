@@ -4,6 +4,7 @@ import {
   ChannelNumber,
   MessageClass,
   Method,
+  RequestedAddressFamily,
   RequestedTransport,
   type TransportAddress,
   XorPeerAddress,
@@ -176,5 +177,32 @@ describe('RFC 6062 peer connections per allocation', () => {
     assert.notEqual(core.tcpPeerIncoming(id, PEER.address, 1000, T0).connection, undefined);
     assert.equal(core.tcpPeerIncoming(id, PEER.address, 1001, T0).connection, undefined);
     assert.equal(core.counters().limits.peerConnectionsPerAllocation, 1);
+  });
+});
+
+describe("the server's own addresses", () => {
+  test('embedded forms of a server IP and addresses in a self block are refused on every port', () => {
+    const core = newCore({
+      selfAddresses: [{ address: '8.8.8.8' }],
+      allowPeers: ['64:ff9b::/96', '127.0.0.0/8', '2001:db8::/32'],
+    });
+    core.addSelfRange('127.0.0.0/8'); // what a wildcard listener adds: it answers on all of loopback
+    const c = restClient();
+    allocate(core, c, [attr(RequestedTransport, 17), attr(RequestedAddressFamily, 2)]);
+    const v4 = restClient('v4');
+    const src = { ...from, port: 40001 };
+    allocate(core, v4, undefined, T0, src);
+    const perm = (client: TestClient, p: TransportAddress, at = from) =>
+      errorCode(
+        reply(client, request(core, client, Method.CreatePermission, [attr(XorPeerAddress, p)], T0, at)),
+      );
+    assert.equal(
+      perm(c, { family: 'IPv6', address: '64:ff9b::808:808', port: 9 }),
+      403,
+      'NAT64 form of 8.8.8.8',
+    );
+    assert.equal(perm(v4, { family: 'IPv4', address: '127.0.0.2', port: 9 }, src), 403, 'in the self block');
+    assert.equal(perm(c, { family: 'IPv6', address: '2001:db8::5efe:808:808', port: 9 }), 403, 'ISATAP form');
+    assert.equal(perm(c, { family: 'IPv6', address: '64:ff9b::909:909', port: 9 }), undefined, 'another IP');
   });
 });

@@ -1,6 +1,6 @@
 import { formatIp, getAttributes, type TransportAddress, tryParseIp, XorPeerAddress } from '@parley/stun';
 import type { Allocation } from './allocation.js';
-import { canonicalBytes } from './peer-policy.js';
+import { canonicalBytes, cidrContains, embeddedIpv4 } from './peer-policy.js';
 import { type AuthedRequest, fail, success } from './responses.js';
 import type { ServerState } from './state.js';
 import type { Action, Now, RelayTransport } from './types.js';
@@ -45,11 +45,27 @@ export function isSelf(
   canonical: string,
   port: number,
 ): boolean {
-  if (!state.selfIps.has(canonical) || state.relayedTransports.has(relayedKey(transport, canonical, port)))
+  if (!isSelfIp(state, canonical) || state.relayedTransports.has(relayedKey(transport, canonical, port)))
     return false;
   if (state.selfPeerPorts === 'listeners' && !state.selfTransports.has(`${canonical}|${port}`)) return false;
   state.counters.limits.selfPeer++;
   return true;
+}
+
+/**
+ * True for one of the server's IPs: the address itself, an address in a self block, or an IPv6 address
+ * carrying one of them (NAT64, 6to4, Teredo, ISATAP: where a translator would deliver it).
+ */
+function isSelfIp(state: ServerState, canonical: string): boolean {
+  if (state.selfIps.has(canonical)) return true;
+  const bytes = tryParseIp(canonical);
+  if (!bytes) return false;
+  const forms = bytes.length === 16 ? [bytes, ...embeddedIpv4(bytes)] : [bytes];
+  for (const form of forms) {
+    if (form !== bytes && state.selfIps.has(formatIp(form))) return true;
+    for (const range of state.selfRanges) if (cidrContains(range, form)) return true;
+  }
+  return false;
 }
 
 /** Installs or refreshes a permission (RFC 8656 §9): 300 s from now, keyed by peer IP only. */

@@ -369,6 +369,9 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
     throw err;
   }
   for (const ip of selfIps(o, hosts)) for (const l of listeners) core.addSelfAddress(ip, l.port);
+  // A wildcard socket answers on every loopback address, not only on the interface's 127.0.0.1.
+  if ([...o.listen.map((l) => l.host), ...Object.values(hosts)].some(isWildcard))
+    core.addSelfRange('127.0.0.0/8');
   const timer = setInterval(() => {
     safely(() => {
       syncClock();

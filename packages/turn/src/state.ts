@@ -1,7 +1,7 @@
 import type { Allocation, Channel, FiveTupleMap, PeerConnection } from './allocation.js';
 import type { Credentials, Nonces, SourceRateLimiter } from './auth.js';
 import type { TurnCounters } from './counters.js';
-import type { PeerPolicy } from './peer-policy.js';
+import type { Cidr, PeerPolicy } from './peer-policy.js';
 import type { AuthedRequest } from './responses.js';
 import type { IpFamily, Now } from './types.js';
 
@@ -125,6 +125,8 @@ export interface ServerState {
    * peer, except the relayed transport addresses of live allocations (two clients relaying to each other).
    */
   readonly selfIps: Set<string>;
+  /** Whole blocks that are the server's own (127.0.0.0/8 behind a wildcard listener, which answers on all of it). */
+  readonly selfRanges: Cidr[];
   /** Relayed transport addresses of open allocations, as 'udp|ip|port' or 'tcp|ip|port'. */
   readonly relayedTransports: Set<string>;
   /** The server's own STUN/TURN listening transport addresses, as 'ip|port' (see `selfPeerPorts`). */
