@@ -63,6 +63,9 @@ const HELP = `npm run soak -- [options]   (a benchmark, not a test; runs ~minute
 The server runs with --turn-secret, --static (a temp folder) and, when \`parley serve --help\` has
 per-address connection/session limits, those flags set to 2 × clients per address + 16, so that the
 fleet fits and the connect flood (300 at once from one address) does not.
+Open files: the server holds one per client plus ~1,000 for the hostile mix and TURN relays; the soak
+starts it (and its workers) with \`ulimit -n 65536\`, or the hard limit when that is lower (20,000 here,
+enough for 10,000 clients; above ~18,000 clients raise the hard limit first: \`ulimit -Hn\` as root).
 Exit code: 0 when the server survived and no frame was lost or duplicated; 1 otherwise; 2 on a hang.`;
 
 const { values: args } = parseArgs({
@@ -686,6 +689,13 @@ async function finish(): Promise<void> {
       merged,
       rss,
       serverSurvived: survived,
+      commit: `${meta.git ?? '?'}${meta.uncommittedProductChanges.length ? ` + uncommitted changes in ${meta.uncommittedProductChanges.length} product files` : ''}`,
+      cores: {
+        server: serverCpu / wallS,
+        workers: workersCpu / wallS,
+        others: othersCores,
+        of: os.cpus().length,
+      },
       serverExit: crash ?? `${srv.exit?.code ?? srv.exit?.signal}`,
       hostile: hostileStats,
       trust,

@@ -97,6 +97,9 @@ export interface TableInput {
   merged: Merged | null;
   rss: { startMiB: number; afterSetupMiB: number; peakMiB: number; endMiB: number };
   serverSurvived: boolean;
+  /** Commit and whether product code had uncommitted changes (the build ran them). */
+  commit: string;
+  cores: { server: number; workers: number; others: number; of: number };
   serverExit: string;
   hostile: HostileReply | null;
   trust: string[];
@@ -110,6 +113,11 @@ export function table(x: TableInput): string {
     ['clients reached / requested', `${n(x.reached)} / ${n(x.requested)}`],
     ['load duration', `${n(x.runSeconds)} s (asked ${x.minutes} min)`],
     ['server survived', x.serverSurvived ? 'yes' : `**no**: ${x.serverExit}`],
+    ['ran against', x.commit],
+    [
+      'CPU, mean cores of ' + x.cores.of + ': server / soak workers / other processes',
+      `${n(x.cores.server, 2)} / ${n(x.cores.workers, 2)} / ${n(x.cores.others, 2)}`,
+    ],
   ];
   if (m) {
     const meanResume = m.resumesOk ? m.resumeMsSum / m.resumesOk : null;
