@@ -199,7 +199,8 @@ export async function listenStream(
   let server: Server;
   if (o.transport === 'tls') {
     server = createTlsServer(
-      { cert: o.tls?.cert, key: o.tls?.key, handshakeTimeout: limits.firstMessageTimeoutMs },
+      // Node's own handshake timer only backs up the first-message deadline (which counts the close).
+      { cert: o.tls?.cert, key: o.tls?.key, handshakeTimeout: limits.firstMessageTimeoutMs + 1000 },
       onConnection,
     );
     // A failed or timed-out handshake costs that socket only (tls.Server destroys it).
