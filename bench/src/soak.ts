@@ -1,7 +1,7 @@
 /**
  * `npm run soak [-- --clients 10000 --minutes 10 --no-hostile --seed 1]`: a soak of a real `parley serve`.
  *
- * Well-behaved clients (spread over load worker processes and source addresses 127.0.1.x…) join rooms of a
+ * Well-behaved clients (spread over load worker processes and source addresses 127.0.0.10…) join rooms of a
  * few peers and send numbered message/signal frames to each other at a steady rate; some drop their socket
  * at random moments (terminate, no leave) and resume with their token and last seq. Beside them runs a
  * bounded hostile mix (see soak/hostile-worker.ts). Reports frames lost (sent to a peer and not received
@@ -54,7 +54,7 @@ const HELP = `npm run soak -- [options]   (a benchmark, not a test; runs ~minute
   --drop-fraction <f>   share of clients that drop and resume now and then (default 0.1)
   --drop-every <s>      mean seconds between two drops of one such client (default 60)
   --workers <n>         load worker processes (default: one per 2,500 clients)
-  --per-address <n>     clients per source address 127.0.1.x… (default 100)
+  --per-address <n>     clients per source address 127.0.0.10… (default 100)
   --png <path>          where the plot goes (default docs/images/soak-rss.png)
   --patience <min>      first wait up to this long for other processes to use < 0.6 of a core (default 10;
                         this machine is shared: a starved server measures the machine, not the server)
@@ -133,8 +133,12 @@ function git(...a: string[]): string | null {
   }
 }
 
-/** Source address k of the fleet: 127.0.1.1 … 127.0.1.250, 127.0.2.1 … (hostile kinds use 127.0.0.20x). */
-const fleetAddress = (k: number) => `127.0.${1 + Math.floor(k / 250)}.${1 + (k % 250)}`;
+/**
+ * Source address k of the fleet: 127.0.0.10 … 127.0.0.199, then 127.0.1.1 … 127.0.1.250, 127.0.2.1 …
+ * (127.0.0.1 reads /healthz; the hostile kinds use 127.0.0.201 … 207).
+ */
+const fleetAddress = (k: number) =>
+  k < 190 ? `127.0.0.${10 + k}` : `127.0.${1 + Math.floor((k - 190) / 250)}.${1 + ((k - 190) % 250)}`;
 const ADDRESS_COUNT = Math.max(1, Math.ceil(CLIENTS / PER_ADDRESS));
 const HOSTILE_ADDR: HostileRun['addresses'] = {
   paused: '127.0.0.201',
