@@ -40,7 +40,7 @@ export function fetchIceServers(url: string, options: IceServersOptions = {}): P
       if (!decoded.ok) return finish(new ParleyError('BAD_SERVER_FRAME', decoded.message));
       const frame = decoded.frame;
       if (frame.type === 'joined') finish(undefined, frame.iceServers);
-      else if (frame.type === 'error') finish(new ParleyError(frame.code, frame.message));
+      else if (frame.type === 'error') finish(ParleyError.fromServer(frame.code, frame.message));
     };
     ws.onerror = () => finish(new ParleyError('CONNECT_FAILED', `could not open a WebSocket to ${url}`));
     ws.onclose = (ev) =>

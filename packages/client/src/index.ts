@@ -1,7 +1,7 @@
 /**
  * @parley/client: the Parley SDK for browsers and Node. `joinRoom()` is the entry point; see docs/client.md.
  */
-export { ParleyError } from '@parley/protocol';
+export { ERROR_MESSAGES, ParleyError } from '@parley/protocol';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export {
   Channel,
@@ -12,7 +12,7 @@ export {
 } from './channel.js';
 export type { ConnectionInfo } from './connection-info.js';
 export { Emitter, type EventMap, type Listener, setListenerErrorHandler } from './emitter.js';
-export { CLIENT_ERROR_CODES, type ClientErrorCode } from './errors.js';
+export { CLIENT_ERROR_CODES, type ClientErrorCode, type ParleyErrorCode } from './errors.js';
 export { fetchIceServers, type IceServersOptions } from './ice-servers.js';
 export { DEFAULT_CHANNEL, Peer, type PeerEvents } from './peer.js';
 export type { RecoveryOptions } from './recovery.js';

@@ -201,7 +201,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         return;
       }
       case 'error': {
-        const err = new ParleyError(frame.code, frame.message);
+        const err = ParleyError.fromServer(frame.code, frame.message);
         if (frame.code === 'RESUME_FAILED') this.#rejoin();
         // A refused join (ROOM_FULL, UNAUTHORIZED…) leaves nothing to resume: this client is out of the room.
         else if (!this.#session) this.#fail(err, 1006, true);

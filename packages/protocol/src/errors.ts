@@ -52,12 +52,59 @@ export const CLOSE_CODES = {
   IDLE: 4006,
 } as const;
 
+/**
+ * Error codes the SDK raises itself (the server's reach the app unchanged). docs/client.md documents
+ * each; a test fails when it misses one.
+ */
+export const CLIENT_ERROR_CODES = {
+  CONNECT_FAILED:
+    'The WebSocket to the signaling server could not be opened, or closed before the room was joined.',
+  NO_WEBSOCKET: 'No WebSocket implementation: pass `WebSocket` (in Node: the `ws` package).',
+  NO_WEBRTC: 'No RTCPeerConnection implementation: pass `rtc` (in Node: node-datachannel/polyfill).',
+  ROOM_CLOSED: 'The room was left or closed; it cannot send any more.',
+  PEER_CLOSED: 'The peer left or was closed; it cannot send any more.',
+  CHANNEL_CLOSED: 'The channel was closed; it cannot send any more.',
+  SEND_QUEUE_FULL: 'Too many messages are waiting for a channel or the signaling connection to (re)open.',
+  BAD_SERVER_FRAME:
+    'The server sent a frame this SDK cannot read: not a Parley signaling server, or another protocol version.',
+  UNKNOWN_SERVER_ERROR:
+    'The server sent an error code this SDK does not know (a newer server?); the message names it.',
+  MEDIA_UNSUPPORTED:
+    'The RTCPeerConnection implementation cannot send media (node-datachannel has no tracks).',
+} as const;
+
+export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;
+
+/** Every code a ParleyError can carry: the server's and the SDK's. */
+export type ParleyErrorCode = ErrorCode | ClientErrorCode;
+
+/** One human message per code, for errors raised without a message of their own. */
+export const ERROR_MESSAGES: Readonly<Record<ParleyErrorCode, string>> = {
+  ...ERROR_CODES,
+  ...CLIENT_ERROR_CODES,
+};
+
+/** Whether `code` (say, from the wire) is one the server speaks. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
 /** A typed error with a stable code, a human message and an optional cause. */
 export class ParleyError extends Error {
   override readonly name = 'ParleyError';
-  readonly code: ErrorCode | (string & {});
-  constructor(code: ErrorCode | (string & {}), message?: string, options?: { cause?: unknown }) {
-    super(message ?? (ERROR_CODES as Record<string, string>)[code] ?? code, options);
+  readonly code: ParleyErrorCode;
+  constructor(code: ParleyErrorCode, message: string = ERROR_MESSAGES[code], options?: { cause?: unknown }) {
+    super(message, options);
     this.code = code;
+  }
+
+  /**
+   * From an error frame: its code when this SDK knows it, else UNKNOWN_SERVER_ERROR with the server's
+   * code kept in the message (a newer server may speak codes an older SDK does not).
+   */
+  static fromServer(code: string, message: string): ParleyError {
+    return isErrorCode(code)
+      ? new ParleyError(code, message)
+      : new ParleyError('UNKNOWN_SERVER_ERROR', `${code}: ${message}`);
   }
 }
