@@ -15,6 +15,7 @@ import {
   XorRelayedAddress,
 } from '@parley/stun';
 import { type Allocation, transactionKey } from './allocation.js';
+import { forgetRelayChannel, removeChannelsTo } from './channel-bind.js';
 import { type LimitName, userCounters } from './counters.js';
 import { canonicalIp, relayedKey } from './permission.js';
 import { type AuthedRequest, fail, NO_ACTIONS, type Request, success } from './responses.js';
@@ -207,15 +208,21 @@ export function forgetAllocation(state: ServerState, a: Allocation): void {
   state.allocationsByTuple.delete(a.client);
   state.allocationsById.delete(a.id);
   state.pendingAllocates.delete(a.id);
+  if (a.state === 'open') {
+    // Before the usage is given back: a channel of `a` itself may point at its own relayed address.
+    const relayed = relayedKey(a.transport, canonicalIp(a.relayAddress), a.relayPort);
+    state.relayedTransports.delete(relayed);
+    removeChannelsTo(state, relayed);
+  }
   removeAllocationUsage(state, a);
   if (a.state === 'open') {
-    state.relayedTransports.delete(relayedKey(a.transport, canonicalIp(a.relayAddress), a.relayPort));
     state.counters.allocations--;
     a.counters.allocations--;
   }
   state.counters.permissions -= a.permissions.size;
   a.counters.permissions -= a.permissions.size;
   for (const ch of a.channels.values()) {
+    forgetRelayChannel(state, ch);
     if (!ch.counted) continue;
     state.counters.channels--;
     a.counters.channels--;

@@ -21,6 +21,8 @@ export interface Channel {
   expiresAt: Now;
   /** Counted in the channel gauges: true from binding until expiry (it then cools down uncounted). */
   counted: boolean;
+  /** For a channel to another allocation's relayed address (relay to relay): that address's key. */
+  readonly toRelay?: string;
 }
 
 /** Per-allocation byte budget (optional bandwidth cap): a token bucket in bytes. */

@@ -2,7 +2,13 @@ import { ChannelNumber, getAttribute, isValidChannelNumber, XorPeerAddress } fro
 import type { Allocation, Channel } from './allocation.js';
 import { CHANNELS } from './channel-data.js';
 import type { LimitName } from './counters.js';
-import { installPermission, newPermissionCount, permissionQuotaAllows, resolvePeer } from './permission.js';
+import {
+  installPermission,
+  newPermissionCount,
+  permissionQuotaAllows,
+  relayedKey,
+  resolvePeer,
+} from './permission.js';
 import { type AuthedRequest, fail, success } from './responses.js';
 import type { ServerState } from './state.js';
 import type { Action, Now } from './types.js';
@@ -44,9 +50,33 @@ function addChannel(state: ServerState, a: Allocation, ch: Channel): void {
     a.channelsByPeer.set(ch.peerAddress, ports);
   }
   ports.set(ch.peerPort, ch);
+  if (ch.toRelay) {
+    let m = state.channelsToRelays.get(ch.toRelay);
+    if (!m) {
+      m = new Map();
+      state.channelsToRelays.set(ch.toRelay, m);
+    }
+    m.set(ch, a);
+  }
   usageOf(state, a.user).channels++;
   state.counters.channels++;
   a.counters.channels++;
+}
+
+/** Drops `ch` from the index of channels to relayed addresses. */
+export function forgetRelayChannel(state: ServerState, ch: Channel): void {
+  if (!ch.toRelay) return;
+  const m = state.channelsToRelays.get(ch.toRelay);
+  m?.delete(ch);
+  if (m?.size === 0) state.channelsToRelays.delete(ch.toRelay);
+}
+
+/** The relayed address `key` is gone: every channel bound to it goes too (RFC 8656 §12: it is no peer now). */
+export function removeChannelsTo(state: ServerState, key: string): void {
+  const m = state.channelsToRelays.get(key);
+  if (!m) return;
+  state.channelsToRelays.delete(key);
+  for (const [ch, a] of m) removeChannel(state, a, ch);
 }
 
 /** A binding past its lifetime stops counting as live but keeps blocking its number and peer (cooldown). */
@@ -62,6 +92,7 @@ export function expireChannel(state: ServerState, a: Allocation, ch: Channel): v
 export function removeChannel(state: ServerState, a: Allocation, ch: Channel): void {
   if (a.channels.get(ch.number) !== ch) return;
   a.channels.delete(ch.number);
+  forgetRelayChannel(state, ch);
   usageOf(state, a.user).channels--;
   const ports = a.channelsByPeer.get(ch.peerAddress);
   ports?.delete(ch.peerPort);
@@ -118,7 +149,16 @@ export function handleChannelBind(state: ServerState, req: AuthedRequest, a: All
       a.counters.channels++;
     }
   } else {
-    ch = { number, peerAddress: ip, peerPort: peer.port, expiresAt, counted: true };
+    const key = relayedKey('udp', ip, peer.port);
+    const toRelay = state.relayedTransports.has(key) ? key : undefined; // relay to relay
+    ch = {
+      number,
+      peerAddress: ip,
+      peerPort: peer.port,
+      expiresAt,
+      counted: true,
+      ...(toRelay ? { toRelay } : {}),
+    };
     addChannel(state, a, ch);
   }
   installPermission(state, a, ip, req.now);

@@ -131,6 +131,7 @@ export class TurnCore {
       ),
       selfRanges: [],
       relayedTransports: new Set(),
+      channelsToRelays: new Map(),
       selfTransports: new Set(
         (options.selfAddresses ?? [])
           .filter((s) => s.port !== undefined)

@@ -205,4 +205,26 @@ describe("the server's own addresses", () => {
     assert.equal(perm(c, { family: 'IPv6', address: '2001:db8::5efe:808:808', port: 9 }), 403, 'ISATAP form');
     assert.equal(perm(c, { family: 'IPv6', address: '64:ff9b::909:909', port: 9 }), undefined, 'another IP');
   });
+
+  test("a channel to another allocation's relayed address goes when that allocation goes", () => {
+    const core = newCore({ allowPeers: ['198.51.100.0/24'] });
+    const c = restClient('c');
+    const b = restClient('b');
+    allocate(core, c);
+    const bSrc = { ...from, port: 40001 };
+    allocate(core, b, undefined, T0, bSrc, 50002);
+    const relayOfB = peer(50002, '198.51.100.1');
+    assert.equal(bind(core, c, 0x4000, relayOfB), undefined);
+    assert.equal(bind(core, c, 0x4001, peer(50000, '198.51.100.1')), undefined, 'its own relayed address');
+    assert.equal(core.counters().channels, 2);
+    core.clientClosed(bSrc);
+    assert.equal(core.counters().channels, 1, 'the channel to B is gone with B');
+    assert.equal(core.state.channelsToRelays.size, 1);
+    const data = core.handleClientChannelFrame(0x4000, Uint8Array.of(1), from, T0);
+    assert.deepEqual(data, [], 'nothing is relayed on it');
+    assert.equal(bind(core, c, 0x4002, relayOfB), 403, 'and the address is no peer any more');
+    core.clientClosed(from);
+    assert.equal(core.state.channelsToRelays.size, 0);
+    assert.equal(core.state.usageByUser.size, 0, 'no usage left behind');
+  });
 });

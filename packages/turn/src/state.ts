@@ -129,6 +129,11 @@ export interface ServerState {
   readonly selfRanges: Cidr[];
   /** Relayed transport addresses of open allocations, as 'udp|ip|port' or 'tcp|ip|port'. */
   readonly relayedTransports: Set<string>;
+  /**
+   * Channels bound to a relayed address on the server's own IP, by that address's key: removed when that
+   * allocation goes, so no channel outlives the relay it pointed at (its port could be anyone's next).
+   */
+  readonly channelsToRelays: Map<string, Map<Channel, Allocation>>;
   /** The server's own STUN/TURN listening transport addresses, as 'ip|port' (see `selfPeerPorts`). */
   readonly selfTransports: Set<string>;
   /** 'all' (default): every port of a self IP is refused; 'listeners': only `selfTransports`. */
