@@ -173,6 +173,9 @@ export async function assertSurvived(serve: Serve, pair: Bystanders): Promise<nu
   assert.equal(await serve.healthz(), 200, `/healthz did not answer:\n${serve.output().slice(-3000)}`);
   const ms = await pair.roundTrip();
   assert.ok(serve.alive(), 'parley serve exited after the bystander round trip');
+  console.log(
+    `# bystanders: message delivered, round trip ${ms.toFixed(1)} ms; RSS ${(serve.rss() / 2 ** 20).toFixed(0)} MiB`,
+  );
   return ms;
 }
 
