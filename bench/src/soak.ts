@@ -42,6 +42,7 @@ import {
   startServe,
   staticDir,
 } from './soak/server.js';
+import { snapshotHead } from './soak/snapshot.js';
 
 const HELP = `npm run soak -- [options]   (a benchmark, not a test; runs ~minutes + 1–3 min of setup and drain)
 
@@ -56,6 +57,8 @@ const HELP = `npm run soak -- [options]   (a benchmark, not a test; runs ~minute
   --workers <n>         load worker processes (default: one per 2,500 clients)
   --per-address <n>     clients per source address 127.0.0.10… (default 100)
   --png <path>          where the plot goes (default docs/images/soak-rss.png)
+  --against <what>      head: run the server from a clean copy of the committed HEAD (git archive in /tmp,
+                        built there; default), or checkout: from this working tree, uncommitted edits and all
   --patience <min>      first wait up to this long for other processes to use < 0.6 of a core (default 10;
                         this machine is shared: a starved server measures the machine, not the server)
   --help                this text
@@ -81,6 +84,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     'per-address': { type: 'string', default: '100' },
     png: { type: 'string', default: 'docs/images/soak-rss.png' },
+    against: { type: 'string', default: 'head' },
     patience: { type: 'string', default: '10' },
     help: { type: 'boolean', default: false },
   },
@@ -108,6 +112,11 @@ const PER_ADDRESS = Math.floor(num('per-address', 1, 10_000));
 const WORKERS = args.workers ? Math.floor(num('workers', 1, 64)) : Math.max(1, Math.ceil(CLIENTS / 2500));
 const HOSTILE = !args['no-hostile'];
 const PATIENCE_MIN = num('patience', 0, 120);
+const AGAINST = args.against;
+if (AGAINST !== 'head' && AGAINST !== 'checkout') {
+  console.error(`soak: --against is head or checkout\n\n${HELP}`);
+  process.exit(1);
+}
 const RESUME_WINDOW_S = 30;
 const TURN_SECRET = 'parley-soak-turn-secret';
 const OPEN_FILES = 65_536;
@@ -213,8 +222,11 @@ log(
     `${Math.round(DROP_FRACTION * 100)}% dropping every ~${DROP_EVERY} s, hostile ${HOSTILE ? 'on' : 'off'}, seed ${SEED}`,
 );
 log(`logs in ${runDir}`);
-buildCli(root);
-const helpOptions = serveOptions(root);
+// The server runs from a clean copy of HEAD (--against head), or from this checkout as it is.
+const snapshot = AGAINST === 'head' ? snapshotHead(root, log) : null;
+const serveRoot = snapshot?.dir ?? root;
+if (!snapshot) buildCli(root);
+const helpOptions = serveOptions(serveRoot);
 const limitFlags = perAddressFlags(helpOptions);
 const limitValue = 2 * Math.ceil(CLIENTS / ADDRESS_COUNT) + 16;
 const st = staticDir(runDir);
@@ -245,10 +257,12 @@ const [fleetFile, hostileFile] = await Promise.all([bundle('fleet-worker'), bund
 const meta = {
   benchmark: 'soak',
   date: date.toISOString(),
-  git: git('rev-parse', 'HEAD'),
-  gitShort: git('rev-parse', '--short', 'HEAD'),
+  /** The commit the server was built from. */
+  git: snapshot?.rev ?? git('rev-parse', 'HEAD'),
+  gitShort: (snapshot?.rev ?? git('rev-parse', 'HEAD') ?? '?').slice(0, 7),
+  against: snapshot ? `HEAD, from a clean copy (git archive) in ${snapshot.dir}` : 'this checkout as it is',
   /** Uncommitted changes in product code at run time (others work in this checkout): the build ran them. */
-  uncommittedProductChanges: (git('status', '--porcelain', '--', 'packages', 'apps') ?? '')
+  uncommittedProductChanges: (snapshot ? '' : (git('status', '--porcelain', '--', 'packages', 'apps') ?? ''))
     .split('\n')
     .filter(Boolean),
   node: process.version,
@@ -315,7 +329,7 @@ if (quietWait)
   );
 
 const started = Date.now();
-server = await startServe(root, serveArgs, join(runDir, 'server.stderr.log'), OPEN_FILES, turnPort);
+server = await startServe(serveRoot, serveArgs, join(runDir, 'server.stderr.log'), OPEN_FILES, turnPort);
 const srv = server;
 log(`parley serve pid ${srv.pid} on port ${srv.port} (TURN ${turnPort})`);
 const sampler = new Sampler(srv.pid, srv.port, started);
