@@ -217,16 +217,6 @@ export class SignalingCore<C> {
     );
   }
 
-  /** Removes a peer from its room (an admin action): its room sees reason "kicked". */
-  kick(peerId: string): boolean {
-    const session = this.sessionsById.get(peerId);
-    if (!session) return false;
-    const conn = session.conn;
-    this.endSession(session, 'kicked');
-    if (conn) this.deps.transport.close(conn.handle, CLOSE_CODES.KICKED, 'kicked');
-    return true;
-  }
-
   /** The connection of a peer, if it has one now. */
   connectionOf(peerId: string): C | undefined {
     return this.sessionsById.get(peerId)?.conn?.handle;

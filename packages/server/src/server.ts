@@ -79,7 +79,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     {
       pingIntervalMs: options.pingIntervalMs ?? 20_000,
       hardMaxBytes: Math.max(4 * core.options.maxFrameBytes, 256 * 1024),
-      allowedOrigins,
     },
     log,
   );

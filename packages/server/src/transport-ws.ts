@@ -21,8 +21,6 @@ export interface WsOptions {
   pingIntervalMs: number;
   /** Frames beyond this are cut by `ws` itself with close 1009; between maxFrameBytes and this the core answers FRAME_TOO_LARGE. */
   hardMaxBytes: number;
-  /** Allowed `Origin` values; empty: any origin. */
-  allowedOrigins: string[];
 }
 
 const unsupportedVersionFrame = encodeUnsupportedVersion();

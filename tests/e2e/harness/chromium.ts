@@ -1,5 +1,5 @@
 /**
- * Launches Debian's Chromium through playwright-core with the flags DESIGN.md records as working headless
+ * Launches Debian's Chromium through playwright-core with the flags seen working headless
  * on these machines. Never downloads a browser.
  */
 import { existsSync } from 'node:fs';

@@ -40,7 +40,7 @@ export interface WebE2E {
   close(): Promise<void>;
 }
 
-/** The machine's own addresses as /32 and /128 ranges, for `--turn-allow-peer` (DESIGN.md: TURN's deny-list). */
+/** The machine's own addresses as /32 and /128 ranges, for `--turn-allow-peer` (TURN's default deny-list refuses them otherwise). */
 export function ownAddressRanges(): string[] {
   const ranges = ['127.0.0.0/8', '::1/128'];
   for (const list of Object.values(networkInterfaces())) {

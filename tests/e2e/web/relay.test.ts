@@ -1,7 +1,7 @@
 /**
  * Relay only: with `?relay=1` the web app forces iceTransportPolicy 'relay', so two participants reach each
  * other through our TURN server only, and their tiles say "relayed". The connectivity check page finds
- * signaling, STUN and TURN working. The machine's own addresses are allow-listed for TURN (DESIGN.md).
+ * signaling, STUN and TURN working. The machine's own addresses are allow-listed for TURN (its default deny-list refuses them).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -5,7 +5,7 @@
  * CHUNK bytes, then `end`. The receiver hashes what it got with Web Crypto and answers `result`; only a file
  * whose hash matches is offered for saving. Either side may send `cancel`. One transfer at a time per peer
  * and direction, so binary messages need no header. The sender keeps the channel's buffer between LOW and
- * HIGH: it sends while `bufferedAmount < HIGH` (DESIGN.md's backpressure trap) and waits for
+ * HIGH: it sends while `bufferedAmount < HIGH` (Chromium may count a partly sent message in bufferedAmount) and waits for
  * `bufferedamountlow` otherwise.
  */
 import type { Channel, Peer } from '@parley/client';
