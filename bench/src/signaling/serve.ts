@@ -52,40 +52,6 @@ const startParleyNoPing = () => startParleyWith({ pingIntervalMs: 3_600_000 });
  */
 const startParleyNoReplay = () => startParleyWith({ replay: { maxFrames: 0, maxBytes: 0 } });
 
-/**
- * Experiment, not a product change: the same server, with its transport's end-of-tick flush
- * (`setImmediate`) replaced by one after each read callback (`queueMicrotask`), to test whether holding
- * every corked socket until the poll phase ends is what stretches the latency tail under load. Reaches
- * into the running core's private transport at runtime; packages/server is untouched.
- */
-async function startParleyMicrotask(): Promise<{ port: number; close: () => Promise<void> }> {
-  const { startServer } = await import('@parley/server');
-  const s = await startServer({ port: 0, host: '127.0.0.1', rateLimit: BENCH_RATE_LIMIT, ...BENCH_LIMITS });
-  type Ws = import('ws').WebSocket;
-  const transport = (s.core as unknown as { deps: { transport: { send(ws: Ws, text: string): void } } }).deps
-    .transport;
-  const corked = new Set<Ws>();
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    for (const ws of corked) ws._socket?.uncork();
-    corked.clear();
-  };
-  transport.send = (ws, text) => {
-    if (ws.readyState !== 1) return;
-    if (!corked.has(ws)) {
-      ws._socket?.cork();
-      corked.add(ws);
-      if (!scheduled) {
-        scheduled = true;
-        queueMicrotask(flush);
-      }
-    }
-    ws.send(text);
-  };
-  return { port: Number(new URL(s.wsUrl).port), close: () => s.close() };
-}
-
 function startPeerJs(): Promise<{ port: number; close: () => Promise<void> }> {
   return import('peer').then(
     ({ PeerServer }) =>
@@ -137,7 +103,6 @@ function startWsRelay(): Promise<{ port: number; close: () => Promise<void> }> {
 const system = process.argv[2] as SystemName;
 const starters: Record<SystemName, () => Promise<{ port: number; close: () => Promise<void> }>> = {
   parley: startParley,
-  'parley-microtask': startParleyMicrotask,
   'parley-noreplay': startParleyNoReplay,
   'parley-noping': startParleyNoPing,
   peerjs: startPeerJs,

@@ -4,21 +4,14 @@
  * sender's clock (13 digits, µs) inside the candidate string so the receiver can measure the relay latency
  * without adding fields that a strict schema would refuse.
  */
-export type SystemName =
-  | 'parley'
-  | 'peerjs'
-  | 'ws-relay'
-  | 'parley-microtask'
-  | 'parley-noreplay'
-  | 'parley-noping';
+export type SystemName = 'parley' | 'peerjs' | 'ws-relay' | 'parley-noreplay' | 'parley-noping';
 /** Diagnostic variants of our server, run only with --experiment: never a product setting. */
-export const EXPERIMENTS = ['parley-microtask', 'parley-noreplay', 'parley-noping'] as const;
+export const EXPERIMENTS = ['parley-noreplay', 'parley-noping'] as const;
 
 export const SYSTEM_LABELS: Record<SystemName, string> = {
   parley: 'Parley (@parley/server)',
   peerjs: 'PeerJS server (peer 1.0.2)',
   'ws-relay': 'bare ws relay (40 lines)',
-  'parley-microtask': 'Parley, flush after each read (experiment)',
   'parley-noreplay': 'Parley, replay buffer off (experiment)',
   'parley-noping': 'Parley, WebSocket pings off (experiment)',
 };
@@ -64,7 +57,6 @@ const PARLEY: Dialect = {
 
 export const DIALECTS: Record<SystemName, Dialect> = {
   parley: PARLEY,
-  'parley-microtask': PARLEY,
   'parley-noreplay': PARLEY,
   'parley-noping': PARLEY,
   peerjs: {
