@@ -5,6 +5,7 @@ import type { KeepAliveCost } from './keepalive.js';
 import type { ProfileResult } from './profile.js';
 import { DIALECTS, SYSTEM_LABELS, type SystemName } from './systems.js';
 import type { SearchResult } from './throughput.js';
+import { memoryTrust } from './trust.js';
 
 export interface Results {
   throughput: SearchResult | null;
@@ -19,6 +20,12 @@ export interface Results {
 }
 
 const kib = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(2)} KiB` : '—');
+/** A memory-per-connection cell: the figure, or why it cannot be trusted (see trust.ts). */
+const mem = (perConn: number | null | undefined, connections: number) => {
+  if (perConn == null) return '—';
+  const t = memoryTrust(perConn, connections);
+  return t.ok ? kib(perConn) : `untrusted (${t.why})`;
+};
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '>2000');
 const k = (x: number) => (Number.isFinite(x) ? `${(x / 1000).toFixed(x % 1000 ? 1 : 0)}k` : '—');
 
@@ -48,9 +55,9 @@ export function tables(r: Results): string {
       `| ${SYSTEM_LABELS[s]} | ${t ? `${k(t.medianKnee)} msgs/s` : '—'} | ${t ? t.kneePerRound.map(k).join(', ') : '—'} | ` +
         `${at ? `${ms(at.p50Ms)} / ${ms(at.p99Ms)}` : '—'} | ${at ? `${Math.round(at.serverCpu * 100)}%` : '—'} | ` +
         `${t ? `${t.medianCostUs.toFixed(1)} µs` : '—'} | ${t ? `${k(t.projectedPerCore)} msgs/s` : '—'} | ` +
-        `${m?.settledRssPerConn != null ? kib(m.settledRssPerConn) : '—'} | ` +
-        `${m ? kib(m.rssPerConn) : '—'} | ${m ? kib(m.heapPerConn) : '—'} | ` +
-        `${m?.marginal ? kib(m.marginal.rssPerConn) : '—'} | ${m?.marginal ? kib(m.marginal.heapPerConn) : '—'} |`,
+        `${m ? mem(m.settledRssPerConn, m.connected) : '—'} | ` +
+        `${m ? mem(m.rssPerConn, m.connected) : '—'} | ${m ? mem(m.heapPerConn, m.connected) : '—'} | ` +
+        `${m?.marginal ? mem(m.marginal.rssPerConn, m.connected) : '—'} | ${m?.marginal ? mem(m.marginal.heapPerConn, m.connected) : '—'} |`,
     );
   }
   out.push('');
@@ -62,8 +69,8 @@ export function tables(r: Results): string {
     for (const m of r.idle)
       out.push(
         `| ${SYSTEM_LABELS[m.system]} | ${m.keepAlive ? keepAliveLabel(m.system) : 'none (silent)'} | ` +
-          `${m.settledRssPerConn != null ? kib(m.settledRssPerConn) : '—'} | ${kib(m.rssPerConn)} | ${kib(m.heapPerConn)} | ` +
-          `${m.marginal ? kib(m.marginal.rssPerConn) : '—'} | ` +
+          `${mem(m.settledRssPerConn, m.connected)} | ${mem(m.rssPerConn, m.connected)} | ${mem(m.heapPerConn, m.connected)} | ` +
+          `${m.marginal ? mem(m.marginal.rssPerConn, m.connected) : '—'} | ` +
           `${m.idleAlloc ? Math.round(m.idleAlloc.bytesPerMs).toLocaleString('en') : '—'} | ` +
           `${m.idleAlloc ? `${(m.idleAlloc.youngGen / 2 ** 20).toFixed(1)} MiB` : '—'} |`,
       );
@@ -88,8 +95,13 @@ export function tables(r: Results): string {
           .join(', '),
     );
   }
-  const settled = (s: SystemName, keepAlive: boolean) =>
-    r.idle.find((x) => x.system === s && x.keepAlive === keepAlive)?.settledRssPerConn;
+  // Only figures that can be trusted make a headline, and a ratio only of two such figures.
+  const settled = (s: SystemName, keepAlive: boolean) => {
+    const m = r.idle.find((x) => x.system === s && x.keepAlive === keepAlive);
+    return m && memoryTrust(m.settledRssPerConn, m.connected).ok
+      ? (m.settledRssPerConn as number)
+      : undefined;
+  };
   for (const keepAlive of [true, false])
     if (settled('parley', keepAlive) && settled('peerjs', keepAlive))
       out.push(
