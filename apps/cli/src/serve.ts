@@ -14,6 +14,7 @@ import {
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags } from './turn.js';
+import { registerTurnMetrics } from './turn-metrics.js';
 
 export interface ServeFlags extends TurnFlags {
   port: number;
@@ -251,6 +252,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
           }
         : {}),
       ...(staticDir ? { staticDir } : {}),
+      ...(turn ? { registerMetrics: (registry) => registerTurnMetrics(registry, turn.server) } : {}),
       logger,
     });
   } catch (err) {

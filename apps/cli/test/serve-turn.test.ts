@@ -88,7 +88,8 @@ test('parley serve hands each peer TURN credentials that its own TURN server acc
     const turnPort = /:(\d+)\?/.exec(udpUrl)![1]!;
 
     const peerPort = await freePort();
-    const peer = spawn('turnutils_peer', ['-L', '127.0.0.1', '-p', String(peerPort)], { stdio: 'ignore' });
+    // The peer sits on another loopback address: TURN never relays to the server's own addresses.
+    const peer = spawn('turnutils_peer', ['-L', '127.0.0.2', '-p', String(peerPort)], { stdio: 'ignore' });
     children.push(peer);
     await new Promise((r) => setTimeout(r, 300));
     const r = await run('turnutils_uclient', [
@@ -99,7 +100,7 @@ test('parley serve hands each peer TURN credentials that its own TURN server acc
       '-p',
       turnPort,
       '-e',
-      '127.0.0.1',
+      '127.0.0.2',
       '-r',
       String(peerPort),
       '-n',
@@ -123,7 +124,7 @@ test('parley serve hands each peer TURN credentials that its own TURN server acc
       '-p',
       turnPort,
       '-e',
-      '127.0.0.1',
+      '127.0.0.2',
       '-r',
       String(peerPort),
       '-n',

@@ -28,7 +28,16 @@ const server = await startTurnServer({
   allowPeers: ['127.0.0.0/8'],
   relayPortRange: [a.minPort, a.maxPort],
   // coturn has no per-user quota and no 401 rate limit unless configured: match it, so neither is measured.
-  quotas: { allocationsPerUser: 1_000_000, permissionsPerUser: 1_000_000, allocationsTotal: 1_000_000 },
+  quotas: {
+    allocationsPerUser: 1_000_000,
+    allocationsPerSource: 1_000_000,
+    permissionsPerUser: 1_000_000,
+    channelsPerUser: 1_000_000,
+    allocationsTotal: 1_000_000,
+  },
+  // The bench's echo peers are on 127.0.0.1, the server's own address: refuse only its ports (the bench
+  // measures relaying, not that policy).
+  selfPeerPorts: 'listeners',
   unauthorizedRateLimit: { burst: 1e9, perSecond: 1e9 },
   ...(a.dgram ? { udpDataPath: 'dgram' as const } : {}),
 });

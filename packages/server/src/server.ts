@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOSE_CODES } from '@parley/protocol';
 import { type Logger, pino } from 'pino';
+import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { addressAllowList } from './address-list.js';
 import { systemClock } from './clock.js';
@@ -35,6 +36,8 @@ export interface ServerOptions extends Partial<CoreOptions> {
   connectionLimits?: Partial<ConnectionLimits>;
   /** Bytes that may wait to be written to one WebSocket before it is dropped as a slow reader. */
   maxSendQueueBytes?: number;
+  /** Adds metrics of other parts of the process (TURN, say) to /metrics. */
+  registerMetrics?: (registry: Registry) => void;
   /** CIDR blocks that may read /metrics; empty or absent: any address. */
   metricsAllow?: string[];
   /** How long a client may take to send a request's (or upgrade's) headers, in ms. Default 10 s. */
@@ -82,6 +85,11 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     },
     log,
   );
+  const metrics = createMetrics(
+    () => core.stats(),
+    () => ({ slowDropped: transport.slowDropped, refused: gate.refused, tcpConnections: gate.connections }),
+  );
+  options.registerMetrics?.(metrics);
   const http = createServer(
     {
       // Slow senders: a request's headers must arrive within the bound, the whole request within 30 s,
@@ -97,14 +105,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           const { connections, sessions, rooms } = core.stats();
           return { connections, sessions, rooms };
         },
-        metrics: createMetrics(
-          () => core.stats(),
-          () => ({
-            slowDropped: transport.slowDropped,
-            refused: gate.refused,
-            tcpConnections: gate.connections,
-          }),
-        ),
+        metrics,
         onError: (err) => log.error({ err }, 'http handler failed on a request'),
         ...(options.metricsAllow?.length ? { metricsAllowed: addressAllowList(options.metricsAllow) } : {}),
       },

@@ -12,6 +12,7 @@ import { WebSocket } from 'ws';
 import { UdpTurnClient } from '../../../../packages/turn/test/harness.js';
 import { attr, errorCode } from '../../../../packages/turn/test/stun-client.js';
 import { assertSurvived, bystanders, startServe, withServe } from './harness.js';
+import { metric } from './metrics.js';
 
 const SECRET = 'hostile-allocations';
 const UDP = [attr(RequestedTransport, 17)];
@@ -131,6 +132,12 @@ test('--turn-allocations-per-ip (here via PARLEY_TURN_ALLOCATIONS_PER_IP=5) sets
           'after one was deleted',
         );
         const other = await flood(port, '127.0.0.2', 5, 'env2');
+        // The refusal is visible where operators look: /metrics on the signaling port.
+        assert.equal(
+          await metric(serve.httpUrl, 'parley_turn_limit_refusals_total', 'limit="allocationsPerSource"'),
+          1,
+        );
+        assert.equal(await metric(serve.httpUrl, 'parley_turn_allocations'), 10);
         await closeAll(other);
       } finally {
         await sixth.close();
