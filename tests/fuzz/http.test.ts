@@ -3,6 +3,6 @@ import type { Case, Fuzzer } from './driver.js';
 import { http } from './http.js';
 import { shortRun } from './short-run.js';
 
-test('HTTP: the committed corpus and 5 s of fuzzing leave the server up, answering, bounded', async () => {
-  await shortRun(http as unknown as Fuzzer<Case>, 5);
+test('HTTP: the committed corpus and 4 s of fuzzing leave the server up, answering, bounded', async () => {
+  await shortRun(http as unknown as Fuzzer<Case>, 4);
 });

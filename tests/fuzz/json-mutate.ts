@@ -167,7 +167,7 @@ export function mutateFrame(r: Rng, frame: Record<string, Json>, mutations: numb
     // Invalid UTF-8 ends the connection (1007), and with it the session's later states: rarer here
     // (the byte-level fuzzer covers it).
     [
-      0.5,
+      0.15,
       () => {
         const b = Buffer.from(text);
         b[r.int(b.length)] = r.pick([0xff, 0xc0, 0x80, 0xed]);

@@ -16,6 +16,8 @@ export interface RawPlan {
   resetAfter?: number;
   /** How long to keep the socket open after the last write, for the server to answer. */
   lingerMs: number;
+  /** Instead of closing after the linger, hand the open socket over (a client that stays connected). */
+  hold?: (sock: net.Socket) => void;
 }
 
 export interface RawOutcome {
@@ -85,6 +87,15 @@ export function runRaw(plan: RawPlan): Promise<RawOutcome> {
       }
       setTimeout(() => {
         if (done) return;
+        if (plan.hold) {
+          done = true;
+          clearTimeout(bound);
+          sock.removeAllListeners('data');
+          sock.removeAllListeners('close');
+          sock.on('data', () => {});
+          plan.hold(sock);
+          return resolve(out);
+        }
         sock.end();
         setTimeout(finish, 100);
       }, plan.lingerMs);
@@ -115,4 +126,52 @@ export async function pool<T>(
     while (next < items.length) await job(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+/**
+ * Connections held open on purpose (clients that connect and stay), at most `max`, each for at most
+ * `maxMs`: the oldest go first. `closedByServer` counts those the server ended.
+ */
+export class HeldSockets {
+  private readonly open = new Set<net.Socket>();
+  closedByServer = 0;
+  peak = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly maxMs: number,
+  ) {}
+
+  add(sock: net.Socket): void {
+    this.open.add(sock);
+    this.peak = Math.max(this.peak, this.open.size);
+    let mine = false;
+    const timer = setTimeout(() => {
+      mine = true;
+      sock.destroy();
+    }, this.maxMs);
+    timer.unref();
+    sock.on('error', () => {});
+    sock.once('close', () => {
+      clearTimeout(timer);
+      if (!mine && this.open.has(sock)) this.closedByServer++;
+      this.open.delete(sock);
+    });
+    if (this.open.size > this.max) {
+      const oldest = this.open.values().next().value;
+      if (oldest) {
+        this.open.delete(oldest);
+        oldest.destroy();
+      }
+    }
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  release(): void {
+    for (const s of this.open) s.destroy();
+    this.open.clear();
+  }
 }

@@ -47,6 +47,15 @@ interface Session {
   /** The last frames sent, for a note when the server answers INTERNAL. */
   recent: string[];
   log: ScriptConnection;
+  /** The case's script, shared by all its connections. */
+  script: ScriptLog;
+}
+
+/** A case's script as it is written, up to 200 kB (past that a case replays from its seed). */
+interface ScriptLog {
+  conns: ScriptConnection[];
+  bytes: number;
+  over: boolean;
 }
 
 /** Counts of what the server answered, across a run: a fuzzer that only ever gets BAD_JSON is no use. */
@@ -111,7 +120,7 @@ const TYPES = ['join', 'resume', 'signal', 'message', 'leave', 'ack', 'ping'];
 function open(
   target: Target,
   r: Rng,
-  script: ScriptConnection[],
+  script: ScriptLog,
   first?: (s: Session) => void,
 ): Promise<Session | undefined> {
   const protocols = r.weighted<string[]>([
@@ -134,8 +143,9 @@ function open(
     refused: false,
     recent: [],
     log: { protocols, frames: [] },
+    script,
   };
-  script.push(s.log);
+  script.conns.push(s.log);
   ws.on('error', () => {});
   if (first) ws.once('open', () => first(s));
   ws.on('close', (code) => {
@@ -195,11 +205,16 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
 function send(s: Session, payload: string | Buffer, binary = false): boolean {
   if (s.closed || s.ws.readyState !== WebSocket.OPEN) return false;
   s.ws.send(payload, { binary });
-  s.log.frames.push(
-    typeof payload === 'string' && !binary
-      ? { t: payload }
-      : { hex: Buffer.from(payload).toString('hex'), ...(binary ? { binary: true as const } : {}) },
-  );
+  // The script is kept up to 200 kB a session (past that a case replays from its seed).
+  const log = s.script;
+  if (log.bytes < 200_000) {
+    log.bytes += payload.length * (typeof payload === 'string' ? 1 : 2);
+    s.log.frames.push(
+      typeof payload === 'string' && !binary
+        ? { t: payload }
+        : { hex: Buffer.from(payload).toString('hex'), ...(binary ? { binary: true as const } : {}) },
+    );
+  } else log.over = true;
   s.recent.push(String(payload).slice(0, 300));
   if (s.recent.length > 3) s.recent.shift();
   return true;
@@ -230,7 +245,7 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
   const room = `fz${r.int(100)}`;
   let inputs = 0;
   const notes: string[] = [];
-  const script: ScriptConnection[] = [];
+  const script: ScriptLog = { conns: [], bytes: 0, over: false };
   let s = await open(target, r, script, (s) => {
     // Before join, then join (valid, so that the next states are reached), as soon as the socket opens.
     if (r.chance(0.5)) inputs += burst(r, s, room, r.range(1, 30));
@@ -250,10 +265,9 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
         send(slow, JSON.stringify({ type: 'join', room }));
         await until(() => slow.selfId !== undefined || slow.closed || slow.refused, 1500);
         (slow.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
-        const big = 'm'.repeat(60_000);
+        const big = JSON.stringify({ type: 'message', to: slow.selfId ?? 'x', data: 'm'.repeat(60_000) });
         const n = r.range(50, 250);
-        for (let i = 0; i < n; i++)
-          if (send(s, JSON.stringify({ type: 'message', to: slow.selfId ?? 'x', data: big }))) inputs++;
+        for (let i = 0; i < n; i++) if (send(s, big)) inputs++;
         notes.push(`stalled reader, ${n} x 60 kB`);
       }
     }
@@ -308,7 +322,7 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
     for (const w of stalled) w.terminate();
   }
   c.note = notes.join(', ');
-  if (JSON.stringify(script).length < 200_000) c.script = script;
+  if (!script.over) c.script = script.conns;
   return inputs;
 }
 

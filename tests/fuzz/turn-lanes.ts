@@ -70,9 +70,13 @@ export interface Lane {
   close(): Promise<void>;
   /** Answers received while fuzzing. */
   answers: number;
+  /** Whether the setup's Allocate succeeded. */
+  readonly allocated: boolean;
 }
 
 interface Wire {
+  /** Tries per request of the setup (a flood lane gives up after one). */
+  attempts: number;
   write(bytes: Uint8Array): void;
   close(): void;
   onMessage(fn: (bytes: Uint8Array) => void): void;
@@ -85,7 +89,7 @@ async function exchange(
   bytes: Uint8Array,
 ): Promise<DecodedStunMessage | undefined> {
   const key = Buffer.from(bytes.subarray(8, 20)).toString('hex');
-  for (let attempt = 0; attempt < 3 && wire.alive(); attempt++) {
+  for (let attempt = 0; attempt < wire.attempts && wire.alive(); attempt++) {
     const got = new Promise<DecodedStunMessage | undefined>((resolve) => {
       const t = setTimeout(() => resolve(undefined), 700);
       pending.set(key, (m) => {
@@ -164,6 +168,7 @@ async function openLane(
   }
   return {
     auth,
+    allocated,
     get alive() {
       return wire.alive();
     },
@@ -198,6 +203,7 @@ export async function udpLane(
   src: string,
   allocate: boolean,
   user: string,
+  attempts = 3,
 ): Promise<Lane | undefined> {
   const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
   let open = true;
@@ -208,6 +214,7 @@ export async function udpLane(
   await new Promise<void>((res) => sock.bind(0, src, res));
   await new Promise<void>((res) => sock.connect(serve.turnPort!, '127.0.0.1', res));
   const wire: Wire = {
+    attempts,
     write: (b) => sock.send(b),
     close: () => {
       if (open) sock.close();
@@ -227,7 +234,7 @@ export async function streamLane(
   serve: FuzzServe,
   src: string,
   secure: boolean,
-  o: { allocate: boolean; tcpRelay: boolean; user: string },
+  o: { allocate: boolean; tcpRelay: boolean; user: string; attempts?: number },
 ): Promise<Lane | undefined> {
   const port = secure ? serve.turnTlsPort! : serve.turnTcpPort!;
   const raw = net.connect({ host: '127.0.0.1', port, localAddress: src });
@@ -263,6 +270,7 @@ export async function streamLane(
     return undefined;
   }
   const wire: Wire = {
+    attempts: o.attempts ?? 3,
     write: (b) => {
       if (sock.writableLength < 1 << 20) sock.write(b);
     },
@@ -273,7 +281,12 @@ export async function streamLane(
     onMessage: (fn) => (handler = fn),
     alive: () => open && !sock.destroyed,
   };
-  const lane = await openLane(r, wire, { stream: true, ...o });
+  const lane = await openLane(r, wire, {
+    stream: true,
+    allocate: o.allocate,
+    tcpRelay: o.tcpRelay,
+    user: o.user,
+  });
   if (!lane) wire.close();
   return lane;
 }

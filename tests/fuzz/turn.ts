@@ -13,6 +13,7 @@ import type { Case, Fuzzer, RunOptions, RunResult } from './driver.js';
 import { runFuzzer } from './driver.js';
 import { Rng } from './random.js';
 import type { Target } from './target.js';
+import { type Flood, flood } from './turn-flood.js';
 import { type Lane, streamLane, TURN_SECRET, udpLane } from './turn-lanes.js';
 import { fuzzMessage } from './turn-messages.js';
 
@@ -94,6 +95,11 @@ export function turnFuzzer(
     async execute(target, cases) {
       if (!cases.length || !target.alive()) return 0;
       const r = new Rng(cases[0]!.seed ^ 0x5eed);
+      // One batch in 64 (UDP) or 16 (streams), never a case being replayed, first floods from one address.
+      const flooding: Flood | undefined =
+        cases.length > 1 && r.chance(udp ? 1 / 64 : 1 / 16)
+          ? await flood(r, target.serve, transport, count)
+          : undefined;
       const lanes = await openLanes(target, r);
       count('lanes opened', lanes.filter(Boolean).length);
       count('lanes failed', lanes.filter((l) => !l).length);
@@ -148,6 +154,7 @@ export function turnFuzzer(
       await sleep(udp ? 30 : 50);
       for (const lane of lanes) if (lane) count('answers', lane.answers);
       await Promise.all(lanes.map((l) => l?.close()));
+      await flooding?.release();
       return inputs;
     },
   };

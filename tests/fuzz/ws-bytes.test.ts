@@ -3,6 +3,6 @@ import type { Case, Fuzzer } from './driver.js';
 import { shortRun } from './short-run.js';
 import { wsBytes } from './ws-bytes.js';
 
-test('WebSocket bytes: the committed corpus and 5 s of fuzzing leave the server up, answering, bounded', async () => {
-  await shortRun(wsBytes as unknown as Fuzzer<Case>, 5);
+test('WebSocket bytes: the committed corpus and 4 s of fuzzing leave the server up, answering, bounded', async () => {
+  await shortRun(wsBytes as unknown as Fuzzer<Case>, 4);
 });

@@ -6,7 +6,7 @@
 import type { Case, Fuzzer, RunOptions, RunResult } from './driver.js';
 import { runFuzzer } from './driver.js';
 import { Rng } from './random.js';
-import { cut, loopbackSource, pool, runRaw } from './raw-socket.js';
+import { cut, HeldSockets, loopbackSource, pool, runRaw } from './raw-socket.js';
 import type { Target } from './target.js';
 import { encodeFrame, frames, handshake, splits } from './ws-grammar.js';
 
@@ -24,7 +24,13 @@ export interface WsBytesCase extends Case {
   /** Reset after this many writes (undefined: close politely). */
   resetAfter?: number;
   lingerMs: number;
+  /** Stay connected (from one address, 127.0.9.2): how many connections does the server let one keep? */
+  hold?: true;
 }
+
+/** Connections ws-bytes cases keep open: up to 3000, each up to 60 s. */
+const held = new HeldSockets(3000, 60_000);
+const stats: Record<string, number> = {};
 
 export const wsBytes: Fuzzer<WsBytesCase> = {
   name: 'ws-bytes',
@@ -51,6 +57,10 @@ export const wsBytes: Fuzzer<WsBytesCase> = {
       lingerMs: r.pick([0, 5, 20, 50]),
     };
     if (r.chance(0.2)) c.resetAfter = r.range(1, writes);
+    else if (hs.valid && r.chance(0.1)) {
+      c.hold = true;
+      c.src = '127.0.9.2';
+    }
     return c;
   },
   async execute(target: Target, cases) {
@@ -71,11 +81,16 @@ export const wsBytes: Fuzzer<WsBytesCase> = {
         ...(c.wait ? { waitAfter: head.length - 1 } : {}),
         ...(c.resetAfter !== undefined ? { resetAfter: c.resetAfter } : {}),
         lingerMs: c.lingerMs,
+        ...(c.hold ? { hold: (sock: import('node:net').Socket) => held.add(sock) } : {}),
       });
       inputs += 1 + c.frameCount;
     });
+    stats['held now'] = held.size;
+    stats['held peak'] = held.peak;
+    stats['held closed by server'] = held.closedByServer;
     return inputs;
   },
+  stats,
 };
 
 export function run(o: RunOptions): Promise<RunResult> {
