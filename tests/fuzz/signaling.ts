@@ -269,6 +269,11 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
         const n = r.range(50, 250);
         for (let i = 0; i < n; i++) if (send(s, big)) inputs++;
         notes.push(`stalled reader, ${n} x 60 kB`);
+        // Did the server give up on the reader that stopped (a bounded send queue), or keep queueing?
+        await until(() => false, 300);
+        (slow.ws as unknown as { _socket: import('node:net').Socket })._socket.resume();
+        await until(() => slow.closed, 500);
+        count(slow.closed ? 'stalled reader dropped by server' : 'stalled reader kept');
       }
     }
     const flood = r.chance(0.04);
