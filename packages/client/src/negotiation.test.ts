@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { SignalPayload } from '@parley/protocol';
+import { until } from '@parley/testing';
 import { cleanup } from 'node-datachannel';
 import { RTCPeerConnection as NodeRTCPeerConnection } from 'node-datachannel/polyfill';
 import { Negotiation } from './negotiation.js';
@@ -45,14 +46,6 @@ function wiredPair(descriptionDelayMs = 5) {
     });
   }
   return { pcs, sides, applyFailures, sent, arrived };
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('Negotiation (perfect negotiation over real node-datachannel connections)', () => {

@@ -1,37 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IceRecovery, type TimerApi } from './recovery.js';
-
-/** A fake clock: timers fire only when the test advances time. */
-class FakeTimers implements TimerApi {
-  now = 0;
-  #next = 1;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number);
-  }
-  advance(ms: number): void {
-    const end = this.now + ms;
-    for (;;) {
-      const due = [...this.#timers].filter(([, t]) => t.at <= end).sort((x, y) => x[1].at - y[1].at)[0];
-      if (!due) break;
-      this.#timers.delete(due[0]);
-      this.now = due[1].at;
-      due[1].fn();
-    }
-    this.now = end;
-  }
-}
+import { FakeClock } from '@parley/testing';
+import { IceRecovery } from './recovery.js';
 
 function setup(polite = false) {
-  const timers = new FakeTimers();
+  const timers = new FakeClock();
   const restarts: number[] = [];
-  const r = new IceRecovery(() => restarts.push(timers.now), {
+  const r = new IceRecovery(() => restarts.push(timers.t), {
     timers,
     polite,
     disconnectedTimeoutMs: 3000,
@@ -80,10 +55,10 @@ describe('IceRecovery', () => {
     const { timers, restarts, r } = setup();
     const attempt = () => {
       const before = restarts.length;
-      const start = timers.now;
+      const start = timers.t;
       r.started();
       while (restarts.length === before) timers.advance(1000);
-      return timers.now - start;
+      return timers.t - start;
     };
     assert.deepEqual(
       [attempt(), attempt(), attempt(), attempt(), attempt()],

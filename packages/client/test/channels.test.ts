@@ -30,7 +30,7 @@ describe('channels', () => {
     const { bOnA, aOnB } = await pair('early-send');
     const got = collect(aOnB, 'message');
     for (let i = 0; i < 20; i++) bOnA.send(`m${i}`);
-    await until(() => got.length === 20, 10_000, '20 messages');
+    await until(() => got.length === 20, '20 messages', 10_000);
     assert.deepEqual(
       got.map(([d]) => text(d)),
       Array.from({ length: 20 }, (_, i) => `m${i}`),
@@ -61,7 +61,7 @@ describe('channels', () => {
     remote.on('message', (d) => {
       received += typeof d === 'string' ? d.length : d.byteLength;
     });
-    await until(() => ch.readyState === 'open', 10_000, 'open');
+    await until(() => ch.readyState === 'open', 'open', 10_000);
     const chunk = new Uint8Array(16 * 1024);
     const total = 4 * 1024 * 1024;
     let sent = 0;
@@ -75,23 +75,23 @@ describe('channels', () => {
       ch.send(chunk);
       sent += chunk.byteLength;
     }
-    await until(() => received === total, 20_000, 'every byte');
+    await until(() => received === total, 'every byte', 20_000);
     assert.ok(lows > 0, 'the sender waited for the buffer to drain at least once');
   });
 
   it('both sides opening the same label at once get one channel each way and every message once', async () => {
     const { bOnA, aOnB } = await pair('glare');
-    await until(() => bOnA.state === 'connected' && aOnB.state === 'connected', 10_000, 'connected');
+    await until(() => bOnA.state === 'connected' && aOnB.state === 'connected', 'connected', 10_000);
     const onA = bOnA.channel('both');
     const onB = aOnB.channel('both');
-    await until(() => onA.readyState === 'open' && onB.readyState === 'open', 10_000, 'both open');
+    await until(() => onA.readyState === 'open' && onB.readyState === 'open', 'both open', 10_000);
     const gotA = collect(onA, 'message');
     const gotB = collect(onB, 'message');
     for (let i = 0; i < 5; i++) {
       onA.send(`a${i}`);
       onB.send(`b${i}`);
     }
-    await until(() => gotA.length >= 5 && gotB.length >= 5, 10_000, 'messages both ways');
+    await until(() => gotA.length >= 5 && gotB.length >= 5, 'messages both ways', 10_000);
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(
       gotB.map(([d]) => d),
@@ -109,7 +109,7 @@ describe('channels', () => {
     const { bOnA, aOnB } = await pair('close');
     const mine = aOnB.channel('short-lived');
     const [theirs] = await next(bOnA, 'channel', (c) => c.label === 'short-lived');
-    await until(() => mine.readyState === 'open' && theirs.readyState === 'open', 10_000, 'open');
+    await until(() => mine.readyState === 'open' && theirs.readyState === 'open', 'open', 10_000);
     const closed = next(theirs, 'close');
     mine.close();
     await closed;

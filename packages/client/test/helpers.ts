@@ -79,12 +79,4 @@ export function collect<T extends Room | Peer | Channel, K extends keyof EventsO
   return out;
 }
 
-/** Polls until `check` is true (for state that is not announced by an event). */
-export async function until(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { until } from '@parley/testing';

@@ -47,7 +47,7 @@ describe('a mesh of Node peers through a real server', () => {
         label === 'parley'
           ? peerBonA.channels.get('parley')!
           : (peerBonA.channels.get(label) ?? (await next(peerBonA, 'channel', (c) => c.label === label))[0]);
-      await until(() => chB.readyState === 'open' && remote.readyState === 'open', 10_000, `${label} open`);
+      await until(() => chB.readyState === 'open' && remote.readyState === 'open', `${label} open`, 10_000);
       const gotOnA = next(peerBonA, 'message', (_d, ch) => ch === label);
       chB.send(`b→a on ${label}`);
       const [dataA, chA] = await gotOnA;
@@ -85,7 +85,7 @@ describe('a mesh of Node peers through a real server', () => {
     const inbox = new Map(all.map((r) => [r.selfId, [] as string[]]));
     for (const [r, p] of pairs) p.on('message', (d) => inbox.get(r.selfId)!.push(`${p.id}:${text(d)}`));
     for (const [r, p] of pairs) p.send(`hi from ${r.selfId}`);
-    await until(() => [...inbox.values()].every((m) => m.length === 2), 10_000, 'all greetings');
+    await until(() => [...inbox.values()].every((m) => m.length === 2), 'all greetings', 10_000);
     for (const r of all) {
       const expected = [...r.peers.keys()].map((id) => `${id}:hi from ${id}`).sort();
       assert.deepEqual(inbox.get(r.selfId)!.sort(), expected);
@@ -98,7 +98,7 @@ describe('a mesh of Node peers through a real server', () => {
     const [peerOnB, reason] = await leftOnB;
     assert.equal(peerOnB.id, c.selfId);
     assert.equal(reason, 'left');
-    await until(() => leftOnA.length === 1, 2000, 'peer-left on a');
+    await until(() => leftOnA.length === 1, 'peer-left on a', 2000);
     assert.equal(leftOnA[0]?.[1], 'left');
     assert.equal(peerCOnA.state, 'closed');
     assert.equal(a.peers.has(c.selfId), false);

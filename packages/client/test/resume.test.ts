@@ -14,8 +14,8 @@ async function connectedPair(
   const b = await join(server.wsUrl, room);
   const [bOnA] = await joined;
   const aOnB = b.peers.get(a.selfId)!;
-  await until(() => bOnA.state === 'connected' && aOnB.state === 'connected', 10_000, 'p2p connected');
-  await until(() => aOnB.channels.get('parley')?.readyState === 'open', 10_000, 'default channel open');
+  await until(() => bOnA.state === 'connected' && aOnB.state === 'connected', 'p2p connected', 10_000);
+  await until(() => aOnB.channels.get('parley')?.readyState === 'open', 'default channel open', 10_000);
   return [a, b, bOnA, aOnB];
 }
 
@@ -49,11 +49,11 @@ describe('signaling drops and resume', () => {
     // While a is away: room messages through the server, and data-channel messages peer to peer.
     for (let i = 0; i < 5; i++) b.broadcast({ n: i });
     for (let i = 0; i < 5; i++) aOnB.send(`dc ${i}`);
-    await until(() => p2p.length === 5, 5000, 'data-channel messages during the gap');
+    await until(() => p2p.length === 5, 'data-channel messages during the gap', 5000);
     assert.equal(a.state, 'reconnecting', 'the data channel delivered while signaling was still down');
 
     await next(a, 'state', (s) => s === 'connected');
-    await until(() => roomMessages.length === 5, 5000, 'replayed room messages');
+    await until(() => roomMessages.length === 5, 'replayed room messages', 5000);
     assert.equal(a.selfId, idBefore, 'the resumed session keeps its peer id');
     assert.deepEqual(
       roomMessages.map(([data, from]) => [data, from]),
@@ -102,8 +102,8 @@ describe('signaling drops and resume', () => {
       const states = { a: collect(bOnA, 'state'), b: collect(fresh, 'state') };
       await until(
         () => bOnA.state === 'connected' && fresh.state === 'connected',
-        30_000,
         'reconnected p2p',
+        30_000,
       ).catch((err: Error) => {
         throw new Error(`${err.message}; a→b states ${states.a.join(',')}; b→a states ${states.b.join(',')}`);
       });

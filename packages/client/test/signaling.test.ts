@@ -89,7 +89,7 @@ describe('signaling', () => {
     await reconnecting;
     for (let i = 0; i < 3; i++) a.broadcast(`queued ${i}`);
     a.sendTo(b.selfId, 'queued direct');
-    await until(() => got.length === 4, 5000, 'queued messages');
+    await until(() => got.length === 4, 'queued messages', 5000);
     assert.deepEqual(got, [
       ['queued 0', a.selfId],
       ['queued 1', a.selfId],
@@ -155,7 +155,7 @@ describe('signaling', () => {
       const started = Date.now();
       // B goes, closing its peer connections; A's signaling hears nothing of it.
       await b.leave();
-      await until(() => states.some(([s]) => s === 'reconnecting'), 15_000, 'A to notice the silent path');
+      await until(() => states.some(([s]) => s === 'reconnecting'), 'A to notice the silent path', 15_000);
       const tookMs = Date.now() - started;
       assert.ok(tookMs < 15_000, `noticed after ${tookMs} ms`);
     }));

@@ -1,27 +1,8 @@
 /** Test doubles for the signaling core's injected parts: a fake clock, a recording wire, counting ids. */
 import { decodeServerFrame } from '@parley/protocol';
-import type { Clock, Random, Transport } from './core.js';
+import type { Random, Transport } from './core.js';
 
-/** A clock that only moves when the test says so. */
-export class FakeClock implements Clock {
-  t = 0;
-  private timers: { at: number; fn: () => void; live: boolean }[] = [];
-  now = () => this.t;
-  setTimeout(fn: () => void, ms: number) {
-    const timer = { at: this.t + ms, fn, live: true };
-    this.timers.push(timer);
-    return () => {
-      timer.live = false;
-    };
-  }
-  advance(ms: number) {
-    this.t += ms;
-    for (const timer of this.timers.filter((x) => x.live && x.at <= this.t)) {
-      timer.live = false;
-      timer.fn();
-    }
-  }
-}
+export { FakeClock } from '@parley/testing';
 
 /** Records what the core sends to each connection (connections are plain strings here). */
 export class Wire implements Transport<string> {

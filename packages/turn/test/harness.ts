@@ -97,14 +97,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Waits until `cond` holds (polling), failing after `ms`. */
-export async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+export { until } from '@parley/testing';
 
 /** A UDP socket that keeps every datagram it receives in `inbox`. */
 export type InboxSocket = Socket & { inbox: Buffer[] };

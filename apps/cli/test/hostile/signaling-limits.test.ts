@@ -7,9 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { until } from '@parley/testing';
 import { WebSocket } from 'ws';
 import { assertSurvived, bystanders, startServe, withServe } from './harness.js';
-import { metric, until } from './metrics.js';
+import { metric } from './metrics.js';
 import { drop, firstFrame, joinAs } from './ws-peers.js';
 
 const cliBin = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
@@ -77,8 +78,8 @@ test('connections past the per-address bound are refused with 503 TOO_MANY_CONNE
     // Closing frees the slots.
     for (const ws of open) ws.close();
     await until(
-      () => metric(serve.httpUrl, 'parley_http_connections'),
-      (n) => n < 10,
+      async () => (await metric(serve.httpUrl, 'parley_http_connections')) < 10,
+      'the slots to free',
     );
     const again = await firstFrame(serve.wsUrl, { type: 'ping', id: 8 }, '127.0.0.2');
     assert.equal(again.reply.type, 'pong');
@@ -161,11 +162,10 @@ test('replay memory of dropped sessions stops at --replay-total; their resume th
       sender.ws.send(JSON.stringify({ type: 'message', data: blob }));
       if (i % 10 === 9) await new Promise((r) => setTimeout(r, 120));
     }
-    const over = await until(
-      () => metric(serve.httpUrl, 'parley_signaling_replay_over_budget_total'),
-      (n) => n > 0,
+    await until(
+      async () => (await metric(serve.httpUrl, 'parley_signaling_replay_over_budget_total')) > 0,
+      'the budget to refuse growth',
     );
-    assert.ok(over > 0, 'the budget refused growth');
     const bytes = await metric(serve.httpUrl, 'parley_signaling_replay_bytes');
     assert.ok(bytes <= 2 ** 20, `replay bytes ${bytes} within 1 MiB`);
     const victim = victims[0]!;
