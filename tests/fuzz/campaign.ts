@@ -97,6 +97,32 @@ console.log(
   `fuzz: seed ${seed}, bin ${bin} (commit ${target.commit.slice(0, 10)}${target.dirty ? ', dirty' : ''})`,
 );
 const results: RunResult[] = [];
+const out =
+  values.out ?? join(root, 'bench/results', `fuzz-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+/** Errors that escaped the fuzzers (their own bugs), kept so that a long campaign goes on. */
+const escaped: string[] = [];
+process.on('uncaughtException', (err) => {
+  if (escaped.length < 20) escaped.push(String(err.stack ?? err));
+  console.error(`fuzz: an error escaped a fuzzer: ${err.stack ?? err}`);
+});
+/** Writes the JSON: at the end, and every minute meanwhile (with the fuzzer in progress). */
+function writeOut(running?: RunResult): void {
+  mkdirSync(dirname(out), { recursive: true });
+  const all = running ? [...results, running] : results;
+  const body = {
+    startedAt: started.toISOString(),
+    finishedAt: running ? null : new Date().toISOString(),
+    bin,
+    ...target,
+    seed,
+    seconds,
+    inputs,
+    results: all,
+    ...(escaped.length ? { escaped } : {}),
+  };
+  writeFileSync(out, `${JSON.stringify(body, null, 2)}\n`);
+}
+let lastWrite = performance.now();
 for (const name of names) {
   const fuzzer = fuzzers[name] as Fuzzer<Case>;
   const setup = fuzzer.serveArgs();
@@ -109,6 +135,10 @@ for (const name of names) {
     ...(seconds !== undefined ? { seconds } : {}),
     ...(inputs !== undefined ? { count: inputs } : {}),
     progress: (r) => {
+      if (performance.now() - lastWrite > 60_000) {
+        lastWrite = performance.now();
+        writeOut(r);
+      }
       if (values.quiet || performance.now() - last < 10_000) return;
       last = performance.now();
       console.log(
@@ -149,12 +179,6 @@ for (const [i, row] of rows.entries()) {
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
 }
 
-const out =
-  values.out ?? join(root, 'bench/results', `fuzz-${started.toISOString().replace(/[:.]/g, '-')}.json`);
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify({ startedAt: started.toISOString(), finishedAt: new Date().toISOString(), bin, ...target, seed, seconds, inputs, results }, null, 2)}\n`,
-);
+writeOut();
 console.log(`fuzz: wrote ${out}`);
 process.exit(results.some((r) => r.crashes || r.hangs) ? 1 : 0);

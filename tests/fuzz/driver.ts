@@ -57,6 +57,8 @@ export interface RunResult {
   findings: Finding[];
   stats?: Record<string, number>;
   notes?: string[];
+  /** Batches the fuzzer itself failed on (its own bug). */
+  fuzzerErrors?: number;
 }
 
 export interface RunOptions {
@@ -114,7 +116,14 @@ export async function runFuzzer<C extends Case>(fuzzer: Fuzzer<C>, o: RunOptions
   const restartsBefore = target.restarts;
   while (result.inputs < count && elapsed() < seconds) {
     const cases = Array.from({ length: fuzzer.batch }, () => fuzzer.generate((rng.next() * 2 ** 32) >>> 0));
-    result.inputs += await fuzzer.execute(target, cases);
+    try {
+      result.inputs += await fuzzer.execute(target, cases);
+    } catch (err) {
+      // A bug of the fuzzer, not of the server: say so, and stop after a few.
+      result.fuzzerErrors = (result.fuzzerErrors ?? 0) + 1;
+      console.error(`fuzz: ${fuzzer.name}: the fuzzer itself failed: ${(err as Error).stack}`);
+      if (result.fuzzerErrors > 20) break;
+    }
     result.cases += cases.length;
     const health = await target.check();
     if (!health.ok) {
