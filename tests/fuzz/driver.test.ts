@@ -41,6 +41,29 @@ test('a case that kills the process is recorded with its stderr, narrowed down t
   }
 });
 
+/** Stops the server (SIGSTOP) for one case: a process that is alive but answers nothing, a hang. */
+const freezer: Fuzzer<KillCase> = {
+  ...killer,
+  name: 'freezer',
+  async execute(target, cases) {
+    for (const c of cases) if (c.kill && target.alive()) target.serve.child.kill('SIGSTOP');
+    return cases.length;
+  },
+};
+
+test('a process that stops answering is a hang: recorded, killed and replaced', async () => {
+  const target = await Target.start({ args: ['--no-turn'] });
+  try {
+    const r = await runFuzzer(freezer, { serve: target, count: 96, seed: 7 });
+    assert.equal(r.hangs, 1, JSON.stringify(r));
+    assert.equal(r.crashes, 0);
+    assert.match(r.findings[0]!.signature, /healthz/);
+    assert.ok(target.alive() && (await target.check()).ok, 'a fresh process took over');
+  } finally {
+    await target.stop();
+  }
+});
+
 test('every fuzzer generates the same case from the same seed', () => {
   for (const [name, f] of Object.entries(fuzzers)) {
     for (const seed of [0, 1, 0xdeadbeef])
