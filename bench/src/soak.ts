@@ -569,6 +569,12 @@ async function finish(): Promise<void> {
           .join('; '),
     );
   const othersCores = (machineBusy - serverCpu - workersCpu) / wallS;
+  const synDrops = sampler.samples.at(-1)?.listenDrops ?? Number.NaN;
+  if (synDrops > 0)
+    trust.push(
+      `${synDrops} SYNs were dropped on full listen queues during the soak (TcpExt ListenDrops, machine-wide): ` +
+        'a client whose SYN is dropped waits 1, 3, 7, 15… s for its kernel to retry, which is counted in resume and join times',
+    );
   if (othersCores > 0.5)
     trust.push(
       `other processes on this machine used ${othersCores.toFixed(2)} cores on average during the soak`,
@@ -674,6 +680,7 @@ async function finish(): Promise<void> {
       cpuSeconds: serverCpu,
       openFileLimit,
       healthzStalls: stalls,
+      listenDrops: synDrops,
     },
     machine: {
       wallSeconds: wallS,

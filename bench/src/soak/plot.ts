@@ -35,7 +35,7 @@ export function svgChart(p: PlotInput): string {
   const tMax = Math.max(1, ...s.map((x) => x.t), ...p.marks.map((m) => m.t));
   const useMin = tMax > 180;
   const tUnit = useMin ? 60 : 1;
-  const xStep = niceStep(tMax / tUnit, 10);
+  const xStep = niceStep(tMax / tUnit, 12);
   const xMax = Math.ceil(tMax / tUnit / xStep) * xStep;
   const rssMax = Math.max(1, ...s.map((x) => (Number.isFinite(x.rssMiB) ? x.rssMiB : 0)));
   const yStep = niceStep(rssMax * 1.1, 6);
@@ -110,25 +110,30 @@ export function svgChart(p: PlotInput): string {
       out.push(
         `<rect x="${(X(x.t) - 2).toFixed(1)}" y="${M.top + ph - 10}" width="4" height="10" fill="#d00"/>`,
       );
-  // Legend, below the plot.
+  // Legend, below the plot: one row, each entry as wide as its label.
   const ly = H - 26;
   const items: Array<[string, string, string]> = [
     ['#1f5fbf', '', 'server RSS, MiB (left axis)'],
-    ['#e67300', '', 'open WebSocket connections (right axis)'],
-    ['#2e8b57', '4 3', 'sessions: peers in rooms, incl. resume window (right axis)'],
+    ['#e67300', '', 'WebSocket connections (right)'],
+    ['#2e8b57', '4 3', 'sessions, incl. resume window (right)'],
   ];
-  let lx = M.left - 40;
+  const gaps = s.some((x) => x.connections === null);
+  const widthOf = (label: string) => 46 + label.length * 7.4;
+  const total =
+    items.reduce((a, [, , l]) => a + widthOf(l), 0) +
+    (gaps ? 16 + '/healthz: no answer in 900 ms'.length * 7.4 : 0);
+  let lx = Math.max(8, (W - total) / 2);
   for (const [color, dash, label] of items) {
     out.push(
       `<line x1="${lx}" x2="${lx + 30}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3" ${dash ? `stroke-dasharray="${dash}"` : ''}/>`,
       `<text x="${lx + 38}" y="${ly + 5}" font-size="13">${esc(label)}</text>`,
     );
-    lx += 52 + label.length * 7;
+    lx += widthOf(label);
   }
-  if (s.some((x) => x.connections === null))
+  if (gaps)
     out.push(
       `<rect x="${lx}" y="${ly - 8}" width="4" height="12" fill="#d00"/>`,
-      `<text x="${lx + 10}" y="${ly + 5}" font-size="13">/healthz no answer in 900 ms</text>`,
+      `<text x="${lx + 10}" y="${ly + 5}" font-size="13">/healthz: no answer in 900 ms</text>`,
     );
   out.push('</svg>');
   return out.join('\n');

@@ -26,6 +26,12 @@ export interface Sample {
   machineCpu: number;
   /** Of that, processes other than the server and the soak's own (other engineers' builds and tests). */
   othersCpu: number;
+  /**
+   * SYNs dropped because a listen queue was full (TcpExt ListenDrops, /proc/net/netstat), since the
+   * sampler started: machine-wide, but mostly the server's when the soak runs. A dropped SYN is retried
+   * by the client's kernel after 1, 3, 7, 15, 31 s.
+   */
+  listenDrops: number;
 }
 
 export interface Metrics {
@@ -34,6 +40,19 @@ export interface Metrics {
   errors: Record<string, number>;
   /** Every parley_* sample line, for the record. */
   raw: Record<string, number>;
+}
+
+/** TcpExt ListenDrops of this network namespace (NaN when unreadable). */
+export function listenDrops(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.startsWith('TcpExt:'));
+    const keys = lines[at]!.split(/\s+/);
+    const vals = lines[at + 1]!.split(/\s+/);
+    return Number(vals[keys.indexOf('ListenDrops')]);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -100,6 +119,7 @@ export class Sampler {
   /** The server's CPU seconds at the last sample it was alive for (after it died, /proc has nothing). */
   serverCpuTotal = Number.NaN;
   private machine0 = Number.NaN;
+  private listenDrops0 = Number.NaN;
   private ours0 = Number.NaN;
   /** The soak's own processes (orchestrator, workers), so that the rest of the machine can be told apart. */
   ourPids: number[] = [process.pid];
@@ -115,6 +135,7 @@ export class Sampler {
   start(): void {
     this.cpu0 = processTickSeconds(this.pid);
     this.machine0 = machineBusySeconds();
+    this.listenDrops0 = listenDrops();
     this.ours0 = this.oursCpu();
     this.last = performance.now();
     let n = 0;
@@ -167,6 +188,7 @@ export class Sampler {
       fleetOpen: this.fleetOpen,
       machineCpu: Math.round(machineCpu * 100) / 100,
       othersCpu: Math.round(othersCpu * 100) / 100,
+      listenDrops: listenDrops() - this.listenDrops0,
     });
     if (withMetrics) await this.scrape();
   }
