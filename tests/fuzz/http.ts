@@ -203,9 +203,15 @@ function makeStatic(): string {
   return dir;
 }
 
+/** Status lines the server answered with, across a run (is the grammar reaching the file server?). */
+const stats: Record<string, number> = {};
+const statusOf = (line: string) =>
+  /^HTTP\/\d\.\d (\d{3})/.exec(line)?.[1] ?? (line ? 'not HTTP' : 'no answer');
+
 export const http: Fuzzer<HttpCase> = {
   name: 'http',
   batch: 150,
+  stats,
   serveArgs: () => ({ args: ['--static', makeStatic()] }),
   generate(seed) {
     const r = new Rng(seed);
@@ -237,7 +243,7 @@ export const http: Fuzzer<HttpCase> = {
       const bytes = Buffer.from(c.stream.replaceAll('{HOST}', host), 'latin1');
       const grown = bytes.length - c.stream.length;
       const lengths = c.cuts.map((n, i, a) => (i === a.length - 1 ? n + grown : n));
-      await runRaw({
+      const outcome = await runRaw({
         host: target.serve.host,
         port: target.serve.port,
         src: c.src,
@@ -247,6 +253,8 @@ export const http: Fuzzer<HttpCase> = {
         lingerMs: c.lingerMs,
       });
       inputs += c.requests;
+      const k = `first answer ${statusOf(outcome.firstLine)}`;
+      stats[k] = (stats[k] ?? 0) + 1;
     });
     return inputs;
   },

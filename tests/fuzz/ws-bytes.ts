@@ -73,7 +73,7 @@ export const wsBytes: Fuzzer<WsBytesCase> = {
         c.handshakeCuts.map((n, i, a) => (i === a.length - 1 ? n + hs.length - c.handshake.length : n)),
       );
       const body = cut(Buffer.from(c.frames, 'hex'), c.frameCuts);
-      await runRaw({
+      const outcome = await runRaw({
         host: target.serve.host,
         port: target.serve.port,
         src: c.src,
@@ -84,6 +84,8 @@ export const wsBytes: Fuzzer<WsBytesCase> = {
         ...(c.hold ? { hold: (sock: import('node:net').Socket) => held.add(sock) } : {}),
       });
       inputs += 1 + c.frameCount;
+      const k = `handshake ${/^HTTP\/1\.1 (\d{3})/.exec(outcome.firstLine)?.[1] ?? (outcome.firstLine ? 'other' : 'no answer')}`;
+      stats[k] = (stats[k] ?? 0) + 1;
     });
     stats['held now'] = held.size;
     stats['held peak'] = held.peak;
