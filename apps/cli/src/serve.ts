@@ -39,6 +39,7 @@ export interface ServeFlags extends TurnFlags {
   idleTimeout: number;
   metricsAllow: string[];
   maxMetadata: number;
+  ratePerIp: number;
 }
 
 const KiB = 1024;
@@ -66,7 +67,7 @@ export function serveCommand(): Command {
       new Option('--resume-window <seconds>', 'how long a dropped peer keeps its id for a resume')
         .env('PARLEY_RESUME_WINDOW')
         .default(30)
-        .argParser(positive),
+        .argParser(seconds),
     )
     .addOption(
       new Option(
@@ -75,16 +76,27 @@ export function serveCommand(): Command {
       )
         .env('PARLEY_PING_INTERVAL')
         .default(20)
-        .argParser(positive),
+        .argParser(seconds),
     )
     .addOption(
       new Option('--max-peers <n>', 'peers per room').env('PARLEY_MAX_PEERS').default(50).argParser(positive),
     )
     .addOption(
-      new Option('--rate <frames>', 'frames per second per connection (burst 3x)')
+      new Option(
+        '--rate <tokens>',
+        'frame tokens per second per connection: a frame costs 1, plus 1 per whole 4 KiB (burst 3x)',
+      )
         .env('PARLEY_RATE')
         .default(100)
         .argParser(positive),
+    )
+    .addOption(
+      limit(
+        '--rate-per-ip <tokens>',
+        'frame tokens per second shared by all connections of one client address (burst 3x)',
+      )
+        .env('PARLEY_RATE_PER_IP')
+        .default(DEFAULTS.addressRateLimit.perSecond),
     )
     .addOption(
       new Option('--allow-origin <origin>', 'allowed browser Origin (repeatable)')
@@ -116,7 +128,8 @@ export function serveCommand(): Command {
         "time a client has to send a request's headers (slow senders are cut)",
       )
         .env('PARLEY_HEADERS_TIMEOUT')
-        .default(10),
+        .default(10)
+        .argParser(seconds),
     )
     .addOption(
       limit(
@@ -124,7 +137,8 @@ export function serveCommand(): Command {
         'a connection in no room (before its join, after a leave) is closed after this',
       )
         .env('PARLEY_IDLE_TIMEOUT')
-        .default(DEFAULTS.idleTimeoutMs / 1000),
+        .default(DEFAULTS.idleTimeoutMs / 1000)
+        .argParser(seconds),
     )
     .addOption(
       limit('--max-conns <n>', 'open TCP connections in all')
@@ -228,6 +242,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       pingIntervalMs: flags.pingInterval * 1000,
       maxPeersPerRoom: flags.maxPeers,
       rateLimit: { perSecond: flags.rate, burst: flags.rate * 3 },
+      addressRateLimit: { perSecond: flags.ratePerIp, burst: flags.ratePerIp * 3 },
       allowedOrigins: flags.allowOrigin,
       connectionLimits: { perAddress: flags.maxConnsPerIp, total: flags.maxConns },
       headersTimeoutMs: flags.headersTimeout * 1000,
@@ -318,6 +333,16 @@ function port(v: string): number {
 function positive(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+/** Node runs a timer of more than 2^31 - 1 ms after 1 ms instead: a longer one would fire at once. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function seconds(v: string): number {
+  const n = positive(v);
+  if (n > MAX_TIMER_SECONDS)
+    throw new InvalidArgumentError(`at most ${MAX_TIMER_SECONDS} seconds (about 24 days)`);
   return n;
 }
 

@@ -248,7 +248,8 @@ export function addTurnOptions(cmd: Command): Command {
     );
   const streams = defaultStreamLimits();
   for (const l of LIMIT_FLAGS) {
-    const parse = l.quota === 'sourcePrefixV6' ? prefixArg : positiveInt;
+    const parse =
+      l.quota === 'sourcePrefixV6' ? prefixArg : l.flag.includes('timeout') ? timeoutMsArg : positiveInt;
     // No commander default: an unset flag leaves the server's own default (shown in the help).
     const help = `${l.help} (default: ${limitDefault(l, streams)})`;
     cmd.addOption(new Option(l.flag, help).env(l.env).argParser(parse));
@@ -315,6 +316,13 @@ function portArg(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return n;
+}
+
+/** A timeout in ms: Node runs a timer of more than 2^31 - 1 ms after 1 ms instead. */
+function timeoutMsArg(v: string): number {
+  const n = positiveInt(v);
+  if (n > 2 ** 31 - 1) throw new InvalidArgumentError('at most 2147483647 ms (about 24 days)');
   return n;
 }
 

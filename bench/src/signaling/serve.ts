@@ -25,6 +25,7 @@ const BENCH_LIMITS = {
   maxSessionsPerAddress: 1_000_000,
   maxRooms: 1_000_000,
   idleTimeoutMs: 0,
+  addressRateLimit: BENCH_RATE_LIMIT,
 } as const;
 
 type Started = { port: number; close: () => Promise<void> };

@@ -131,3 +131,81 @@ test('metadata past its bound is refused with METADATA_TOO_LARGE and nobody hear
   assert.equal(join('C', 'r', '192.0.2.3', { metadata: { name: 'Cy' } }).type, 'joined');
   assert.equal(core.stats().sessions, 2);
 });
+
+test('before a join nothing past a join-sized frame is parsed; after it the frame limit applies', () => {
+  const { core, wire } = setup({ maxMetadataBytes: 1000 });
+  core.open('A', { address: '192.0.2.1' });
+  const big = JSON.stringify({ type: 'message', data: 'x'.repeat(20_000) });
+  core.receive('A', big);
+  assert.equal(wire.take('A')[0]?.code, 'FRAME_TOO_LARGE');
+  core.receive('A', JSON.stringify({ type: 'join', room: 'r' }));
+  assert.equal(wire.take('A')[0]?.type, 'joined');
+  core.receive('A', big);
+  assert.deepEqual(wire.take('A'), [], 'a joined peer may send a 20 KB message to its empty room');
+});
+
+test('connections from one address share a rate bucket, and big frames cost more tokens', () => {
+  const { core, wire } = setup({
+    rateLimit: { perSecond: 10, burst: 100 },
+    addressRateLimit: { perSecond: 10, burst: 150 },
+  });
+  for (const c of ['A', 'B', 'C']) core.open(c, { address: '192.0.2.7' });
+  core.open('D', { address: '192.0.2.8' });
+  let limited = 0;
+  for (let i = 0; i < 60; i++)
+    for (const c of ['A', 'B', 'C']) {
+      core.receive(c, '{"type":"ping"}');
+      if (wire.take(c).some((f) => f.code === 'RATE_LIMITED')) limited++;
+    }
+  // 180 frames, each connection under its own 100, the address over its 150.
+  assert.equal(limited, 30);
+  core.receive('D', '{"type":"ping"}');
+  assert.equal(wire.take('D')[0]?.type, 'pong', 'another address has its own bucket');
+  // A 40 KB frame costs 1 + 9 tokens (one per whole 4 KiB): the 98 D has left buy 9 of them.
+  core.receive('D', JSON.stringify({ type: 'join', room: 'r' }));
+  wire.take('D');
+  let sent = 0;
+  const frame = JSON.stringify({ type: 'message', data: 'y'.repeat(40_000) });
+  for (let i = 0; i < 20; i++) {
+    core.receive('D', frame);
+    if (!wire.take('D').some((f) => f.code === 'RATE_LIMITED')) sent++;
+  }
+  assert.equal(sent, 9);
+});
+
+test('a connection the server closed is ignored from then on: no join after an IDLE close', () => {
+  const { core, clock, wire } = setup({ idleTimeoutMs: 1000 });
+  core.open('A', { address: '192.0.2.1' });
+  clock.advance(1001);
+  assert.equal(wire.closes[0]?.code, 4006);
+  core.receive('A', JSON.stringify({ type: 'join', room: 'r' }));
+  assert.deepEqual(wire.take('A'), []);
+  assert.equal(core.stats().sessions, 0);
+});
+
+test('a session resumed over and over is refused past its resume bucket, then allowed again', () => {
+  const { core, join, clock, wire } = setup({ resumeRate: { burst: 2, everyMs: 5000 } });
+  let token = join('A', 'r').resumeToken as string;
+  const resume = (conn: string) => {
+    core.open(conn, { address: '192.0.2.1' });
+    core.receive(conn, JSON.stringify({ type: 'resume', token, lastSeq: 0 }));
+    const reply = wire.take(conn)[0] as Record<string, unknown>;
+    if (reply.type === 'resumed') token = reply.resumeToken as string;
+    return reply;
+  };
+  assert.equal(resume('A1').type, 'resumed');
+  assert.equal(resume('A2').type, 'resumed');
+  const third = resume('A3');
+  assert.equal(third.code, 'RATE_LIMITED');
+  assert.equal(wire.closes.at(-1)?.code, 1008);
+  clock.advance(5000);
+  assert.equal(resume('A4').type, 'resumed');
+});
+
+test('metadata is measured in UTF-8 bytes, and a "__proto__" key is refused', () => {
+  const { join } = setup({ maxMetadataBytes: 100 });
+  assert.equal(join('A', 'r', '192.0.2.1', { metadata: { n: 'é'.repeat(60) } }).code, 'METADATA_TOO_LARGE');
+  assert.equal(join('B', 'r', '192.0.2.2', { metadata: { n: 'e'.repeat(60) } }).type, 'joined');
+  const proto = join('C', 'r', '192.0.2.3', { metadata: JSON.parse('{"__proto__":{"admin":true}}') });
+  assert.equal(proto.code, 'BAD_FRAME');
+});

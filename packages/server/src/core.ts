@@ -20,14 +20,17 @@ import {
 } from '@parley/protocol';
 import { HEARD, type LivenessRecord, QUIET } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
-import { fullBucket, takeToken } from './rate-limit.js';
+import { type Bucket, frameCost, fullBucket, takeToken } from './rate-limit.js';
 import { ReplayBudget } from './replay-buffer.js';
 import { Rooms } from './rooms.js';
 import { Conn, Counts, NO_METADATA, Session } from './session.js';
 
 export interface Transport<C> {
-  /** Sends one text frame: a string, or its UTF-8 bytes. */
-  send(conn: C, text: string | Uint8Array): void;
+  /**
+   * Sends one text frame: a string, or its UTF-8 bytes. `burst`: one of a resume's frames, which come at
+   * once by design and must not count against the connection's send-queue bound.
+   */
+  send(conn: C, text: string | Uint8Array, burst?: boolean): void;
   close(conn: C, code: number, reason: string): void;
 }
 export interface Clock {
@@ -83,6 +86,10 @@ export class SignalingCore<C> {
   private droppedCount = 0;
   private seatsReclaimed = 0;
   private idleClosed = 0;
+  /** One shared rate bucket per client address, while it has a connection open. */
+  private readonly addressBuckets = new Map<string, Bucket & { conns: number }>();
+  /** The largest frame parsed from a connection in no room (a join with the most metadata allowed). */
+  private readonly preJoinMaxBytes: number;
 
   constructor(
     options: Partial<CoreOptions>,
@@ -90,6 +97,7 @@ export class SignalingCore<C> {
   ) {
     this.options = { ...DEFAULTS, ...options };
     this.replayBudget = new ReplayBudget(this.options.replayTotalBytes);
+    this.preJoinMaxBytes = Math.min(this.options.maxFrameBytes, this.options.maxMetadataBytes + 8192);
   }
 
   stats(): CoreStats {
@@ -117,6 +125,13 @@ export class SignalingCore<C> {
       fullBucket(this.options.rateLimit.burst, this.deps.clock.now()),
     );
     this.conns.set(handle, conn);
+    const shared = this.addressBuckets.get(conn.address);
+    if (shared) shared.conns++;
+    else
+      this.addressBuckets.set(conn.address, {
+        ...fullBucket(this.options.addressRateLimit.burst, this.deps.clock.now()),
+        conns: 1,
+      });
     this.armIdle(conn);
   }
 
@@ -130,7 +145,7 @@ export class SignalingCore<C> {
       conn.cancelIdle = undefined;
       if (conn.session || this.conns.get(conn.handle) !== conn) return;
       this.idleClosed++;
-      this.deps.transport.close(conn.handle, CLOSE_CODES.IDLE, 'IDLE');
+      this.closeConn(conn, CLOSE_CODES.IDLE, 'IDLE');
     }, this.options.idleTimeoutMs);
   }
 
@@ -158,25 +173,34 @@ export class SignalingCore<C> {
     if (conn) conn.pingAt = QUIET;
   }
 
-  private take(conn: Conn<C>): boolean {
+  /** Takes a frame's tokens from its connection's bucket and from its address's shared one. */
+  private take(conn: Conn<C>, bytes: number): boolean {
+    const now = this.deps.clock.now();
+    const cost = frameCost(bytes);
     const { perSecond, burst } = this.options.rateLimit;
-    return takeToken(conn, this.deps.clock.now(), perSecond, burst);
+    if (!takeToken(conn, now, perSecond, burst, cost)) return false;
+    const shared = this.addressBuckets.get(conn.address);
+    const a = this.options.addressRateLimit;
+    return !shared || takeToken(shared, now, a.perSecond, a.burst, cost);
   }
 
   /** A text frame arrived; `bytes` is its size on the wire. */
   receive(handle: C, text: string, bytes = text.length): void {
     const conn = this.conns.get(handle);
-    if (!conn) return;
+    // A connection the server is closing gets nothing more done for it.
+    if (!conn || conn.closing) return;
     this.framesIn++;
     // Any frame proves the socket alive, and spares it the next liveness ping.
     conn.pingAt = HEARD;
-    if (!this.take(conn)) return this.refuseForRate(conn);
+    if (!this.take(conn, bytes)) return this.refuseForRate(conn);
     conn.strikes = 0;
-    if (bytes > this.options.maxFrameBytes) {
+    // Before a join, only join, resume and ping make sense, and they are small: nothing bigger is parsed.
+    const limit = conn.session ? this.options.maxFrameBytes : this.preJoinMaxBytes;
+    if (bytes > limit) {
       return this.error(
         conn,
         'FRAME_TOO_LARGE',
-        `frame of ${bytes} bytes; the limit is ${this.options.maxFrameBytes}`,
+        `frame of ${bytes} bytes; the limit is ${limit}${conn.session ? '' : ' before a join'}`,
       );
     }
     const decoded = decodeClientFrame(text);
@@ -192,9 +216,9 @@ export class SignalingCore<C> {
   /** A binary frame arrived: signaling is text only. */
   receiveBinary(handle: C): void {
     const conn = this.conns.get(handle);
-    if (!conn) return;
+    if (!conn || conn.closing) return;
     conn.pingAt = HEARD;
-    if (!this.take(conn)) return this.refuseForRate(conn);
+    if (!this.take(conn, 1)) return this.refuseForRate(conn);
     this.error(conn, 'BINARY_NOT_SUPPORTED', 'signaling frames are JSON text');
   }
 
@@ -203,6 +227,8 @@ export class SignalingCore<C> {
     const conn = this.conns.get(handle);
     if (!conn) return;
     this.conns.delete(handle);
+    const shared = this.addressBuckets.get(conn.address);
+    if (shared && --shared.conns === 0) this.addressBuckets.delete(conn.address);
     conn.cancelIdle?.();
     conn.cancelIdle = undefined;
     const session = conn.session;
@@ -262,8 +288,9 @@ export class SignalingCore<C> {
       this.options.replay,
       this.replayBudget,
       conn.address,
-      this.options.authorize && frame.token !== undefined ? frame.token : undefined,
+      this.options.authorize && frame.token !== undefined ? tokenKey(frame.token) : undefined,
     );
+    session.resumes = fullBucket(this.options.resumeRate.burst, this.deps.clock.now());
     const seat = this.seatFor(frame.room);
     // A room's array is replaced, never changed, when someone joins or leaves: this one stays as it is.
     const others = (this.rooms.get(frame.room) ?? []).filter((s) => s !== seat);
@@ -293,11 +320,14 @@ export class SignalingCore<C> {
     if (
       o.authorize &&
       frame.token !== undefined &&
-      this.sessionsByToken.get(frame.token) >= o.maxSessionsPerToken
+      this.sessionsByToken.get(tokenKey(frame.token)) >= o.maxSessionsPerToken
     )
       return ['TOKEN_IN_USE', `this room token holds ${o.maxSessionsPerToken} sessions`];
+    // A receiver that merges metadata into an object (Object.assign) would get another prototype.
+    if (frame.metadata && Object.hasOwn(frame.metadata, '__proto__'))
+      return ['BAD_FRAME', 'join: metadata may not have a "__proto__" key'];
     // Every peer in the room gets it, in `peer-joined` and in each later `joined`.
-    const metadataBytes = frame.metadata ? JSON.stringify(frame.metadata).length : 0;
+    const metadataBytes = frame.metadata ? Buffer.byteLength(JSON.stringify(frame.metadata)) : 0;
     if (metadataBytes > o.maxMetadataBytes)
       return ['METADATA_TOO_LARGE', `metadata of ${metadataBytes} bytes; the limit is ${o.maxMetadataBytes}`];
     const size = this.rooms.size(frame.room);
@@ -328,6 +358,17 @@ export class SignalingCore<C> {
     const session = this.sessionByToken(frame.token);
     if (!session)
       return this.error(conn, 'RESUME_FAILED', 'unknown or expired resume token; join again', 'resume');
+    // Each resume sends the whole replay buffer: a session may not ask for it over and over.
+    const r = this.options.resumeRate;
+    if (!takeToken(session.resumes, this.deps.clock.now(), 1000 / r.everyMs, r.burst)) {
+      this.error(
+        conn,
+        'RATE_LIMITED',
+        `more than ${r.burst} resumes of one session in a row; retry later`,
+        'resume',
+      );
+      return this.closeConn(conn, CLOSE_CODES.POLICY_VIOLATION, 'RATE_LIMITED');
+    }
     const replay = session.replaySince(frame.lastSeq);
     if (!replay) {
       // Frames the client needs are gone: resuming would break exactly-once, so the session ends here.
@@ -342,11 +383,7 @@ export class SignalingCore<C> {
     const old = session.conn;
     if (old) {
       old.session = undefined;
-      this.deps.transport.close(
-        old.handle,
-        CLOSE_CODES.SESSION_RESUMED,
-        'session resumed on another connection',
-      );
+      this.closeConn(old, CLOSE_CODES.SESSION_RESUMED, 'session resumed on another connection');
     }
     if (session.cancelExpiry) this.droppedCount--;
     session.cancelExpiry?.();
@@ -355,8 +392,9 @@ export class SignalingCore<C> {
     this.attach(conn, session);
     session.ack(frame.lastSeq);
     const others = (this.rooms.get(session.room) ?? []).filter((s) => s !== session);
-    this.send(conn, this.sessionFrame('resumed', session, others, conn.host));
-    for (const text of replay) this.send(conn, text);
+    // A resume's frames come at once by design: they are not taken for a slow reader's backlog.
+    this.send(conn, this.sessionFrame('resumed', session, others, conn.host), true);
+    for (const text of replay) this.send(conn, text, true);
   }
 
   private relay(
@@ -457,7 +495,7 @@ export class SignalingCore<C> {
   private refuseForRate(conn: Conn<C>): void {
     conn.strikes++;
     if (conn.strikes > this.options.maxRateStrikes) {
-      return this.deps.transport.close(conn.handle, CLOSE_CODES.POLICY_VIOLATION, 'RATE_LIMITED');
+      return this.closeConn(conn, CLOSE_CODES.POLICY_VIOLATION, 'RATE_LIMITED');
     }
     const { perSecond, burst } = this.options.rateLimit;
     this.error(conn, 'RATE_LIMITED', `more than ${perSecond} frames/s (burst ${burst}); frame not processed`);
@@ -468,8 +506,14 @@ export class SignalingCore<C> {
     this.send(conn, encodeError(code, message, ref));
   }
 
-  private send(conn: Conn<C>, text: string | Uint8Array): void {
-    this.deps.transport.send(conn.handle, text);
+  /** Closes a connection, and from now on ignores what it sends (`ws` delivers frames while closing). */
+  private closeConn(conn: Conn<C>, code: number, reason: string): void {
+    conn.closing = true;
+    this.deps.transport.close(conn.handle, code, reason);
+  }
+
+  private send(conn: Conn<C>, text: string | Uint8Array, burst = false): void {
+    this.deps.transport.send(conn.handle, text, burst);
   }
 }
 
@@ -479,4 +523,14 @@ function sameSecret(a: string, b: string): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
+}
+
+/**
+ * What counts as one room token for sessions per token: its header and payload, which the signature
+ * covers. The signature's last base64url character has spare bits, so one token has several spellings
+ * that all verify.
+ */
+function tokenKey(token: string): string {
+  const dot = token.lastIndexOf('.');
+  return dot > 0 ? token.slice(0, dot) : token;
 }

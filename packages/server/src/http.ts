@@ -84,7 +84,7 @@ function staticFiles(dir: string): Handler {
   });
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (path.endsWith('.map')) return json(res, 404, { error: 'not found' });
+    if (decodedPath(path).endsWith('.map')) return json(res, 404, { error: 'not found' });
     serve(req, res, (err?: unknown) => {
       if (err) return json(res, statusOf(err), { error: 'bad request' });
       if (/\.[A-Za-z0-9]+$/.test(path) || res.headersSent) return json(res, 404, { error: 'not found' });
@@ -93,6 +93,15 @@ function staticFiles(dir: string): Handler {
       serve(req, res, (again?: unknown) => json(res, again ? statusOf(again) : 404, { error: 'not found' }));
     });
   };
+}
+
+/** A URL path with its percent-escapes decoded, as the file server will read it (as it is when malformed). */
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 function statusOf(err: unknown): number {

@@ -10,12 +10,15 @@ export interface TransportStats {
   refused: { perAddress: number; total: number };
   /** Open TCP connections on the HTTP/WebSocket port. */
   tcpConnections: number;
+  /** WebSocket handshakes refused for their Origin, ever. */
+  originRefused: number;
 }
 
 const NO_TRANSPORT: TransportStats = {
   slowDropped: 0,
   refused: { perAddress: 0, total: 0 },
   tcpConnections: 0,
+  originRefused: 0,
 };
 
 export function createMetrics(
@@ -105,6 +108,14 @@ export function createMetrics(
     [],
     (s) => ({
       all: s.idleClosed,
+    }),
+  );
+  mirror(
+    'parley_signaling_origin_refused_total',
+    'WebSocket handshakes refused for their Origin',
+    [],
+    () => ({
+      all: transport().originRefused,
     }),
   );
   mirror('parley_signaling_slow_dropped_total', 'WebSockets dropped for a full send queue', [], () => ({

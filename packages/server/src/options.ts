@@ -14,8 +14,12 @@ export interface CoreOptions {
   resumeWindowMs: number;
   /** The largest frame processed, in bytes; larger ones get FRAME_TOO_LARGE. */
   maxFrameBytes: number;
-  /** Per-connection token bucket. */
+  /** Per-connection token bucket; a frame costs one token, and one more per whole 4 KiB. */
   rateLimit: { perSecond: number; burst: number };
+  /** The same, shared by every connection from one client address (see address-key.ts). */
+  addressRateLimit: { perSecond: number; burst: number };
+  /** Resumes of one session: a bucket of `burst`, refilled one per `everyMs`. */
+  resumeRate: { burst: number; everyMs: number };
   /** Frames refused in a row for rate before the connection is closed for abuse (1008). */
   maxRateStrikes: number;
   maxPeersPerRoom: number;
@@ -49,6 +53,8 @@ export const DEFAULTS: CoreOptions = {
   resumeWindowMs: 30_000,
   maxFrameBytes: 64 * 1024,
   rateLimit: { perSecond: 100, burst: 300 },
+  addressRateLimit: { perSecond: 500, burst: 1500 },
+  resumeRate: { burst: 3, everyMs: 5000 },
   maxRateStrikes: 50,
   maxPeersPerRoom: 50,
   replay: { maxFrames: 1024, maxBytes: 1024 * 1024 },

@@ -16,14 +16,19 @@ export function fullBucket(burst: number, now: number): Bucket {
   return { milliTokens: burst * 1000, last: Math.floor(now) };
 }
 
-/** Takes a token if one is there; false means the caller is over its rate. */
-export function takeToken(b: Bucket, now: number, perSecond: number, burst: number): boolean {
+/** Takes `cost` tokens if they are there; false means the caller is over its rate. */
+export function takeToken(b: Bucket, now: number, perSecond: number, burst: number, cost = 1): boolean {
   const ms = Math.floor(now);
   if (ms > b.last) {
     b.milliTokens = Math.min(burst * 1000, b.milliTokens + (ms - b.last) * perSecond);
     b.last = ms;
   }
-  if (b.milliTokens < 1000) return false;
-  b.milliTokens -= 1000;
+  if (b.milliTokens < cost * 1000) return false;
+  b.milliTokens -= cost * 1000;
   return true;
+}
+
+/** Tokens a frame costs: one, and one more for every whole 4 KiB, so big frames cannot buy CPU cheaply. */
+export function frameCost(bytes: number): number {
+  return 1 + Math.floor(bytes / 4096);
 }

@@ -136,7 +136,11 @@ export class ReplayBuffer {
     if (live + n <= this.ring.length && this.start >= live) {
       this.ring.copy(this.ring, 0, this.start, this.end);
     } else {
-      const size = Math.max(512, 2 * (live + n));
+      // Doubling, but never past what the bounds can ever need: every frame kept plus the one coming.
+      const size = Math.max(
+        live + n,
+        Math.min(Math.max(512, 2 * (live + n)), this.maxBytes + this.maxFrames * HEADER + n),
+      );
       if (this.budget.used + size - this.ring.length > this.budget.max) {
         this.budget.refusals++;
         return false;

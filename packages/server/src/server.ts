@@ -60,14 +60,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const log =
     options.logger ?? pino({ level: process.env.PARLEY_LOG_LEVEL ?? 'info', name: 'parley-signaling' });
   const replayMax = options.replay?.maxBytes ?? DEFAULTS.replay.maxBytes;
-  // A resume sends the whole replay buffer at once: the bound always leaves room for it and one frame
-  // more, so a client that resumes is never taken for a slow reader.
+  // A resume's frames are exempt from the bound (they come at once by design), but they may still be
+  // waiting when the next frames come: the bound always leaves room for a full replay and two frames
+  // more, so a client that just resumed is never taken for a slow reader.
   const transport = new WsTransport(
     Math.max(
       options.maxSendQueueBytes ?? DEFAULT_MAX_SEND_QUEUE_BYTES,
       replayMax + 2 * (options.maxFrameBytes ?? DEFAULTS.maxFrameBytes),
     ),
   );
+  let originRefused = 0;
   const gate = new ConnectionGate({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits });
   const core = new SignalingCore<WebSocket>(options, {
     transport,
@@ -87,7 +89,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   );
   const metrics = createMetrics(
     () => core.stats(),
-    () => ({ slowDropped: transport.slowDropped, refused: gate.refused, tcpConnections: gate.connections }),
+    () => ({
+      slowDropped: transport.slowDropped,
+      refused: gate.refused,
+      tcpConnections: gate.connections,
+      originRefused,
+    }),
   );
   options.registerMetrics?.(metrics);
   const http = createServer(
@@ -128,7 +135,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return;
     }
     if (!originAllowed(req.headers.origin, allowedOrigins)) {
-      log.warn({ origin: req.headers.origin }, 'websocket refused: origin not allowed');
+      // Counted, and logged only at debug level and cut short: a client picks its Origin header.
+      originRefused++;
+      log.debug({ origin: req.headers.origin?.slice(0, 100) }, 'websocket refused: origin not allowed');
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nX-Parley-Error: ORIGIN_FORBIDDEN\r\n\r\n');
       return;
     }

@@ -18,6 +18,8 @@ export class Conn<C> implements Bucket {
   pingAt = QUIET;
   /** Cancels the idle timer, while the connection is in no room. */
   cancelIdle: (() => void) | undefined = undefined;
+  /** The server is closing this connection: nothing it sends is handled any more. */
+  closing = false;
 
   constructor(
     readonly handle: C,
@@ -44,6 +46,8 @@ export class Session<C> {
   cancelExpiry: (() => void) | undefined;
   /** When its socket last dropped (clock ms). */
   droppedAt = 0;
+  /** Resumes left in its bucket (see CoreOptions.resumeRate); set by the core when the session starts. */
+  resumes: Bucket = { milliTokens: 0, last: 0 };
   private buffer: ReplayBuffer | undefined;
 
   constructor(

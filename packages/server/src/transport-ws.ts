@@ -44,10 +44,10 @@ export class WsTransport implements Transport<WebSocket> {
 
   constructor(private readonly maxQueuedBytes = DEFAULT_MAX_SEND_QUEUE_BYTES) {}
 
-  send(ws: WebSocket, text: string | Uint8Array): void {
+  send(ws: WebSocket, text: string | Uint8Array, burst = false): void {
     if (ws.readyState !== 1) return;
     const socket = ws._socket;
-    if (socket && socket.writableLength > this.maxQueuedBytes) {
+    if (!burst && socket && socket.writableLength > this.maxQueuedBytes) {
       this.slowDropped++;
       ws.terminate();
       return;
@@ -64,8 +64,10 @@ export class WsTransport implements Transport<WebSocket> {
     ws.send(text, { binary: false });
   }
 
+  /** Starts the closing handshake; a client that does not finish it within 2 s is cut (ws waits 30 s). */
   close(ws: WebSocket, code: number, reason: string): void {
     ws.close(code, reason);
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   private flush = (): void => {
@@ -75,6 +77,8 @@ export class WsTransport implements Transport<WebSocket> {
     for (const ws of list) ws._socket?.uncork();
   };
 }
+
+const CLOSE_GRACE_MS = 2000;
 
 /** Bytes that may wait to be written to one socket before it is dropped as a slow reader. */
 export const DEFAULT_MAX_SEND_QUEUE_BYTES = 1024 * 1024;
@@ -203,9 +207,14 @@ export function internHost(host: string | undefined): string | undefined {
   return host;
 }
 
-/** `example.com:8080` → `example.com`; `[::1]:8080` → `::1`. */
+/**
+ * `example.com:8080` → `example.com`; `[::1]:8080` → `::1`. Anything that is not a host name or an IP
+ * literal (a client picks its Host header) is no host at all, so no connection keeps a long string.
+ */
 export function hostOf(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(header) ?? /^([^:]+)(?::\d+)?$/.exec(header);
+  if (!header || header.length > 260) return undefined;
+  const m =
+    /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(header) ??
+    /^([A-Za-z0-9.-]{1,253})(?::\d{1,5})?$/.exec(header);
   return m?.[1];
 }

@@ -3,7 +3,10 @@
  * /healthz answers and a bystander pair in another room still exchanges messages.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertSurvived, type Bystanders, bystanders, type Serve, startServe } from './harness.js';
 import { REFUSED_FRAMES, rawUpgrade } from './raw-ws.js';
@@ -12,7 +15,10 @@ describe('inputs that once crashed parley serve', () => {
   let serve: Serve;
   let pair: Bystanders;
   before(async () => {
-    serve = await startServe();
+    // A web app of its own, so the static-file paths are exercised whether or not apps/web is built.
+    const dir = mkdtempSync(join(tmpdir(), 'parley-static-'));
+    writeFileSync(join(dir, 'index.html'), `<!doctype html><title>t</title>${'x'.repeat(2000)}`);
+    serve = await startServe(['--static', dir]);
     pair = await bystanders(serve.wsUrl);
   });
   after(async () => {

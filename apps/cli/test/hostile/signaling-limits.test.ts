@@ -257,3 +257,106 @@ test('a resume that replays a full buffer is not taken for a slow reader, whatev
     sender.ws.close();
   });
 });
+
+test('a resume in a full room with large metadata and a full replay buffer gets every frame', async () => {
+  await withServe(['--max-sessions-per-ip', '100'], async (serve) => {
+    const name = 'n'.repeat(4000);
+    const peers = [];
+    for (let i = 0; i < 48; i++)
+      peers.push(await joinAs(serve.wsUrl, 'busy', `127.0.10.${i + 1}`, { metadata: { name } }));
+    const victim = await joinAs(serve.wsUrl, 'busy', '127.0.11.1', { metadata: { name } });
+    drop(victim.ws);
+    await new Promise((r) => setTimeout(r, 100));
+    const sender = peers[0]!;
+    const blob = 'm'.repeat(10_000);
+    for (let i = 0; i < 90; i++) {
+      sender.ws.send(JSON.stringify({ type: 'message', to: victim.id, data: blob }));
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 250));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const ws = new WebSocket(serve.wsUrl, ['parley.v1'], { localAddress: '127.0.11.1' });
+    ws.on('error', () => {});
+    await once(ws, 'open');
+    let relayed = 0;
+    let peersSeen = -1;
+    const done = new Promise<void>((resolve) => {
+      ws.on('message', (d) => {
+        const f = JSON.parse(String(d)) as { type: string; peers?: unknown[] };
+        if (f.type === 'resumed') peersSeen = f.peers?.length ?? 0;
+        if (f.type === 'message' && ++relayed === 90) resolve();
+      });
+    });
+    ws.send(JSON.stringify({ type: 'resume', token: victim.resumeToken, lastSeq: 0 }));
+    await Promise.race([done, new Promise((r) => setTimeout(r, 8000))]);
+    assert.equal(peersSeen, 48);
+    assert.equal(relayed, 90, 'every missed frame replayed');
+    assert.equal(await metric(serve.httpUrl, 'parley_signaling_slow_dropped_total'), 0);
+    ws.close();
+    for (const p of peers) p.ws.close();
+  });
+});
+
+test('every spelling of one room token counts as that token', async () => {
+  const token = spawnSync(process.execPath, [
+    cliBin,
+    'token',
+    '--room',
+    'vip',
+    '--secret',
+    's3cret',
+    '--ttl',
+    '600',
+  ])
+    .stdout.toString()
+    .trim();
+  // The last base64url character of an HS256 signature carries 2 spare bits: these spellings all verify.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(token.at(-1)!);
+  const spellings = [0, 1, 2, 3].map((spare) => token.slice(0, -1) + alphabet[(last & ~3) | spare]);
+  const serve = await startServe(['--room-secret', 's3cret', '--max-sessions-per-token', '2']);
+  try {
+    const answers = [];
+    for (const [i, t] of spellings.entries()) {
+      const { ws, reply } = await firstFrame(
+        serve.wsUrl,
+        { type: 'join', room: 'vip', token: t },
+        `127.0.12.${i + 1}`,
+      );
+      answers.push(reply.type === 'joined' ? 'joined' : String(reply.code));
+      if (reply.type !== 'joined') ws.close();
+    }
+    assert.deepEqual(answers, ['joined', 'joined', 'TOKEN_IN_USE', 'TOKEN_IN_USE']);
+  } finally {
+    await serve.stop();
+  }
+});
+
+test('big frames before a join are refused unparsed, whatever the number of sockets from one address', async () => {
+  await withServe([], async (serve, pair) => {
+    const meta = Object.fromEntries(Array.from({ length: 7000 }, (_, i) => [`k${i}`, 0]));
+    const frame = JSON.stringify({ type: 'join', room: 'a', metadata: meta });
+    assert.ok(frame.length > 60_000);
+    const sockets = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const ws = new WebSocket(serve.wsUrl, ['parley.v1'], { localAddress: '127.0.13.1' });
+        ws.on('error', () => {});
+        await once(ws, 'open');
+        return ws;
+      }),
+    );
+    const codes = new Map<string, number>();
+    for (const ws of sockets)
+      ws.on('message', (d) => {
+        const code = String((JSON.parse(String(d)) as { code?: string }).code);
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+      });
+    for (let i = 0; i < 40; i++) for (const ws of sockets) ws.send(frame);
+    await new Promise((r) => setTimeout(r, 1500));
+    const ms = await pair.roundTrip();
+    assert.deepEqual([...codes.keys()].sort(), ['FRAME_TOO_LARGE', 'RATE_LIMITED']);
+    console.log(
+      `# 320 frames of 64 KB before a join: ${JSON.stringify(Object.fromEntries(codes))}; bystanders ${ms.toFixed(1)} ms`,
+    );
+    for (const ws of sockets) ws.close();
+  });
+});
