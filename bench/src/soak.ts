@@ -64,8 +64,9 @@ const HELP = `npm run soak -- [options]   (a benchmark, not a test; runs ~minute
   --help                this text
 
 The server runs with --turn-secret, --static (a temp folder) and, when \`parley serve --help\` has
-per-address connection/session limits, those flags set to 2 × clients per address + 16, so that the
-fleet fits and the connect flood (300 at once from one address) does not.
+per-address connection/session limits, those flags set to 2 × clients per address + 16 (so that the
+fleet fits and the connect flood, 300 at once from one address, does not), and a per-address frame
+rate to 4 × what one address's clients send.
 Open files: the server holds one per client plus ~1,000 for the hostile mix and TURN relays; the soak
 starts it (and its workers) with \`ulimit -n 65536\`, or the hard limit when that is lower (20,000 here,
 enough for 10,000 clients; above ~18,000 clients raise the hard limit first: \`ulimit -Hn\` as root).
@@ -228,7 +229,12 @@ const serveRoot = snapshot?.dir ?? root;
 if (!snapshot) buildCli(root);
 const helpOptions = serveOptions(serveRoot);
 const limitFlags = perAddressFlags(helpOptions);
-const limitValue = 2 * Math.ceil(CLIENTS / ADDRESS_COUNT) + 16;
+const perAddr = Math.ceil(CLIENTS / ADDRESS_COUNT);
+/** Connections/sessions: every client, and as many again for resumes whose old socket still looks open. */
+const limitValue = 2 * perAddr + 16;
+/** Frame tokens per second: 4 × what the address's clients send (their frames, an ack a second each). */
+const rateValue = Math.ceil(4 * perAddr * (RATE + 1));
+const valueOf = (f: { kind: 'count' | 'rate' }) => (f.kind === 'rate' ? rateValue : limitValue);
 const st = staticDir(runDir);
 const turnPort = await freeUdpTcpPort();
 const serveArgs = [
@@ -246,11 +252,11 @@ const serveArgs = [
   TURN_SECRET,
   '--static',
   st.dir,
-  ...limitFlags.flatMap((f) => [f.flag.split(' ')[0]!, String(limitValue)]),
+  ...limitFlags.flatMap((f) => [f.flag.split(' ')[0]!, String(valueOf(f))]),
 ];
 log(
   limitFlags.length
-    ? `per-address limits found in serve --help, set to ${limitValue}: ${limitFlags.map((f) => f.flag).join(', ')}`
+    ? `per-address limits found in serve --help: ${limitFlags.map((f) => `${f.flag.split(' ')[0]} ${valueOf(f)}`).join(', ')}`
     : 'no per-address limit flag in `parley serve --help` yet: none set',
 );
 const [fleetFile, hostileFile] = await Promise.all([bundle('fleet-worker'), bundle('hostile-worker')]);
@@ -289,7 +295,7 @@ const meta = {
     /** Asked for; what the process got is server.openFileLimit. */
     openFileLimitAsked: OPEN_FILES,
     perAddressFlags: limitFlags,
-    perAddressValue: limitFlags.length ? limitValue : null,
+    perAddressValues: Object.fromEntries(limitFlags.map((f) => [f.flag.split(' ')[0], valueOf(f)])),
     helpFlags: helpOptions.map((o: ServeFlag) => o.flag),
   },
   method: {

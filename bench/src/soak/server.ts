@@ -63,18 +63,24 @@ export function serveOptions(root: string): ServeFlag[] {
 }
 
 /**
- * Signaling options that limit connections or sessions per source address, if `parley serve` has any by
- * now (TURN's per-IP limits are left at their defaults: the TURN flood is meant to meet them).
+ * Signaling options that limit connections, sessions or frame rate per source address, if `parley serve`
+ * has any by now (TURN's per-IP limits are left at their defaults: the TURN flood is meant to meet them).
  */
-export function perAddressFlags(options: ServeFlag[]): ServeFlag[] {
-  const perAddr = /per[- ](ip|address|addr|source|client address|remote)|each (ip|address)|one (ip|address)/i;
-  return options.filter(
-    (o) =>
-      /<n>/.test(o.flag) &&
-      !o.flag.startsWith('--turn') &&
-      /conn|session/i.test(o.flag) &&
-      (perAddr.test(o.flag) || perAddr.test(o.description)),
-  );
+export function perAddressFlags(options: ServeFlag[]): Array<ServeFlag & { kind: 'count' | 'rate' }> {
+  const perAddr =
+    /per[- ](ip|address|addr|source|client address|remote)|each (ip|address)|one (ip|address)|one client address/i;
+  return options
+    .filter(
+      (o) =>
+        /<(n|tokens|frames)>/.test(o.flag) &&
+        !o.flag.startsWith('--turn') &&
+        (perAddr.test(o.flag) || perAddr.test(o.description)),
+    )
+    .flatMap((o): Array<ServeFlag & { kind: 'count' | 'rate' }> => {
+      if (/rate/i.test(o.flag)) return [{ ...o, kind: 'rate' }];
+      if (/conn|session/i.test(o.flag)) return [{ ...o, kind: 'count' }];
+      return [];
+    });
 }
 
 /** A port free for both UDP and TCP on 127.0.0.1 (TURN listens on both). */
