@@ -108,7 +108,8 @@ function wsJoin(ws: WebSocket, room: string, timeoutMs = 5000): Promise<string> 
 async function pausedPair(o: HostileRun, i: number, keepAlive: boolean): Promise<void> {
   const k = kind('paused', 'frames sent to paused readers');
   const FRAME_BYTES = 16_384;
-  const RATE = 20;
+  // 10 frames of 16 KiB a second: 50 frame tokens a second (a frame costs 1 + 1 per 4 KiB), half the per-connection rate.
+  const RATE = 10;
   for (let gen = 0; gen < 6 && !stopping && performance.now() < deadline; gen++) {
     const room = `soak-hostile-paused-${i}-${gen}`;
     const reader = track(wsOpen(o, o.addresses.paused));
