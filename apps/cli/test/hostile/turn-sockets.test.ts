@@ -4,7 +4,6 @@
  * here once could, or could plausibly, take the process down.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ import { UdpTurnClient, udpSocket, until } from '../../../../packages/turn/test/
 import { StreamTurnClient, tcpTurnPort } from '../../../../packages/turn/test/stream-client.js';
 import { attr, errorCode } from '../../../../packages/turn/test/stun-client.js';
 import { withServe } from './harness.js';
+import { selfSignedCert } from './tls-cert.js';
 
 const SECRET = 'hostile-sockets';
 const ARGS = ['--turn-secret', SECRET, '--turn-allow-peer', '127.0.0.0/8'];
@@ -82,35 +82,10 @@ test('resets and garbage on TURN TCP, TLS, relay TCP listeners and peer connecti
     s.resetAndDestroy(); // the peer resets every connection the relay makes to it
   });
   try {
-    const made = spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-subj',
-      '/CN=localhost',
-    ]);
-    assert.equal(made.status, 0, String(made.stderr));
+    const tls = selfSignedCert(dir);
     await new Promise<void>((r) => peerServer.listen(0, '127.0.0.3', () => r()));
     const peerPort = (peerServer.address() as { port: number }).port;
-    const args = [
-      ...ARGS,
-      '--turn-tls-port',
-      '0',
-      '--turn-cert',
-      join(dir, 'cert.pem'),
-      '--turn-key',
-      join(dir, 'key.pem'),
-    ];
+    const args = [...ARGS, '--turn-tls-port', '0', '--turn-cert', tls.cert, '--turn-key', tls.key];
     await withServe(args, async (serve) => {
       const port = tcpTurnPort(serve.output());
       const tlsPort = Number(/tls (\d+)/.exec(serve.output())?.[1]);

@@ -6,7 +6,6 @@
  * header declaring more than the maximum closes the connection.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import { mintRestCredential } from '@parley/turn';
 import { closesWithin, StreamTurnClient, tcpTurnPort } from '../../../../packages/turn/test/stream-client.js';
 import { attr, errorCode } from '../../../../packages/turn/test/stun-client.js';
 import { assertSurvived, bystanders, startServe, withServe } from './harness.js';
+import { selfSignedCert } from './tls-cert.js';
 
 const SECRET = 'hostile-tcp';
 const credential = (user: string) => mintRestCredential(SECRET, user, Math.floor(Date.now() / 1000) + 3600);
@@ -101,33 +101,16 @@ test('connection 21 from one address is closed at accept; another address still 
 test('silent, trickling and allocation-less TCP/TLS connections are closed on time; one with an allocation stays', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'parley-turn-tls-'));
   try {
-    const made = spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-subj',
-      '/CN=localhost',
-    ]);
-    assert.equal(made.status, 0, String(made.stderr));
+    const tls = selfSignedCert(dir);
     const args = [
       '--turn-secret',
       SECRET,
       '--turn-tls-port',
       '0',
       '--turn-cert',
-      join(dir, 'cert.pem'),
+      tls.cert,
       '--turn-key',
-      join(dir, 'key.pem'),
+      tls.key,
       '--turn-tcp-first-message-timeout',
       '1000',
       '--turn-tcp-idle-timeout',
