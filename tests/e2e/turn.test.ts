@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { turnCredential } from '@parley/server';
+import { mintRestCredential } from '@parley/turn';
 import { type E2E, type PeerPage, startE2E } from './harness/e2e.js';
 
 const SECRET = 'e2e-turn-secret-0123456789abcdef';
@@ -79,7 +79,11 @@ for (const transport of ['udp', 'tcp'] as const) {
       e2e.scenario(`turn over ${transport}`, async (s) => {
         assert.ok(s.turn, 'parley serve runs STUN/TURN');
         // Credentials minted here with the shared secret, as another service sharing it would mint them.
-        const { username, credential } = turnCredential(SECRET, 'e2e', Date.now() + 600_000);
+        const { username, password: credential } = mintRestCredential(
+          SECRET,
+          'e2e',
+          Math.floor(Date.now() / 1000) + 600,
+        );
         const iceServers = [
           { urls: `turn:127.0.0.1:${s.turn[transport]}?transport=${transport}`, username, credential },
         ];
@@ -99,7 +103,11 @@ test(
   () =>
     e2e.scenario('turn wrong secret', async (s) => {
       assert.ok(s.turn, 'parley serve runs STUN/TURN');
-      const { username, credential } = turnCredential('not-the-secret', 'mallory', Date.now() + 600_000);
+      const { username, password: credential } = mintRestCredential(
+        'not-the-secret',
+        'mallory',
+        Math.floor(Date.now() / 1000) + 600,
+      );
       const forged = [{ urls: `turn:127.0.0.1:${s.turn.udp}?transport=udp`, username, credential }];
       const alice = await s.openPage('alice', 'sdk');
       const mallory = await s.openPage('mallory', 'sdk');

@@ -11,6 +11,7 @@ import {
   startServer,
   turnIceServers,
 } from '@parley/server';
+import { mintRestCredential } from '@parley/turn';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags } from './turn.js';
@@ -259,7 +260,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       ...(turn
         ? {
             iceServers: turnIceServers({
-              secret: turn.secret,
+              mint: (user, expiresAtSec) => mintRestCredential(turn.secret, user, expiresAtSec),
               ttlSeconds: flags.turnTtl,
               endpoints: turn.endpoints,
               ...(flags.turnExternalIp ? { host: flags.turnExternalIp } : {}),

@@ -29,6 +29,7 @@ import {
   XorPeerAddress,
   XorRelayedAddress,
 } from '@parley/stun';
+import { mintRestCredential } from '@parley/turn';
 
 /** OpenSSL-backed hashes, so the load generator spends its CPU on sending, not on pure-JS SHA-1. */
 export const nodeCrypto: StunCrypto = {
@@ -49,14 +50,13 @@ export interface Endpoint {
   port: number;
 }
 
-/** TURN REST credentials (draft-uberti-behave-turn-rest): `${expiry}:user`, base64(HMAC-SHA1(secret, name)). */
+/** TURN REST credentials for `user`, valid for `ttlSec` from now (minted by @parley/turn, as the server does). */
 export function restCredentials(
   secret: string,
   user: string,
   ttlSec = 3600,
 ): { username: string; password: string } {
-  const username = `${Math.floor(Date.now() / 1000) + ttlSec}:${user}`;
-  return { username, password: createHmac('sha1', secret).update(username).digest('base64') };
+  return mintRestCredential(secret, user, Math.floor(Date.now() / 1000) + ttlSec);
 }
 
 export class TurnError extends Error {

@@ -14,8 +14,8 @@ export { type RunningServer, type ServerOptions, startServer } from './server.js
 export { DEFAULT_MAX_SEND_QUEUE_BYTES } from './transport-ws.js';
 export {
   iceUrls,
+  type MintTurnCredential,
   type TurnCredentialOptions,
   type TurnEndpoint,
-  turnCredential,
   turnIceServers,
 } from './turn-credentials.js';

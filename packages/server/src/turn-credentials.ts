@@ -1,9 +1,8 @@
 /**
- * TURN REST credentials (draft-uberti-behave-turn-rest, as coturn's --use-auth-secret): the username is
- * `expiry:user` and the password base64(HMAC-SHA1(secret, username)), so any TURN server that knows the
- * secret can check them without talking to us.
+ * The ICE servers each peer is handed: STUN, and TURN with a credential of its own that expires. The
+ * credential is minted by whoever runs the TURN server (its minting and checking live together in
+ * @parley/turn); this module only asks for one per peer and builds the URLs.
  */
-import { createHmac } from 'node:crypto';
 import type { IceServerConfig } from '@parley/protocol';
 import type { ConnContext } from './options.js';
 
@@ -12,24 +11,21 @@ export interface TurnEndpoint {
   port: number;
 }
 
+/** Mints a TURN credential for `user` valid until `expiresAtSec` (Unix seconds). */
+export type MintTurnCredential = (
+  user: string,
+  expiresAtSec: number,
+) => { username: string; password: string };
+
 export interface TurnCredentialOptions {
-  /** The shared secret that signs credentials (TURN servers may accept several, for rotation). */
-  secret: string;
+  /** Mints each peer's credential (in `parley serve`: @parley/turn's mintRestCredential under its secret). */
+  mint: MintTurnCredential;
   /** Lifetime of each credential in seconds (default 3600). */
   ttlSeconds?: number;
   /** The host in the URLs. Default: the host the client reached signaling by, else 127.0.0.1. */
   host?: string;
   /** Where the TURN server listens; a `udp` one also serves STUN. */
   endpoints: TurnEndpoint[];
-}
-
-export function turnCredential(
-  secret: string,
-  user: string,
-  expiresAt: number,
-): { username: string; credential: string } {
-  const username = `${Math.floor(expiresAt / 1000)}:${user}`;
-  return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
 }
 
 /** `stun:`/`turn:`/`turns:` URLs for the endpoints on `host`. */
@@ -51,7 +47,10 @@ export function turnIceServers(options: TurnCredentialOptions, now: () => number
     const { stun, turn } = iceUrls(options.host ?? context.host ?? '127.0.0.1', options.endpoints);
     const servers: IceServerConfig[] = [];
     if (stun.length) servers.push({ urls: stun });
-    if (turn.length) servers.push({ urls: turn, ...turnCredential(options.secret, peerId, now() + ttl) });
+    if (turn.length) {
+      const { username, password } = options.mint(peerId, Math.floor((now() + ttl) / 1000));
+      servers.push({ urls: turn, username, credential: password });
+    }
     return servers;
   };
 }

@@ -95,7 +95,7 @@ export {
   verifyMessageIntegritySha256,
 } from './integrity.js';
 export { canonicalIp, formatIp, parseIp, type TransportAddress, tryParseIp } from './ip.js';
-export { longTermKey, saslprep, shortTermKey, userHash } from './keys.js';
+export { longTermKey, opaqueString, shortTermKey, userHash } from './keys.js';
 export {
   createMessage,
   type DecodedStunMessage,

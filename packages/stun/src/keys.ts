@@ -2,50 +2,26 @@ import { utf8Encode } from './bytes.js';
 import { PasswordAlgorithm } from './constants.js';
 import { pureCrypto, type StunCrypto } from './crypto/index.js';
 
-// RFC 3454 table B.1: "commonly mapped to nothing" (soft hyphen, joiners, variation selectors, …).
-function mappedToNothing(c: number): boolean {
-  return (
-    c === 0xad ||
-    c === 0x34f ||
-    c === 0x1806 ||
-    (c >= 0x180b && c <= 0x180d) ||
-    (c >= 0x200b && c <= 0x200d) ||
-    c === 0x2060 ||
-    (c >= 0xfe00 && c <= 0xfe0f) ||
-    c === 0xfeff
-  );
-}
-
-// RFC 3454 table C.1.2: non-ASCII spaces, which SASLprep maps to U+0020.
-function nonAsciiSpace(c: number): boolean {
-  return (
-    c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200b) || c === 0x202f || c === 0x205f || c === 0x3000
-  );
-}
-
 /**
- * SASLprep (RFC 4013) mapping and normalisation: drops "mapped to nothing" characters, maps non-ASCII spaces
- * to U+0020, then applies NFKC. The prohibited-output and bidi checks are not done: passwords here are
- * compared, not displayed, and a rejected password would only lock its owner out.
- * ASCII passwords (all that TURN REST credentials produce) pass through unchanged.
+ * RFC 8265 §4.2 OpaqueString, the profile RFC 8489 §9.2.2 applies to the realm and the password (RFC 5389
+ * used SASLprep, which also dropped some characters and applied NFKC): non-ASCII spaces become U+0020,
+ * then NFC. Enforcement (refusing control characters) is not done: passwords here are compared, not
+ * displayed, and a refused password would only lock its owner out. ASCII, all that TURN REST credentials
+ * produce, passes through unchanged.
  */
-export function saslprep(s: string): string {
-  let mapped = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (!mappedToNothing(c)) mapped += nonAsciiSpace(c) ? ' ' : ch;
-  }
-  return mapped.normalize('NFKC');
+export function opaqueString(s: string): string {
+  return s.replace(/[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g, ' ').normalize('NFC');
 }
 
-/** RFC 8489 §9.1.1: the short-term credential key is the SASLprep'd password itself, as UTF-8. */
+/** RFC 8489 §9.1.1: the short-term credential key is OpaqueString(password), as UTF-8. */
 export function shortTermKey(password: string): Uint8Array {
-  return utf8Encode(saslprep(password));
+  return utf8Encode(opaqueString(password));
 }
 
 /**
- * RFC 8489 §9.2.2: long-term key = H(username ":" realm ":" SASLprep(password)), H = MD5 by default or SHA-256
- * when PASSWORD-ALGORITHM says so. Username and realm are used as given (they are already exact strings).
+ * RFC 8489 §9.2.2: long-term key = H(username ":" OpaqueString(realm) ":" OpaqueString(password)), H = MD5
+ * by default or SHA-256 when PASSWORD-ALGORITHM says so (§18.5.1). The username is used as given: it is
+ * taken from USERNAME, where OpaqueString has already been applied.
  */
 export function longTermKey(
   username: string,
@@ -54,7 +30,7 @@ export function longTermKey(
   algorithm: number = PasswordAlgorithm.MD5,
   crypto: StunCrypto = pureCrypto,
 ): Uint8Array {
-  const input = utf8Encode(`${username}:${realm}:${saslprep(password)}`);
+  const input = utf8Encode(`${username}:${opaqueString(realm)}:${opaqueString(password)}`);
   if (algorithm === PasswordAlgorithm.MD5) return crypto.digest('md5', [input]);
   if (algorithm === PasswordAlgorithm.SHA256) return crypto.digest('sha256', [input]);
   throw new RangeError(`unknown password algorithm 0x${algorithm.toString(16)}`);

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import {
-  Credentials,
-  longTermKeyMd5,
-  mintRestCredential,
-  Nonces,
-  restExpiry,
-  restPassword,
-  SourceRateLimiter,
-} from './auth.js';
+import { longTermKey } from '@parley/stun';
+import { Credentials, Nonces, SourceRateLimiter } from './auth.js';
+import { mintRestCredential, restExpiry, restPassword } from './rest-credentials.js';
 
 const NOW = Date.UTC(2026, 0, 1); // the wall-clock time the tests pretend it is
 const nowSec = NOW / 1000;
@@ -34,7 +28,7 @@ describe('TURN REST credentials', () => {
       const c = mintRestCredential(secret, 'alice', nowSec + 60);
       const r = creds.keysFor(c.username, NOW);
       assert.ok(r.ok);
-      const want = longTermKeyMd5(c.username, 'parley', c.password);
+      const want = longTermKey(c.username, 'parley', c.password);
       assert.ok(
         r.keys.some((k) => Buffer.from(k).equals(Buffer.from(want))),
         secret,
@@ -47,7 +41,7 @@ describe('TURN REST credentials', () => {
     const c = mintRestCredential('attacker', 'alice', nowSec + 60);
     const r = creds.keysFor(c.username, NOW);
     assert.ok(r.ok);
-    const want = longTermKeyMd5(c.username, 'parley', c.password);
+    const want = longTermKey(c.username, 'parley', c.password);
     assert.ok(!r.keys.some((k) => Buffer.from(k).equals(Buffer.from(want))));
   });
 

@@ -1,10 +1,12 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { longTermKey, PasswordAlgorithm } from '@parley/stun';
+import { nodeCrypto } from './node-crypto.js';
+import { restExpiry, restPassword } from './rest-credentials.js';
 
 /**
- * Long-term credentials (RFC 8489 §9.2) for TURN: static users, and the TURN REST scheme
- * (draft-uberti-behave-turn-rest §2.2): username `expiry:user` with expiry in Unix seconds, password
- * base64(HMAC-SHA1(secret, username)). Several secrets are accepted at once so a secret can be rotated
- * without cutting off credentials minted under the old one.
+ * Long-term credentials (RFC 8489 §9.2) for TURN: static users, and TURN REST credentials
+ * (rest-credentials.ts). Several secrets are accepted at once so a secret can be rotated without cutting
+ * off credentials minted under the old one.
  */
 
 export interface CredentialOptions {
@@ -26,32 +28,9 @@ export type KeyLookup =
   | { readonly ok: true; readonly keys: readonly Uint8Array[] }
   | { readonly ok: false; readonly reason: CredentialFailure };
 
-/** RFC 8489 §9.2.2 long-term key: MD5(username ":" realm ":" password). */
-export function longTermKeyMd5(username: string, realm: string, password: string): Uint8Array {
-  return new Uint8Array(createHash('md5').update(`${username}:${realm}:${password}`, 'utf8').digest());
-}
-
-/** TURN REST password for a username under a secret: base64(HMAC-SHA1(secret, username)). */
-export function restPassword(secret: string, username: string): string {
-  return createHmac('sha1', secret).update(username, 'utf8').digest('base64');
-}
-
-/** Mints a TURN REST username and password valid until `expiresAtSec` (Unix seconds). */
-export function mintRestCredential(
-  secret: string,
-  user: string,
-  expiresAtSec: number,
-  separator = ':',
-): { username: string; password: string } {
-  const username = user === '' ? String(expiresAtSec) : `${expiresAtSec}${separator}${user}`;
-  return { username, password: restPassword(secret, username) };
-}
-
-/** The expiry (Unix seconds) a REST username carries, or undefined when it carries none. */
-export function restExpiry(username: string, separator = ':'): number | undefined {
-  const at = username.indexOf(separator);
-  const head = at < 0 ? username : username.slice(0, at);
-  return /^\d{1,12}$/.test(head) ? Number(head) : undefined;
+/** RFC 8489 §9.2.2 long-term key (MD5), from the codec's one definition, hashed by OpenSSL. */
+function md5Key(username: string, realm: string, password: string): Uint8Array {
+  return longTermKey(username, realm, password, PasswordAlgorithm.MD5, nodeCrypto);
 }
 
 /**
@@ -150,13 +129,13 @@ export class Credentials {
     }
     const password = this.users.get(username);
     if (password !== undefined) {
-      return this.remember(username, [longTermKeyMd5(username, this.realm, password)], Infinity);
+      return this.remember(username, [md5Key(username, this.realm, password)], Infinity);
     }
     if (this.secrets.length === 0) return { ok: false, reason: 'unknown-user' };
     const expiry = restExpiry(username, this.separator);
     if (expiry === undefined) return { ok: false, reason: 'unknown-user' };
     if (expiry * 1000 <= nowMs) return { ok: false, reason: 'expired' };
-    const keys = this.secrets.map((s) => longTermKeyMd5(username, this.realm, restPassword(s, username)));
+    const keys = this.secrets.map((s) => md5Key(username, this.realm, restPassword(s, username)));
     return this.remember(username, keys, expiry * 1000);
   }
 

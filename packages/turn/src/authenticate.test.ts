@@ -13,8 +13,8 @@ import {
   UDP,
 } from '../test/core-harness.js';
 import { errorCode, TestClient } from '../test/stun-client.js';
-import { mintRestCredential } from './auth.js';
 import { sourceKey } from './authenticate.js';
+import { mintRestCredential } from './rest-credentials.js';
 
 describe('authentication', () => {
   test('a wrong password gets 401 and is counted', () => {

@@ -10,10 +10,10 @@ import {
   verifyMessageIntegrity,
 } from '@parley/stun';
 import type { Allocation } from './allocation.js';
-import { restExpiry } from './auth.js';
 import type { AuthFailureReason } from './counters.js';
 import { nodeCrypto } from './node-crypto.js';
 import { type AuthedRequest, challenge, errorResponse, NO_ACTIONS, type Request } from './responses.js';
+import { restExpiry } from './rest-credentials.js';
 import type { ServerState } from './state.js';
 import type { Action } from './types.js';
 

@@ -1,15 +1,6 @@
 // @parley/turn: the STUN/TURN server. A pure core (TurnCore) plus listeners on real sockets (startTurnServer).
 
-export {
-  Credentials,
-  longTermKeyMd5,
-  mintRestCredential,
-  Nonces,
-  type RateLimitOptions,
-  restExpiry,
-  restPassword,
-  SourceRateLimiter,
-} from './auth.js';
+export { Credentials, Nonces, type RateLimitOptions, SourceRateLimiter } from './auth.js';
 export { TurnCore, type TurnCoreOptions } from './core.js';
 export {
   type AuthFailureReason,
@@ -32,6 +23,7 @@ export {
   type PeerVerdict,
   parseCidr,
 } from './peer-policy.js';
+export { mintRestCredential, restExpiry, restPassword } from './rest-credentials.js';
 export { type ListenAddress, startTurnServer, type TurnServer, type TurnServerOptions } from './server.js';
 export { DEFAULT_LIFETIMES, DEFAULT_QUOTAS, type Lifetimes, type Quotas } from './state.js';
 export { defaultStreamLimits, type StreamLimits } from './stream-gate.js';

@@ -7,8 +7,8 @@ import {
   RequestedTransport,
   type TransportAddress,
 } from '@parley/stun';
-import { mintRestCredential } from '../src/auth.js';
 import { TurnCore, type TurnCoreOptions } from '../src/core.js';
+import { mintRestCredential } from '../src/rest-credentials.js';
 import type { Action, ClientAddress } from '../src/types.js';
 import { type Attr, attr, errorCode, TestClient } from './stun-client.js';
 

@@ -8,6 +8,7 @@ import {
   ErrorCodeAttribute,
   encodeMessage,
   getAttribute,
+  longTermKey,
   type MessageClass,
   Nonce,
   Realm,
@@ -16,7 +17,6 @@ import {
   Username,
   verifyMessageIntegrity,
 } from '@parley/stun';
-import { longTermKeyMd5 } from '../src/auth.js';
 
 export interface Credential {
   username: string;
@@ -39,7 +39,7 @@ export class TestClient {
   ) {}
 
   get key(): Uint8Array {
-    return longTermKeyMd5(this.credential.username, this.realm, this.credential.password);
+    return longTermKey(this.credential.username, this.realm, this.credential.password);
   }
 
   /** Builds a message; signed with the long-term key once a realm and nonce are known (or `auth` forces). */
