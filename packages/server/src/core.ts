@@ -3,6 +3,7 @@
  * randomness are injected, so the same core runs under a fake clock in unit tests and under `ws` in
  * production. It never throws on client input: every bad frame gets an error frame with a stable code.
  */
+import { timingSafeEqual } from 'node:crypto';
 import {
   CLOSE_CODES,
   type ClientFrameMap,
@@ -517,12 +518,11 @@ export class SignalingCore<C> {
   }
 }
 
-/** Compares two strings in time that depends on their length only, not on where they differ. */
+/** Compares two secrets in constant time (for equal lengths; resume tokens all have one length). */
 function sameSecret(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**
