@@ -657,6 +657,7 @@ async function finish(): Promise<void> {
           failed: merged.resumesFailed,
           failReasons: merged.resumeFailReasons,
           attemptsGoneWrong: merged.resumeRetryReasons,
+          timeoutSamples: merged.resumeTimeoutSamples,
           meanMs: merged.resumesOk ? merged.resumeMsSum / merged.resumesOk : null,
           maxMs: merged.resumeMsMax,
           rejoins: merged.rejoins,

@@ -53,6 +53,8 @@ interface Client {
   got: Map<number, Uint8Array>;
   resumeStarted: number;
   resumeTries: number;
+  /** Whether the current resume attempt's socket completed its upgrade (to tell where a timeout hung). */
+  resumeUpgraded: boolean;
   roomName: string;
   joinFailure: string;
 }
@@ -91,6 +93,7 @@ const t: FleetTotals = {
   closeReasons: {},
   errorFrames: {},
   errorSamples: [],
+  resumeTimeoutSamples: [],
   skippedBackpressure: 0,
   liveHist: [],
   replayHist: [],
@@ -330,6 +333,7 @@ async function setup(req: FleetSetup): Promise<FleetSetupReply> {
       got: new Map(),
       resumeStarted: 0,
       resumeTries: 0,
+      resumeUpgraded: false,
       roomName: `soak-w${req.worker}-r${rooms.length - 1}`,
       joinFailure: '',
     };
@@ -383,11 +387,21 @@ function startResume(c: Client, delayMs: number): void {
 function resumeTry(c: Client): void {
   if (c.state !== 'resuming') return;
   c.resumeTries++;
+  c.resumeUpgraded = false;
   c.resumeStarted = performance.now();
   const tryNo = c.resumeTries;
-  connect(c, (ws) => send(ws, JSON.stringify({ type: 'resume', token: c.token, lastSeq: c.lastSeq })));
+  connect(c, (ws) => {
+    c.resumeUpgraded = true;
+    send(ws, JSON.stringify({ type: 'resume', token: c.token, lastSeq: c.lastSeq }));
+  });
   setTimeout(() => {
-    if (c.state === 'resuming' && c.resumeTries === tryNo) failResumeTry(c, 'timeout');
+    if (c.state !== 'resuming' || c.resumeTries !== tryNo) return;
+    const where = c.resumeUpgraded ? 'upgraded, no answer to resume' : 'upgrade not completed';
+    if (t.resumeTimeoutSamples.length < 40)
+      t.resumeTimeoutSamples.push(
+        `attempt started ${((c.resumeStarted - runT0) / 1000).toFixed(1)} s into the run, try ${tryNo}: ${where}`,
+      );
+    failResumeTry(c, `timeout (${where})`);
   }, RESUME_TIMEOUT_MS);
 }
 
@@ -467,6 +481,8 @@ function tick(): void {
   }
 }
 let dropsOpen = false;
+/** When the load phase started (performance.now()), for the timestamps of resume timeouts. */
+let runT0 = 0;
 
 async function runLoad(req: FleetRun): Promise<FleetTotals> {
   run = req;
@@ -474,6 +490,7 @@ async function runLoad(req: FleetRun): Promise<FleetTotals> {
   resuming = true;
   dropsOpen = true;
   const t0 = performance.now();
+  runT0 = t0;
   const elu0 = performance.eventLoopUtilization();
   const interval = 1000 / req.rate;
   for (const c of clients) {

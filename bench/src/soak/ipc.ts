@@ -70,6 +70,8 @@ export interface FleetTotals {
   resumeFailReasons: Record<string, number>;
   /** Attempts that went wrong (timeout, socket closed, refused) and were tried again or given up. */
   resumeRetryReasons: Record<string, number>;
+  /** When resume attempts timed out, and whether their socket had completed its upgrade. */
+  resumeTimeoutSamples: string[];
   /** Time from sending `resume` to `resumed`, summed, and the slowest. */
   resumeMsSum: number;
   resumeMsMax: number;

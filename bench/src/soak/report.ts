@@ -62,6 +62,7 @@ export function mergeTotals(all: FleetTotals[]): Merged {
     resumesFailed: sum((t) => t.resumesFailed),
     resumeFailReasons: sumRec((t) => t.resumeFailReasons),
     resumeRetryReasons: sumRec((t) => t.resumeRetryReasons),
+    resumeTimeoutSamples: all.flatMap((t) => t.resumeTimeoutSamples).slice(0, 60),
     resumeMsSum: sum((t) => t.resumeMsSum),
     resumeMsMax: Math.max(0, ...all.map((t) => t.resumeMsMax)),
     rejoins: sum((t) => t.rejoins),
