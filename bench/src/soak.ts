@@ -234,7 +234,7 @@ const perAddr = Math.ceil(CLIENTS / ADDRESS_COUNT);
 const limitValue = 2 * perAddr + 16;
 /** Frame tokens per second: 4 × what the address's clients send (their frames, an ack a second each). */
 const rateValue = Math.ceil(4 * perAddr * (RATE + 1));
-const valueOf = (f: { kind: 'count' | 'rate' }) => (f.kind === 'rate' ? rateValue : limitValue);
+const limitFor = (f: { kind: 'count' | 'rate' }) => (f.kind === 'rate' ? rateValue : limitValue);
 const st = staticDir(runDir);
 const turnPort = await freeUdpTcpPort();
 const serveArgs = [
@@ -252,11 +252,11 @@ const serveArgs = [
   TURN_SECRET,
   '--static',
   st.dir,
-  ...limitFlags.flatMap((f) => [f.flag.split(' ')[0]!, String(valueOf(f))]),
+  ...limitFlags.flatMap((f) => [f.flag.split(' ')[0]!, String(limitFor(f))]),
 ];
 log(
   limitFlags.length
-    ? `per-address limits found in serve --help: ${limitFlags.map((f) => `${f.flag.split(' ')[0]} ${valueOf(f)}`).join(', ')}`
+    ? `per-address limits found in serve --help: ${limitFlags.map((f) => `${f.flag.split(' ')[0]} ${limitFor(f)}`).join(', ')}`
     : 'no per-address limit flag in `parley serve --help` yet: none set',
 );
 const [fleetFile, hostileFile] = await Promise.all([bundle('fleet-worker'), bundle('hostile-worker')]);
@@ -295,7 +295,7 @@ const meta = {
     /** Asked for; what the process got is server.openFileLimit. */
     openFileLimitAsked: OPEN_FILES,
     perAddressFlags: limitFlags,
-    perAddressValues: Object.fromEntries(limitFlags.map((f) => [f.flag.split(' ')[0], valueOf(f)])),
+    perAddressValues: Object.fromEntries(limitFlags.map((f) => [f.flag.split(' ')[0], limitFor(f)])),
     helpFlags: helpOptions.map((o: ServeFlag) => o.flag),
   },
   method: {
