@@ -209,3 +209,27 @@ test('metadata is measured in UTF-8 bytes, and a "__proto__" key is refused', ()
   const proto = join('C', 'r', '192.0.2.3', { metadata: JSON.parse('{"__proto__":{"admin":true}}') });
   assert.equal(proto.code, 'BAD_FRAME');
 });
+
+test('a resume whose answer was lost can be retried with the same token, until the client uses the new one', () => {
+  const { core, join, wire } = setup();
+  const token = join('A', 'r').resumeToken as string;
+  core.closed('A');
+  const resume = (conn: string, t: string) => {
+    core.open(conn, { address: '192.0.2.1' });
+    core.receive(conn, JSON.stringify({ type: 'resume', token: t, lastSeq: 0 }));
+    return wire.take(conn)[0] as Record<string, unknown>;
+  };
+  const first = resume('A1', token);
+  assert.equal(first.type, 'resumed');
+  core.closed('A1'); // the connection died before the client read `resumed`
+  const again = resume('A2', token);
+  assert.equal(again.type, 'resumed', 'the old token still resumes');
+  core.receive('A2', JSON.stringify({ type: 'ack', seq: 0 }));
+  core.closed('A2');
+  assert.equal(
+    resume('A3', token).code,
+    'RESUME_FAILED',
+    'once the new token is in use, the old one is gone',
+  );
+  assert.equal(resume('A4', again.resumeToken as string).type, 'resumed');
+});

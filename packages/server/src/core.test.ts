@@ -202,7 +202,7 @@ describe('resume', () => {
     );
   });
 
-  test('frames the client already saw are not replayed, and the old resume token stops working', () => {
+  test('frames the client already saw are not replayed, and the old resume token stops working once the new session is used', () => {
     const core = makeCore();
     const a = join(core, 'A');
     join(core, 'B');
@@ -214,6 +214,7 @@ describe('resume', () => {
       wire.take('A2').map((f) => f.type),
       ['resumed'],
     );
+    core.receive('A2', JSON.stringify({ type: 'ack', seq: 2 }));
     core.closed('A2');
     core.open('A3');
     core.receive('A3', JSON.stringify({ type: 'resume', token: a.resumeToken, lastSeq: 2 }));

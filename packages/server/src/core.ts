@@ -206,6 +206,7 @@ export class SignalingCore<C> {
     }
     const decoded = decodeClientFrame(text);
     if (!decoded.ok) return this.error(conn, decoded.code, decoded.message, decoded.ref);
+    if (decoded.frame.type !== 'resume' && conn.session) conn.session.previousResumeToken = undefined;
     try {
       this.dispatch(conn, decoded.frame, text);
     } catch (err) {
@@ -389,6 +390,9 @@ export class SignalingCore<C> {
     if (session.cancelExpiry) this.droppedCount--;
     session.cancelExpiry?.();
     session.cancelExpiry = undefined;
+    // The token just used stays good until the client shows it has the new one (any other frame on this
+    // connection): a `resumed` lost with its connection must not cost the client its session.
+    session.previousResumeToken = session.resumeToken;
     session.resumeToken = this.newResumeToken(session.id);
     this.attach(conn, session);
     session.ack(frame.lastSeq);
@@ -445,7 +449,10 @@ export class SignalingCore<C> {
     const dot = token.lastIndexOf('.');
     if (dot <= 0) return undefined;
     const session = this.sessionsById.get(token.slice(0, dot));
-    return session && sameSecret(session.resumeToken, token) ? session : undefined;
+    if (!session) return undefined;
+    if (sameSecret(session.resumeToken, token)) return session;
+    const previous = session.previousResumeToken;
+    return previous !== undefined && sameSecret(previous, token) ? session : undefined;
   }
 
   private endSession(session: Session<C>, reason: PeerLeaveReason): void {

@@ -159,7 +159,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     if (options.path) http.listen(options.path, resolve);
-    else http.listen(options.port ?? 8080, options.host ?? '127.0.0.1', resolve);
+    // A deep accept queue (Node's default is 511): under a connection flood, clients that come back to
+    // resume must not have their SYNs dropped until their resume window is gone. The kernel caps it at
+    // net.core.somaxconn.
+    else http.listen(options.port ?? 8080, options.host ?? '127.0.0.1', LISTEN_BACKLOG, resolve);
   });
   // After the listen: an accept() that fails (EMFILE at the descriptor limit) costs that connection only.
   http.on('error', (err) => log.warn({ err: err.message }, 'http server error'));
@@ -198,5 +201,7 @@ function urlsOf(http: Server, options: ServerOptions): { httpUrl: string; wsUrl:
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return { httpUrl: `http://${host}:${addr.port}`, wsUrl: `ws://${host}:${addr.port}/ws` };
 }
+
+const LISTEN_BACKLOG = 4096;
 
 function noop(): void {}

@@ -44,6 +44,8 @@ export class Session<C> {
   conn: Conn<C> | undefined;
   /** Cancels the resume-window timer, while the session waits for its client to come back. */
   cancelExpiry: (() => void) | undefined;
+  /** The token the last resume used, good until the client shows it got the new one. */
+  previousResumeToken: string | undefined = undefined;
   /** When its socket last dropped (clock ms). */
   droppedAt = 0;
   /** Resumes left in its bucket (see CoreOptions.resumeRate); set by the core when the session starts. */
