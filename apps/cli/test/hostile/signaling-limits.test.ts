@@ -360,3 +360,25 @@ test('big frames before a join are refused unparsed, whatever the number of sock
     for (const ws of sockets) ws.close();
   });
 });
+
+test('a resume whose answer is lost with its socket can be retried with the same token', async () => {
+  await withServe([], async (serve) => {
+    const peer = await joinAs(serve.wsUrl, 'lost-answer', '127.0.14.1');
+    drop(peer.ws);
+    await new Promise((r) => setTimeout(r, 100));
+    const first = new WebSocket(serve.wsUrl, ['parley.v1'], { localAddress: '127.0.14.1' });
+    first.on('error', () => {});
+    await once(first, 'open');
+    first.send(JSON.stringify({ type: 'resume', token: peer.resumeToken, lastSeq: 0 }));
+    first.terminate(); // gone before the client read `resumed`
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await firstFrame(
+      serve.wsUrl,
+      { type: 'resume', token: peer.resumeToken, lastSeq: 0 },
+      '127.0.14.1',
+    );
+    assert.equal(again.reply.type, 'resumed', JSON.stringify(again.reply));
+    assert.equal(again.reply.selfId, peer.id);
+    again.ws.close();
+  });
+});
