@@ -26,6 +26,12 @@ export interface TargetOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Every server this process started and has not seen exit: killed if this process ends first. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
 /** Starts `parley serve` from `bin`; resolves once it prints its URLs. Keeps the last 64 KiB of output. */
 export async function startFuzzServe(o: TargetOptions = {}): Promise<FuzzServe> {
   const child: ChildProcess = spawn(
@@ -43,6 +49,8 @@ export async function startFuzzServe(o: TargetOptions = {}): Promise<FuzzServe> 
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } },
   );
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let out = '';
   const keep = (d: Buffer) => {
     out += d;
