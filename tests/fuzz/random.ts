@@ -1,29 +1,7 @@
+import { SeededRandom } from '@parley/testing';
+
 /** A seeded PRNG (mulberry32) and the pickers the fuzzers share, so that a seed replays a run exactly. */
-export class Rng {
-  private state: number;
-
-  constructor(readonly seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** 0 ≤ n < max. */
-  int(max: number): number {
-    return Math.floor(this.next() * max);
-  }
-
-  /** min ≤ n ≤ max. */
-  range(min: number, max: number): number {
-    return min + this.int(max - min + 1);
-  }
-
+export class Rng extends SeededRandom {
   chance(p: number): boolean {
     return this.next() < p;
   }

@@ -5,10 +5,10 @@
  * the kernel does not drop most of it. A case is its seed: replaying it regenerates the same mutation of
  * a fresh lane's traffic (only the nonce and credentials differ).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCert } from '../../apps/cli/test/hostile/tls-cert.js';
 import type { Case, Fuzzer, RunOptions, RunResult } from './driver.js';
 import { runFuzzer } from './driver.js';
 import { Rng } from './random.js';
@@ -25,30 +25,7 @@ let certs: { cert: string; key: string } | undefined;
 function selfSigned(): { cert: string; key: string } {
   if (certs) return certs;
   const dir = mkdtempSync(join(tmpdir(), 'parley-fuzz-tls-'));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  certs = { cert, key };
+  certs = selfSignedCert(dir);
   return certs;
 }
 

@@ -1,3 +1,4 @@
 /** @parley/testing: helpers every package's tests share (never shipped). */
 export { FakeClock } from './fake-clock.js';
+export { SeededRandom } from './seeded-random.js';
 export { until } from './until.js';

@@ -1,32 +1,11 @@
 // Test support only: a seeded PRNG and generators of valid attribute values, for property and fuzz tests.
+import { SeededRandom } from '@parley/testing';
 import { AttributeType } from '../constants.js';
 import type { TransportAddress } from '../ip.js';
 import { formatIp } from '../ip.js';
 
 /** mulberry32: tiny, fast, and reproducible from a 32-bit seed, so a failing case can be replayed. */
-export class Random {
-  private state: number;
-
-  constructor(readonly seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  int(maxExclusive: number): number {
-    return Math.floor(this.next() * maxExclusive);
-  }
-
-  range(min: number, max: number): number {
-    return min + this.int(max - min + 1);
-  }
-
+export class Random extends SeededRandom {
   bool(): boolean {
     return this.next() < 0.5;
   }
