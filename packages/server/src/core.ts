@@ -3,7 +3,6 @@
  * randomness are injected, so the same core runs under a fake clock in unit tests and under `ws` in
  * production. It never throws on client input: every bad frame gets an error frame with a stable code.
  */
-import { timingSafeEqual } from 'node:crypto';
 import {
   CLOSE_CODES,
   type ClientFrameMap,
@@ -19,59 +18,18 @@ import {
   peerLeftBody,
   relayedBody,
 } from '@parley/protocol';
+
+export type { Clock, CoreDeps, CoreStats, Random, Transport } from './core-types.js';
+
+import { Admission } from './admission.js';
+import type { CoreDeps, CoreStats } from './core-types.js';
 import { HEARD, type LivenessRecord, QUIET } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
-import { type Bucket, frameCost, fullBucket, takeToken } from './rate-limit.js';
+import { fullBucket, takeToken } from './rate-limit.js';
 import { ReplayBudget } from './replay-buffer.js';
+import { peerIdOf, resumeToken, tokenMatches } from './resume-token.js';
 import { Rooms } from './rooms.js';
-import { Conn, Counts, NO_METADATA, Session } from './session.js';
-
-export interface Transport<C> {
-  /**
-   * Sends one text frame: a string, or its UTF-8 bytes. `burst`: one of a resume's frames, which come at
-   * once by design and must not count against the connection's send-queue bound.
-   */
-  send(conn: C, text: string | Uint8Array, burst?: boolean): void;
-  close(conn: C, code: number, reason: string): void;
-}
-export interface Clock {
-  now(): number;
-  /** Runs `fn` after `ms`; returns a function that cancels it. */
-  setTimeout(fn: () => void, ms: number): () => void;
-}
-export interface Random {
-  peerId(): string;
-  token(): string;
-}
-export interface CoreDeps<C> {
-  transport: Transport<C>;
-  clock: Clock;
-  random: Random;
-  /** Told about failures inside the core (never caused by a client's bytes alone). */
-  onInternalError?: (err: unknown) => void;
-}
-
-export interface CoreStats {
-  connections: number;
-  sessions: number;
-  rooms: number;
-  /** Frames received from clients, ever. */
-  framesIn: number;
-  /** Sequenced frames delivered (or kept for delivery) to sessions, ever. */
-  framesOut: number;
-  /** Error frames sent, by code, ever. */
-  errors: Record<string, number>;
-  /** Sessions whose socket dropped, waiting out their resume window. */
-  dropped: number;
-  /** Bytes held by every replay buffer together. */
-  replayBytes: number;
-  /** Times a replay buffer stopped keeping frames because replayTotalBytes was reached, ever. */
-  replayOverBudget: number;
-  /** Dropped sessions that gave their seat to a newcomer in a full room, ever. */
-  seatsReclaimed: number;
-  /** Connections closed for staying in no room past idleTimeoutMs, ever. */
-  idleClosed: number;
-}
+import { Conn, NO_METADATA, Session } from './session.js';
 
 export class SignalingCore<C> {
   readonly options: CoreOptions;
@@ -81,16 +39,11 @@ export class SignalingCore<C> {
   private framesIn = 0;
   private framesOut = 0;
   private readonly errorCounts: Record<string, number> = {};
-  private readonly sessionsByAddress = new Counts();
-  private readonly sessionsByToken = new Counts();
+  private readonly admission: Admission;
   private readonly replayBudget: ReplayBudget;
   private droppedCount = 0;
   private seatsReclaimed = 0;
   private idleClosed = 0;
-  /** One shared rate bucket per client address, while it has a connection open. */
-  private readonly addressBuckets = new Map<string, Bucket & { conns: number }>();
-  /** The largest frame parsed from a connection in no room (a join with the most metadata allowed). */
-  private readonly preJoinMaxBytes: number;
 
   constructor(
     options: Partial<CoreOptions>,
@@ -98,7 +51,7 @@ export class SignalingCore<C> {
   ) {
     this.options = { ...DEFAULTS, ...options };
     this.replayBudget = new ReplayBudget(this.options.replayTotalBytes);
-    this.preJoinMaxBytes = Math.min(this.options.maxFrameBytes, this.options.maxMetadataBytes + 8192);
+    this.admission = new Admission(this.options);
   }
 
   stats(): CoreStats {
@@ -126,13 +79,7 @@ export class SignalingCore<C> {
       fullBucket(this.options.rateLimit.burst, this.deps.clock.now()),
     );
     this.conns.set(handle, conn);
-    const shared = this.addressBuckets.get(conn.address);
-    if (shared) shared.conns++;
-    else
-      this.addressBuckets.set(conn.address, {
-        ...fullBucket(this.options.addressRateLimit.burst, this.deps.clock.now()),
-        conns: 1,
-      });
+    this.admission.connectionOpened(conn.address, this.deps.clock.now());
     this.armIdle(conn);
   }
 
@@ -174,17 +121,6 @@ export class SignalingCore<C> {
     if (conn) conn.pingAt = QUIET;
   }
 
-  /** Takes a frame's tokens from its connection's bucket and from its address's shared one. */
-  private take(conn: Conn<C>, bytes: number): boolean {
-    const now = this.deps.clock.now();
-    const cost = frameCost(bytes);
-    const { perSecond, burst } = this.options.rateLimit;
-    if (!takeToken(conn, now, perSecond, burst, cost)) return false;
-    const shared = this.addressBuckets.get(conn.address);
-    const a = this.options.addressRateLimit;
-    return !shared || takeToken(shared, now, a.perSecond, a.burst, cost);
-  }
-
   /** A text frame arrived; `bytes` is its size on the wire. */
   receive(handle: C, text: string, bytes = text.length): void {
     const conn = this.conns.get(handle);
@@ -193,10 +129,10 @@ export class SignalingCore<C> {
     this.framesIn++;
     // Any frame proves the socket alive, and spares it the next liveness ping.
     conn.pingAt = HEARD;
-    if (!this.take(conn, bytes)) return this.refuseForRate(conn);
+    if (!this.admission.take(conn, bytes, this.deps.clock.now())) return this.refuseForRate(conn);
     conn.strikes = 0;
     // Before a join, only join, resume and ping make sense, and they are small: nothing bigger is parsed.
-    const limit = conn.session ? this.options.maxFrameBytes : this.preJoinMaxBytes;
+    const limit = conn.session ? this.options.maxFrameBytes : this.admission.preJoinMaxBytes;
     if (bytes > limit) {
       return this.error(
         conn,
@@ -220,7 +156,7 @@ export class SignalingCore<C> {
     const conn = this.conns.get(handle);
     if (!conn || conn.closing) return;
     conn.pingAt = HEARD;
-    if (!this.take(conn, 1)) return this.refuseForRate(conn);
+    if (!this.admission.take(conn, 1, this.deps.clock.now())) return this.refuseForRate(conn);
     this.error(conn, 'BINARY_NOT_SUPPORTED', 'signaling frames are JSON text');
   }
 
@@ -229,8 +165,7 @@ export class SignalingCore<C> {
     const conn = this.conns.get(handle);
     if (!conn) return;
     this.conns.delete(handle);
-    const shared = this.addressBuckets.get(conn.address);
-    if (shared && --shared.conns === 0) this.addressBuckets.delete(conn.address);
+    this.admission.connectionClosed(conn.address);
     conn.cancelIdle?.();
     conn.cancelIdle = undefined;
     const session = conn.session;
@@ -278,7 +213,11 @@ export class SignalingCore<C> {
     if (this.options.authorize && !this.options.authorize({ room: frame.room, token: frame.token })) {
       return this.error(conn, 'UNAUTHORIZED', 'the room token is missing, invalid or expired', 'join');
     }
-    const refusal = this.joinRefusal(conn, frame);
+    const refusal = this.admission.joinRefusal(conn.address, frame, {
+      size: this.rooms.size(frame.room),
+      rooms: this.rooms.count,
+      seatFree: this.seatFor(frame.room) !== undefined,
+    });
     if (refusal) return this.error(conn, refusal[0], refusal[1], 'join');
     const { random } = this.deps;
     const id = random.peerId();
@@ -290,7 +229,7 @@ export class SignalingCore<C> {
       this.options.replay,
       this.replayBudget,
       conn.address,
-      this.options.authorize && frame.token !== undefined ? tokenKey(frame.token) : undefined,
+      this.admission.tokenKeyOf(frame),
     );
     session.resumes = fullBucket(this.options.resumeRate.burst, this.deps.clock.now());
     const seat = this.seatFor(frame.room);
@@ -305,53 +244,13 @@ export class SignalingCore<C> {
     this.attach(conn, session);
     this.rooms.add(session);
     this.sessionsById.set(session.id, session);
-    this.sessionsByAddress.add(session.address);
-    if (session.tokenKey !== undefined) this.sessionsByToken.add(session.tokenKey);
+    this.admission.sessionStarted(session.address, session.tokenKey);
     this.send(conn, joined);
     for (const other of others) this.deliver(other, body);
   }
 
-  /** Why a join may not go ahead (a code and a message), or undefined when it may. */
-  private joinRefusal(conn: Conn<C>, frame: ClientFrameMap['join']): [ErrorCode, string] | undefined {
-    const o = this.options;
-    if (this.sessionsByAddress.get(conn.address) >= o.maxSessionsPerAddress)
-      return [
-        'TOO_MANY_SESSIONS',
-        `this address holds ${o.maxSessionsPerAddress} sessions (in rooms or waiting to resume)`,
-      ];
-    if (
-      o.authorize &&
-      frame.token !== undefined &&
-      this.sessionsByToken.get(tokenKey(frame.token)) >= o.maxSessionsPerToken
-    )
-      return ['TOKEN_IN_USE', `this room token holds ${o.maxSessionsPerToken} sessions`];
-    // A receiver that merges metadata into an object (Object.assign) would get another prototype.
-    if (frame.metadata && Object.hasOwn(frame.metadata, '__proto__'))
-      return ['BAD_FRAME', 'join: metadata may not have a "__proto__" key'];
-    // Every peer in the room gets it, in `peer-joined` and in each later `joined`.
-    const metadataBytes = frame.metadata ? Buffer.byteLength(JSON.stringify(frame.metadata)) : 0;
-    if (metadataBytes > o.maxMetadataBytes)
-      return ['METADATA_TOO_LARGE', `metadata of ${metadataBytes} bytes; the limit is ${o.maxMetadataBytes}`];
-    const size = this.rooms.size(frame.room);
-    if (size === 0 && this.rooms.count >= o.maxRooms)
-      return ['TOO_MANY_ROOMS', `the server holds ${o.maxRooms} rooms`];
-    if (size >= o.maxPeersPerRoom && !this.seatFor(frame.room))
-      return ['ROOM_FULL', `room "${frame.room}" has ${o.maxPeersPerRoom} peers`];
-    return undefined;
-  }
-
-  /**
-   * In a full room, the seat a newcomer may take: the one held longest by a session whose socket
-   * dropped. A dropped session keeps its seat for its resume window only while nobody needs it, so
-   * connect–join–drop cycles cannot fill a room against live peers.
-   */
   private seatFor(room: string): Session<C> | undefined {
-    const peers = this.rooms.get(room);
-    if (!peers || peers.length < this.options.maxPeersPerRoom) return undefined;
-    let oldest: Session<C> | undefined;
-    for (const s of peers)
-      if (!s.conn && (oldest === undefined || s.droppedAt < oldest.droppedAt)) oldest = s;
-    return oldest;
+    return this.rooms.reclaimableSeat(room, this.options.maxPeersPerRoom);
   }
 
   private resume(conn: Conn<C>, frame: ClientFrameMap['resume']): void {
@@ -440,26 +339,20 @@ export class SignalingCore<C> {
     session.conn = conn;
   }
 
-  /** `<peer id>.<secret>`: the id finds the session without a second map, the secret proves the right. */
   private newResumeToken(peerId: string): string {
-    return `${peerId}.${this.deps.random.token()}`;
+    return resumeToken(peerId, this.deps.random.token());
   }
 
   private sessionByToken(token: string): Session<C> | undefined {
-    const dot = token.lastIndexOf('.');
-    if (dot <= 0) return undefined;
-    const session = this.sessionsById.get(token.slice(0, dot));
-    if (!session) return undefined;
-    if (sameSecret(session.resumeToken, token)) return session;
-    const previous = session.previousResumeToken;
-    return previous !== undefined && sameSecret(previous, token) ? session : undefined;
+    const id = peerIdOf(token);
+    const session = id === undefined ? undefined : this.sessionsById.get(id);
+    return session && tokenMatches(session, token) ? session : undefined;
   }
 
   private endSession(session: Session<C>, reason: PeerLeaveReason): void {
     if (this.sessionsById.get(session.id) !== session) return;
     this.sessionsById.delete(session.id);
-    this.sessionsByAddress.remove(session.address);
-    if (session.tokenKey !== undefined) this.sessionsByToken.remove(session.tokenKey);
+    this.admission.sessionEnded(session.address, session.tokenKey);
     if (session.cancelExpiry) this.droppedCount--;
     session.cancelExpiry?.();
     session.cancelExpiry = undefined;
@@ -523,21 +416,4 @@ export class SignalingCore<C> {
   private send(conn: Conn<C>, text: string | Uint8Array, burst = false): void {
     this.deps.transport.send(conn.handle, text, burst);
   }
-}
-
-/** Compares two secrets in constant time (for equal lengths; resume tokens all have one length). */
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/**
- * What counts as one room token for sessions per token: its header and payload, which the signature
- * covers. The signature's last base64url character has spare bits, so one token has several spellings
- * that all verify.
- */
-function tokenKey(token: string): string {
-  const dot = token.lastIndexOf('.');
-  return dot > 0 ? token.slice(0, dot) : token;
 }

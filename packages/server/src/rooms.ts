@@ -37,4 +37,18 @@ export class Rooms<C> {
   get count(): number {
     return this.rooms.size;
   }
+
+  /**
+   * In a room full at `max`, the seat a newcomer may take: the one held longest by a session whose socket
+   * dropped. A dropped session keeps its seat for its resume window only while nobody needs it, so
+   * connect–join–drop cycles cannot fill a room against live peers.
+   */
+  reclaimableSeat(room: string, max: number): Session<C> | undefined {
+    const peers = this.rooms.get(room);
+    if (!peers || peers.length < max) return undefined;
+    let oldest: Session<C> | undefined;
+    for (const s of peers)
+      if (!s.conn && (oldest === undefined || s.droppedAt < oldest.droppedAt)) oldest = s;
+    return oldest;
+  }
 }
