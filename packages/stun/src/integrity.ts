@@ -36,7 +36,9 @@ function verifyMac(
     msg.raw.subarray(HEADER_LENGTH, offset),
   ]);
   // MESSAGE-INTEGRITY-SHA256 may be truncated (RFC 8489 §14.6): compare the prefix the sender kept.
-  return constantTimeEqual(mac.subarray(0, attr.value.length), attr.value);
+  const expected = mac.subarray(0, attr.value.length);
+  if (expected.length !== attr.value.length) return false;
+  return (crypto.timingSafeEqual ?? constantTimeEqual)(expected, attr.value);
 }
 
 /** RFC 8489 §14.5: true when MESSAGE-INTEGRITY is present and its HMAC-SHA1 under `key` matches. */

@@ -27,6 +27,7 @@ import {
   verifyMessageIntegritySha256,
   XorMappedAddress,
 } from './index.js';
+import { nodeCrypto } from './testing/node-crypto.js';
 
 const PASSWORD = 'VOkJxbRl1RmTxUk/WvJxBt';
 
@@ -87,6 +88,20 @@ describe('RFC 5769 §2.1 sample request', () => {
 
   test('a wrong password fails integrity', () => {
     assert.equal(verifyMessage(msg, shortTermKey('wrong')), 'bad-integrity');
+  });
+
+  test("the MAC is compared with the injected crypto's constant-time primitive when it has one", () => {
+    const compared: number[] = [];
+    const crypto = {
+      ...nodeCrypto,
+      timingSafeEqual(a: Uint8Array, b: Uint8Array) {
+        compared.push(a.length, b.length);
+        return nodeCrypto.timingSafeEqual!(a, b);
+      },
+    };
+    assert.equal(verifyMessage(msg, shortTermKey(PASSWORD), { crypto }), 'ok');
+    assert.equal(verifyMessage(msg, shortTermKey('wrong'), { crypto }), 'bad-integrity');
+    assert.deepEqual(compared, [20, 20, 20, 20]);
   });
 
   test('re-encoding its attributes with our zero padding keeps every value and verifies under the same key', () => {

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { StunCrypto } from '@parley/stun';
 
 /**
@@ -16,4 +16,5 @@ export const nodeCrypto: StunCrypto = {
     for (const p of parts) h.update(p);
     return h.digest();
   },
+  timingSafeEqual: (a, b) => a.length === b.length && timingSafeEqual(a, b),
 };
