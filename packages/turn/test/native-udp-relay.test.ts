@@ -14,7 +14,7 @@ import {
   XorRelayedAddress,
 } from '@parley/stun';
 import type { TurnServer } from '@parley/turn';
-import { encodeChannelFrame } from '../src/channel-data.js';
+import { encodeChannelFrame } from '../src/core/channel-data.js';
 import { closeSocket, sleep, UdpTurnClient, udpSocket, until } from './harness.js';
 import { authed, credential, start } from './native-harness.js';
 import { attr, errorCode } from './stun-client.js';

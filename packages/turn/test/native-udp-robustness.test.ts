@@ -13,7 +13,7 @@ import {
   XorPeerAddress,
   XorRelayedAddress,
 } from '@parley/stun';
-import { encodeChannelFrame } from '../src/channel-data.js';
+import { encodeChannelFrame } from '../src/core/channel-data.js';
 import { closeSocket, freeUdpPort, sleep, UdpTurnClient, udpSocket, until } from './harness.js';
 import { ask, authed, bindingRequest, credential, errorOnConnectedSend, start } from './native-harness.js';
 import { attr, errorCode } from './stun-client.js';

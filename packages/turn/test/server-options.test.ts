@@ -11,7 +11,7 @@ import {
   XorRelayedAddress,
 } from '@parley/stun';
 import { mintRestCredential, startTurnServer } from '@parley/turn';
-import { bindUdp, DEFAULT_UDP_BUFFER_BYTES } from '../src/relay-sockets.js';
+import { bindUdp, DEFAULT_UDP_BUFFER_BYTES } from '../src/shell/udp-sockets.js';
 import { UdpTurnClient } from './harness.js';
 import { attr, errorCode } from './stun-client.js';
 

@@ -16,7 +16,7 @@ import {
   XorPeerAddress,
 } from '@parley/stun';
 import { mintRestCredential, startTurnServer } from '@parley/turn';
-import { CHANNELS, encodeChannelFrame } from '../src/channel-data.js';
+import { CHANNELS, encodeChannelFrame } from '../src/core/channel-data.js';
 import { sleep, UdpTurnClient } from './harness.js';
 import { attr, errorCode, TestClient } from './stun-client.js';
 

@@ -9,7 +9,7 @@ import {
   RequestedTransport,
   StunStreamFramer,
 } from '@parley/stun';
-import { CHANNELS } from '../src/channel-data.js';
+import { CHANNELS } from '../src/core/channel-data.js';
 import { type Attr, attr, type Credential, errorCode, TestClient } from './stun-client.js';
 
 export class StreamTurnClient {
