@@ -1,3 +1,4 @@
+import { fullBucket } from '@parley/limits';
 import {
   AddressFamily,
   AttributeType,
@@ -133,7 +134,7 @@ export function handleAllocate(state: ServerState, req: AuthedRequest): readonly
     permissions: new Map(),
     channels: new Map(),
     channelsByPeer: new Map(),
-    bucket: cap === undefined ? undefined : { bytesPerMs: cap / 1000, burst: cap, tokens: cap, at: req.now },
+    bucket: cap === undefined ? undefined : { ...fullBucket(cap, req.now), bytesPerSecond: cap },
     connections: new Map(),
   };
   if (relay.token) state.reservations.delete(relay.token);

@@ -1,3 +1,4 @@
+import { type Bucket, takeToken } from '@parley/limits';
 import { bytesToHex } from '@parley/stun';
 import type { UserCounters } from './counters.js';
 import type { ClientAddress, IpFamily, Now, PeerAddress, RelayTransport } from './types.js';
@@ -25,12 +26,9 @@ export interface Channel {
   readonly toRelay?: string;
 }
 
-/** Per-allocation byte budget (optional bandwidth cap): a token bucket in bytes. */
-export interface ByteBucket {
-  readonly bytesPerMs: number;
-  readonly burst: number;
-  tokens: number;
-  at: Now;
+/** Per-allocation byte budget (optional bandwidth cap): a token bucket in bytes, a second's worth deep. */
+export interface ByteBucket extends Bucket {
+  readonly bytesPerSecond: number;
 }
 
 /** RFC 8656 §2 allocation: relayed transport address, 5-tuple, credentials, permissions, channels. */
@@ -107,12 +105,7 @@ export function hasPermission(a: Allocation, address: string, now: Now): boolean
 /** Takes `bytes` from the allocation's bandwidth budget; false means drop the packet. */
 export function takeBandwidth(a: Allocation, bytes: number, now: Now): boolean {
   const b = a.bucket;
-  if (!b) return true;
-  b.tokens = Math.min(b.burst, b.tokens + (now - b.at) * b.bytesPerMs);
-  b.at = now;
-  if (b.tokens < bytes) return false;
-  b.tokens -= bytes;
-  return true;
+  return !b || takeToken(b, now, b.bytesPerSecond, b.bytesPerSecond, bytes);
 }
 
 /** Hex text of a transaction id or token, usable as a Map key. */

@@ -1,5 +1,5 @@
+import { LruMap } from '@parley/limits';
 import { longTermKey, PasswordAlgorithm } from '@parley/stun';
-import { LruMap } from '../lru-map.js';
 import { nodeCrypto } from '../node-crypto.js';
 import { restExpiry, restPassword } from './rest-credentials.js';
 

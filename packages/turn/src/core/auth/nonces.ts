@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { LruMap } from '../lru-map.js';
+import { LruMap } from '@parley/limits';
 
 export interface NonceOptions {
   /** Key for the nonce MAC; random per process if absent (nonces then die with a restart: clients retry). */

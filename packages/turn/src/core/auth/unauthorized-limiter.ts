@@ -1,4 +1,4 @@
-import { LruMap } from '../lru-map.js';
+import { type Bucket, fullBucket, LruMap, takeToken } from '@parley/limits';
 
 export interface RateLimitOptions {
   /** Tokens a source starts with and can save up. Default 20. */
@@ -9,39 +9,29 @@ export interface RateLimitOptions {
   readonly maxSources?: number;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 /**
  * Per-source token bucket for 401 responses: a 401 carries a fresh nonce and realm, so unlimited 401s make the
  * server a reflector and let a guesser try passwords at line rate. Past the limit the request is dropped.
  */
 export class SourceRateLimiter {
   private readonly burst: number;
-  private readonly perMs: number;
+  private readonly perSecond: number;
   private readonly buckets: LruMap<string, Bucket>;
 
   constructor(options: RateLimitOptions = {}) {
     this.burst = options.burst ?? 20;
-    this.perMs = (options.perSecond ?? 5) / 1000;
+    this.perSecond = options.perSecond ?? 5;
     this.buckets = new LruMap(options.maxSources ?? 65_536);
   }
 
   /** Takes one token for `source` at `nowMs`; false when the source has none left. */
   take(source: string, nowMs: number): boolean {
     let b = this.buckets.get(source);
-    if (b) {
-      b.tokens = Math.min(this.burst, b.tokens + (nowMs - b.at) * this.perMs);
-      b.at = nowMs;
-    } else {
-      b = { tokens: this.burst, at: nowMs };
+    if (!b) {
+      b = fullBucket(this.burst, nowMs);
       this.buckets.set(source, b);
     }
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    return takeToken(b, nowMs, this.perSecond, this.burst);
   }
 
   get trackedSources(): number {

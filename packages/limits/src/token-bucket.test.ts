@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fullBucket, takeToken } from './rate-limit.js';
+import { fullBucket, takeToken } from './token-bucket.js';
 
 test('a bucket gives its burst at once, then refills at its rate, never above the burst', () => {
   const b = fullBucket(3, 1000.7);

@@ -1,9 +1,10 @@
 /**
- * A token bucket: `perSecond` tokens refill continuously up to `burst`; each frame takes one. The state
- * is two integers on the connection itself (no object of its own per connection): the fill in
- * thousandths of a token and the whole millisecond of the last refill, so a millisecond refills exactly
- * `perSecond` thousandths and both fields stay small integers (a fractional field would box every
- * connection's number in a heap object of its own).
+ * A token bucket: `perSecond` tokens refill continuously up to `burst`; each take costs one token or more.
+ * The state is two integers that can live on the limited object itself (the signaling server keeps them on
+ * each connection, no object of its own per connection): the fill in thousandths of a token and the whole
+ * millisecond of the last refill, so a millisecond refills exactly `perSecond` thousandths and, for whole
+ * rates, both fields stay small integers (a fractional field would box every connection's number in a heap
+ * object of its own). Rate and burst are passed to each take, so the state holds nothing else.
  */
 export interface Bucket {
   /** Tokens × 1000. */
@@ -26,9 +27,4 @@ export function takeToken(b: Bucket, now: number, perSecond: number, burst: numb
   if (b.milliTokens < cost * 1000) return false;
   b.milliTokens -= cost * 1000;
   return true;
-}
-
-/** Tokens a frame costs: one, and one more for every whole 4 KiB, so big frames cannot buy CPU cheaply. */
-export function frameCost(bytes: number): number {
-  return 1 + Math.floor(bytes / 4096);
 }
