@@ -13,8 +13,8 @@ import {
   XorMappedAddress,
   XorRelayedAddress,
 } from '@parley/stun';
+import { attr, errorCode, TestClient } from '@parley/testing/turn';
 import { allocate, from, newCore, reply, request, restClient, T0, UDP } from '../../test/core-harness.js';
-import { attr, errorCode, TestClient } from '../../test/stun-client.js';
 
 describe('Binding', () => {
   test('answers with the client address as XOR-MAPPED-ADDRESS, no credentials needed', () => {

@@ -10,6 +10,7 @@ import {
   Method,
   XorPeerAddress,
 } from '@parley/stun';
+import { attr, errorCode } from '@parley/testing/turn';
 import {
   allocate,
   from,
@@ -21,7 +22,6 @@ import {
   T0,
   UDP,
 } from '../../test/core-harness.js';
-import { attr, errorCode } from '../../test/stun-client.js';
 import type { TurnCoreOptions } from './turn-core.js';
 import type { ClientAddress } from './types.js';
 

@@ -9,8 +9,8 @@ import {
   type TransportAddress,
   XorPeerAddress,
 } from '@parley/stun';
+import { attr, errorCode, type TestClient } from '@parley/testing/turn';
 import { allocate, from, newCore, PEER, reply, request, restClient, T0 } from '../../test/core-harness.js';
-import { attr, errorCode, type TestClient } from '../../test/stun-client.js';
 import { sourceKey } from './source-key.js';
 import type { TurnCore } from './turn-core.js';
 import type { ClientAddress } from './types.js';

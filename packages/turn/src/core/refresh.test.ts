@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { getAttribute, Lifetime, Method, RequestedAddressFamily } from '@parley/stun';
+import { attr, errorCode } from '@parley/testing/turn';
 import { allocate, newCore, reply, request, restClient, T0 } from '../../test/core-harness.js';
-import { attr, errorCode } from '../../test/stun-client.js';
 
 describe('Refresh and expiry', () => {
   test('Refresh with LIFETIME 0 deletes the allocation and closes its relay', () => {

@@ -9,8 +9,8 @@ import {
   type TransportAddress,
   XorPeerAddress,
 } from '@parley/stun';
+import { attr, errorCode } from '@parley/testing/turn';
 import { allocate, from, newCore, PEER, reply, request, restClient, T0 } from '../../test/core-harness.js';
-import { attr, errorCode } from '../../test/stun-client.js';
 import type { Action } from './types.js';
 
 function sentToPeer(actions: readonly Action[]) {

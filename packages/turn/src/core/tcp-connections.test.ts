@@ -10,8 +10,8 @@ import {
   RequestedTransport,
   XorPeerAddress,
 } from '@parley/stun';
+import { attr, errorCode, type TestClient } from '@parley/testing/turn';
 import { allocate, newCore, PEER, reply, request, restClient, T0 } from '../../test/core-harness.js';
-import { attr, errorCode, type TestClient } from '../../test/stun-client.js';
 import type { TurnCore } from './turn-core.js';
 import type { Action, ClientAddress } from './types.js';
 

@@ -9,6 +9,7 @@ import {
   Method,
   XorPeerAddress,
 } from '@parley/stun';
+import { attr, TestClient } from '@parley/testing/turn';
 import {
   allocate,
   from,
@@ -20,7 +21,6 @@ import {
   T0,
   UDP,
 } from '../../test/core-harness.js';
-import { attr, TestClient } from '../../test/stun-client.js';
 
 describe('robustness', () => {
   test('random and mutated input never throws and never answers a non-request', () => {

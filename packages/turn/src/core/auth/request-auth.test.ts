@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MessageClass, Method } from '@parley/stun';
+import { errorCode, TestClient } from '@parley/testing/turn';
 import {
   allocate,
   from,
@@ -12,7 +13,6 @@ import {
   T0,
   UDP,
 } from '../../../test/core-harness.js';
-import { errorCode, TestClient } from '../../../test/stun-client.js';
 import { limiterKey } from './request-auth.js';
 import { mintRestCredential } from './rest-credentials.js';
 

@@ -1,23 +1,13 @@
 // A TURN client over a real TCP (or TLS) connection, for tests that drive a server as a hostile or
 // ordinary client would: requests matched to answers by transaction id, every other frame kept.
 import { connect, type Socket } from 'node:net';
-import {
-  type DecodedStunMessage,
-  MessageClass as MC,
-  type MessageClass,
-  Method,
-  RequestedTransport,
-  StunStreamFramer,
-} from '@parley/stun';
-import { CHANNELS } from '../src/core/channel-data.js';
-import { type Attr, attr, type Credential, errorCode, TestClient } from './stun-client.js';
+import { connect as tlsConnect } from 'node:tls';
+import { type DecodedStunMessage, RequestedTransport, StunStreamFramer } from '@parley/stun';
+import { type Attr, attr, CHANNELS, type Credential, TestClient } from './test-client.js';
+import { type RequestOptions, TurnClientBase } from './turn-client.js';
 
-export class StreamTurnClient {
-  readonly stun: TestClient;
-  private readonly waiting = new Map<string, (m: DecodedStunMessage) => void>();
+export class StreamTurnClient extends TurnClientBase {
   private readonly framer = new StunStreamFramer(CHANNELS);
-  /** Everything that is not an answer (indications, ChannelData), as frames' bytes. */
-  readonly other: Uint8Array[] = [];
   /** Resolves when the connection closes (either side). */
   readonly closed: Promise<void>;
   private isClosed = false;
@@ -26,7 +16,7 @@ export class StreamTurnClient {
     readonly socket: Socket,
     credential: Credential,
   ) {
-    this.stun = new TestClient(credential);
+    super(new TestClient(credential));
     socket.on('error', () => {});
     this.closed = new Promise((r) =>
       socket.once('close', () => {
@@ -43,30 +33,30 @@ export class StreamTurnClient {
         return;
       }
       for (const f of frames) {
-        if (f.kind !== 'stun') {
-          this.other.push(f.data.slice());
-          continue;
-        }
-        const id = Buffer.from(f.bytes.subarray(8, 20)).toString('hex');
-        const done = this.waiting.get(id);
-        if (done) {
-          this.waiting.delete(id);
-          done(this.stun.read(f.bytes.slice()));
-        } else this.other.push(f.bytes.slice());
+        if (f.kind === 'stun') this.received(f.bytes.slice());
+        else this.receivedChannelData(f.data.slice());
       }
     });
   }
 
-  /** Connects to `server` from `local` (default 127.0.0.1); resolves once connected. */
+  /**
+   * Connects to `server` from `local` (default 127.0.0.1); resolves once connected (with `tls`, once the
+   * handshake is done; the server's certificate is not checked).
+   */
   static async open(
     server: { host: string; port: number },
     credential: Credential,
     local = '127.0.0.1',
+    options: { tls?: boolean } = {},
   ): Promise<StreamTurnClient> {
-    const socket = connect({ host: server.host, port: server.port, localAddress: local });
+    const raw = connect({ host: server.host, port: server.port, localAddress: local });
+    const socket = options.tls
+      ? tlsConnect({ socket: raw, rejectUnauthorized: false, servername: 'localhost' })
+      : raw;
+    if (socket !== raw) raw.on('error', () => {});
     const client = new StreamTurnClient(socket, credential);
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
+      socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);
     });
     return client;
@@ -80,17 +70,15 @@ export class StreamTurnClient {
     if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
-  /** Sends a request and waits for its answer (TCP: no retransmission); rejects after `ms` or on close. */
-  async request(
+  /** No retransmission on a stream: rejects after `ms` (default 3000) or when the connection closes. */
+  protected async exchange(
+    bytes: Uint8Array,
+    answer: Promise<DecodedStunMessage>,
     method: number,
-    attrs: readonly Attr[] = [],
-    options: { auth?: boolean; cls?: MessageClass; ms?: number } = {},
+    options: RequestOptions,
   ): Promise<DecodedStunMessage> {
-    const bytes = this.stun.build(method, options.cls ?? MC.Request, attrs, { auth: options.auth });
-    const id = Buffer.from(bytes.subarray(8, 20)).toString('hex');
-    const answer = new Promise<DecodedStunMessage>((resolve) => this.waiting.set(id, resolve));
     this.send(bytes);
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const failed = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`no answer to method 0x${method.toString(16)}`)),
@@ -104,18 +92,12 @@ export class StreamTurnClient {
       return await Promise.race([answer, failed]);
     } finally {
       clearTimeout(timer);
-      this.waiting.delete(id);
     }
   }
 
-  /** Challenge, then authenticated Allocate (UDP relay unless `attrs` says otherwise). */
-  async allocate(attrs: readonly Attr[] = [attr(RequestedTransport, 17)]): Promise<DecodedStunMessage> {
-    if (!this.stun.nonce) {
-      const challenge = await this.request(Method.Allocate, attrs, { auth: false });
-      if (errorCode(challenge) !== 401)
-        throw new Error(`expected a 401 challenge, got ${errorCode(challenge)}`);
-    }
-    return this.request(Method.Allocate, attrs);
+  /** Challenge (the first time), then authenticated Allocate (UDP relay unless `attrs` says otherwise). */
+  allocate(attrs: readonly Attr[] = [attr(RequestedTransport, 17)]): Promise<DecodedStunMessage> {
+    return this.allocateWith(attrs, 'when-needed');
   }
 
   close(): void {
