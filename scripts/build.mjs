@@ -15,7 +15,7 @@ const common = {
   logLevel: 'warning',
 };
 const targets = [
-  ...['protocol', 'stun', 'server', 'client', 'turn']
+  ...['protocol', 'stun', 'limits', 'server', 'client', 'turn']
     .filter((p) => existsSync(join(root, 'packages', p, 'src/index.ts')))
     .map((p) => ({
       entryPoints: [join(root, 'packages', p, 'src/index.ts')],

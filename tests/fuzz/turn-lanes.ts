@@ -3,6 +3,11 @@
  * exchange first (Allocate → 401 with realm and nonce → signed Allocate → CreatePermission → ChannelBind,
  * or for a TCP allocation → Connect), so that mutated traffic is sent from a 5-tuple in a known state.
  * Also the peers the relay talks to: a UDP socket and a TCP listener on 127.0.0.1.
+ *
+ * Signing, hashes and credentials are @parley/testing/turn's and @parley/turn's; the request/answer loop stays
+ * here, not in the shared client: a lane's setup draws its transaction ids from the lane's seeded Rng (so a
+ * seed replays the same bytes), gives up after a set number of tries, and must leave the raw connection to
+ * the fuzz inputs that follow.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -14,15 +19,19 @@ import {
   encodeMessage,
   getAttribute,
   Lifetime,
+  longTermKey,
   MessageClass,
   Nonce,
+  PasswordAlgorithm,
   Realm,
   RequestedTransport,
   StunStreamFramer,
 } from '@parley/stun';
+import { nodeCrypto } from '@parley/testing/turn';
+import { mintRestCredential } from '@parley/turn';
 import type { Rng } from './random.js';
 import type { FuzzServe } from './target.js';
-import { type LaneAuth, longTermKey, nodeCrypto, restCredential, sign, template } from './turn-messages.js';
+import { type LaneAuth, sign, template } from './turn-messages.js';
 
 export const TURN_SECRET = 'parley-fuzz-secret';
 
@@ -127,7 +136,7 @@ async function openLane(
     } catch {}
   });
   const p = await relayPeers();
-  const cred = restCredential(TURN_SECRET, o.user);
+  const cred = mintRestCredential(TURN_SECRET, o.user, Math.floor(Date.now() / 1000) + 3600);
   const auth: LaneAuth = {
     username: cred.username,
     realm: '',
@@ -146,7 +155,7 @@ async function openLane(
   if (!challenge) return undefined;
   auth.realm = getAttribute(challenge, Realm) ?? 'parley';
   auth.nonce = getAttribute(challenge, Nonce) ?? '';
-  auth.key = longTermKey(cred.username, auth.realm, cred.password);
+  auth.key = longTermKey(cred.username, auth.realm, cred.password, PasswordAlgorithm.MD5, nodeCrypto);
   let allocated = false;
   if (o.allocate) {
     const alloc = template(r, 'allocate', auth).msg;

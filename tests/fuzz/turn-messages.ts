@@ -5,7 +5,6 @@
  * (attributes inserted, duplicated, dropped, resized, out-of-range values), then byte-level ones (bit
  * flips, truncation, header and attribute length lies, garbage).
  */
-import { createHash, createHmac } from 'node:crypto';
 import {
   AttributeType,
   ChannelNumber,
@@ -16,35 +15,13 @@ import {
   Lifetime,
   MessageClass,
   Method,
-  Nonce,
-  Realm,
   RequestedTransport,
   type StunAttribute,
-  type StunCrypto,
   type StunMessage,
-  Username,
   XorPeerAddress,
 } from '@parley/stun';
+import { nodeCrypto, signMessage } from '@parley/testing/turn';
 import type { Rng } from './random.js';
-
-export const nodeCrypto: StunCrypto = {
-  digest(algorithm, parts) {
-    const h = createHash(algorithm);
-    for (const p of parts) h.update(p);
-    return h.digest();
-  },
-  hmac(algorithm, key, parts) {
-    const h = createHmac(algorithm, key);
-    for (const p of parts) h.update(p);
-    return h.digest();
-  },
-};
-
-/** TURN REST credentials: username `expiry:user`, password base64(HMAC-SHA1(secret, username)). */
-export function restCredential(secret: string, user: string): { username: string; password: string } {
-  const username = `${Math.floor(Date.now() / 1000) + 3600}:${user}`;
-  return { username, password: createHmac('sha1', secret).update(username).digest('base64') };
-}
 
 /** What a lane knows after its first exchange: who it is, and what it may name. */
 export interface LaneAuth {
@@ -58,10 +35,6 @@ export interface LaneAuth {
   stream: boolean;
   /** A CONNECTION-ID the server handed out (TCP allocations), or a made-up one. */
   connectionId: number;
-}
-
-export function longTermKey(username: string, realm: string, password: string): Uint8Array {
-  return createHash('md5').update(`${username}:${realm}:${password}`).digest();
 }
 
 export type Kind =
@@ -140,16 +113,7 @@ export function template(r: Rng, kind: Kind, a: LaneAuth): { msg: StunMessage; s
 
 /** Encodes with USERNAME, REALM, NONCE and MESSAGE-INTEGRITY (and FINGERPRINT when asked). */
 export function sign(msg: StunMessage, a: LaneAuth, fingerprint: boolean): Uint8Array {
-  const signed: StunMessage = {
-    ...msg,
-    attributes: [
-      ...msg.attributes,
-      { type: Username.type, value: Username.encode(a.username, msg.transactionId) },
-      { type: Realm.type, value: Realm.encode(a.realm, msg.transactionId) },
-      { type: Nonce.type, value: Nonce.encode(a.nonce, msg.transactionId) },
-    ],
-  };
-  return encodeMessage(signed, { integrity: a.key, fingerprint, crypto: nodeCrypto });
+  return signMessage(msg, a, { fingerprint, crypto: nodeCrypto });
 }
 
 const ATTRIBUTE_TYPES = [

@@ -17,7 +17,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { clientFrame } from '../signaling/raw-ws.js';
-import { restCredentials, TurnClient, TurnError } from '../turn/client.js';
+import { openTurnClient, restCredentials, type TurnClient, TurnError } from '../turn/client.js';
 import type { HostileKindStats, HostileReply, HostileRun } from './ipc.js';
 import { mulberry32 } from './rng.js';
 
@@ -519,8 +519,8 @@ async function turnFlood(o: HostileRun): Promise<void> {
         let c: TurnClient | null = null;
         try {
           const creds = restCredentials(o.turnSecret, `soak-flood-${k.sent}`, 3600);
-          c = await TurnClient.open({ host: o.host, port: o.turnPort }, creds, o.addresses.turn);
-          await c.allocate();
+          c = await openTurnClient({ host: o.host, port: o.turnPort }, creds, o.addresses.turn);
+          await c.allocateRelay();
           ok++;
           bump(k, 'allocated');
         } catch (err) {
@@ -529,7 +529,7 @@ async function turnFlood(o: HostileRun): Promise<void> {
             err instanceof TurnError ? `error ${err.code || 'timeout'}` : `error ${(err as Error).message}`,
           );
         } finally {
-          c?.close(); // the allocation stays on the server until its lifetime runs out
+          void c?.close(); // the allocation stays on the server until its lifetime runs out
         }
       }
     };

@@ -16,7 +16,7 @@ import {
   type TransportAddress,
   writeChannelData,
 } from '@parley/stun';
-import { type Endpoint, restCredentials, TurnClient } from './client.js';
+import { type Endpoint, openTurnClient, restCredentials, type TurnClient } from './client.js';
 import { serveIpc } from './procs.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,10 +52,10 @@ async function relaySetup(m: Record<string, unknown>): Promise<TransportAddress[
   const server = m.server as Endpoint;
   const n = m.clients as number;
   const creds = restCredentials(m.secret as string, 'bench');
-  const clients = await pool(Array.from({ length: n }), 16, () => TurnClient.open(server, creds));
+  const clients = await pool(Array.from({ length: n }), 16, () => openTurnClient(server, creds));
   relayClients.set(m.tag as string, clients);
   for (const c of clients) c.onChannelData = () => void relayReceived++;
-  return pool(clients, 16, (c) => c.allocate());
+  return pool(clients, 16, (c) => c.allocateRelay());
 }
 
 async function relayBind(m: Record<string, unknown>): Promise<null> {
@@ -98,7 +98,7 @@ async function relayRun(m: Record<string, unknown>) {
 async function relayTeardown(m: Record<string, unknown>): Promise<null> {
   const clients = clientsOf(m);
   await pool(clients, 16, (c) => c.refresh(0).catch(() => {}));
-  for (const c of clients) c.close();
+  for (const c of clients) void c.close();
   relayClients.delete(m.tag as string);
   return null;
 }
@@ -129,16 +129,16 @@ async function allocRun(m: Record<string, unknown>) {
         laneCycles[lane] = cycle;
         // 127.x.y.0 and .255 are as good as any other address on lo.
         const local = `127.${second}.${(cycle >> 8) & 0xff}.${cycle & 0xff}`;
-        const c = await TurnClient.open(server, creds, local);
+        const c = await openTurnClient(server, creds, local);
         try {
-          await c.allocate();
+          await c.allocateRelay();
           await c.refresh(0);
           allocations++;
         } catch (err) {
           errors++;
           if (firstErrors.length < 3) firstErrors.push(String(err));
         } finally {
-          c.close();
+          void c.close();
         }
       }
     }),

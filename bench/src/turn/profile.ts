@@ -47,7 +47,7 @@ interface CpuProfile {
   samples: number[];
 }
 
-/** Bundle line → source path, from the `// packages/turn/src/relay.ts` comments esbuild writes. */
+/** Bundle line → source path, from the `// packages/turn/src/core/relayed-data.ts` comments esbuild writes. */
 function sourceMapper(bundle: string): (line: number) => string {
   const marks: { line: number; source: string }[] = [];
   readFileSync(bundle, 'utf8')

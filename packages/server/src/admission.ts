@@ -3,9 +3,10 @@
  * shared per address, big frames costing more), sessions per address and per room token, and what a
  * join may carry. The core asks before it changes anything, and tells when sessions start and end.
  */
+
+import { type Bucket, fullBucket, takeToken } from '@parley/limits';
 import type { ClientFrameMap, ErrorCode } from '@parley/protocol';
 import type { CoreOptions } from './options.js';
-import { type Bucket, frameCost, fullBucket, takeToken } from './rate-limit.js';
 import { Counts } from './session.js';
 
 /** What a join needs to know of its room. */
@@ -14,6 +15,11 @@ export interface RoomView {
   rooms: number;
   /** Whether a dropped session's seat could go to this join in a full room. */
   seatFree: boolean;
+}
+
+/** Tokens a frame costs: one, and one more for every whole 4 KiB, so big frames cannot buy CPU cheaply. */
+function frameCost(bytes: number): number {
+  return 1 + Math.floor(bytes / 4096);
 }
 
 export class Admission {

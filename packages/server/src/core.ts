@@ -21,11 +21,11 @@ import {
 
 export type { Clock, CoreDeps, CoreStats, Random, Transport } from './core-types.js';
 
+import { fullBucket, takeToken } from '@parley/limits';
 import { Admission } from './admission.js';
 import type { CoreDeps, CoreStats } from './core-types.js';
 import { HEARD, type LivenessRecord, QUIET } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
-import { fullBucket, takeToken } from './rate-limit.js';
 import { ReplayBudget } from './replay-buffer.js';
 import { peerIdOf, resumeToken, tokenMatches } from './resume-token.js';
 import { Rooms } from './rooms.js';

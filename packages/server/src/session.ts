@@ -1,7 +1,7 @@
+import type { Bucket } from '@parley/limits';
 import { encodePeer, type FrameBody, type PeerMetadata, sequenced } from '@parley/protocol';
 import { QUIET } from './liveness.js';
 import type { CoreOptions } from './options.js';
-import type { Bucket } from './rate-limit.js';
 import { type ReplayBudget, ReplayBuffer } from './replay-buffer.js';
 
 /**

@@ -1,15 +1,17 @@
 // @parley/turn: the STUN/TURN server. A pure core (TurnCore) plus listeners on real sockets (startTurnServer).
 
-export { Credentials, Nonces, type RateLimitOptions, SourceRateLimiter } from './auth.js';
-export { TurnCore, type TurnCoreOptions } from './core.js';
+export { Credentials } from './core/auth/credentials.js';
+export { Nonces } from './core/auth/nonces.js';
+export { mintRestCredential, restExpiry, restPassword } from './core/auth/rest-credentials.js';
+export { type RateLimitOptions, SourceRateLimiter } from './core/auth/unauthorized-limiter.js';
 export {
   type AuthFailureReason,
   LIMIT_NAMES,
   type LimitName,
   type TurnCounters,
   type UserCounters,
-} from './counters.js';
-export { nodeCrypto } from './node-crypto.js';
+} from './core/counters.js';
+export { nodeCrypto } from './core/node-crypto.js';
 export {
   type Cidr,
   canonicalBytes,
@@ -22,9 +24,14 @@ export {
   type PeerPolicyOptions,
   type PeerVerdict,
   parseCidr,
-} from './peer-policy.js';
-export { mintRestCredential, restExpiry, restPassword } from './rest-credentials.js';
-export { type ListenAddress, startTurnServer, type TurnServer, type TurnServerOptions } from './server.js';
-export { DEFAULT_LIFETIMES, DEFAULT_QUOTAS, type Lifetimes, type Quotas } from './state.js';
-export { defaultStreamLimits, type StreamLimits } from './stream-gate.js';
-export type { Action, ClientAddress, ClientTransport, IpFamily, PeerAddress } from './types.js';
+} from './core/peer-policy.js';
+export { DEFAULT_LIFETIMES, DEFAULT_QUOTAS, type Lifetimes, type Quotas } from './core/state.js';
+export { TurnCore, type TurnCoreOptions } from './core/turn-core.js';
+export type { Action, ClientAddress, ClientTransport, IpFamily, PeerAddress } from './core/types.js';
+export { defaultStreamLimits, type StreamLimits } from './shell/stream-gate.js';
+export {
+  type ListenAddress,
+  startTurnServer,
+  type TurnServer,
+  type TurnServerOptions,
+} from './shell/turn-server.js';

@@ -7,10 +7,10 @@ import {
   RequestedTransport,
   type TransportAddress,
 } from '@parley/stun';
-import { TurnCore, type TurnCoreOptions } from '../src/core.js';
-import { mintRestCredential } from '../src/rest-credentials.js';
-import type { Action, ClientAddress } from '../src/types.js';
-import { type Attr, attr, errorCode, TestClient } from './stun-client.js';
+import { type Attr, attr, errorCode, TestClient } from '@parley/testing/turn';
+import { mintRestCredential } from '../src/core/auth/rest-credentials.js';
+import { TurnCore, type TurnCoreOptions } from '../src/core/turn-core.js';
+import type { Action, ClientAddress } from '../src/core/types.js';
 
 export const T0 = Date.UTC(2026, 0, 1);
 export const SECRET = 's3cret';

@@ -1,16 +1,8 @@
-// Test harness for real-socket tests: a UDP TURN client, UDP sockets that record what they get, coturn
+// Test harness for real-socket tests (the TURN clients are @parley/testing/turn's): UDP sockets that record what they get, coturn
 // binary checks and turnutils_uclient runs, child processes that are always killed, free ports, polling.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import {
-  type DecodedStunMessage,
-  MessageClass as MC,
-  type MessageClass,
-  Method,
-  RequestedTransport,
-} from '@parley/stun';
-import { type Attr, attr, type Credential, errorCode, TestClient } from './stun-client.js';
 
 /** Fails (not skips) with an actionable message when a coturn tool is missing. */
 export function requireBinary(name: string): void {
@@ -153,86 +145,4 @@ export function assertUclientLostNothing(r: RunResult): void {
   assert.equal(r.code, 0, r.output.slice(-2000));
   assert.doesNotMatch(r.output, /error \d{3}/);
   assert.deepEqual(lostPackets(r.output), { lost: 0, dropped: 0 });
-}
-
-/** A TURN client over a real UDP socket: requests matched to answers by transaction id. */
-export class UdpTurnClient {
-  readonly stun: TestClient;
-  readonly socket: Socket;
-  private readonly waiting = new Map<string, (m: DecodedStunMessage) => void>();
-  /** Everything that is not an answer (Data indications, ChannelData). */
-  readonly other: Uint8Array[] = [];
-
-  private constructor(
-    socket: Socket,
-    credential: Credential,
-    readonly server: { host: string; port: number },
-  ) {
-    this.socket = socket;
-    this.stun = new TestClient(credential);
-    socket.on('message', (msg) => {
-      const bytes = new Uint8Array(msg);
-      if (bytes[0]! <= 3 && bytes.length >= 20) {
-        const id = Buffer.from(bytes.subarray(8, 20)).toString('hex');
-        const done = this.waiting.get(id);
-        if (done) {
-          this.waiting.delete(id);
-          done(this.stun.read(bytes));
-          return;
-        }
-      }
-      this.other.push(bytes);
-    });
-  }
-
-  /** `local` is the address to send from (default the loopback address of the server's family). */
-  static async open(
-    server: { host: string; port: number },
-    credential: Credential,
-    local = server.host.includes(':') ? '::1' : '127.0.0.1',
-  ): Promise<UdpTurnClient> {
-    const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
-    await new Promise<void>((r) => socket.bind(0, local, () => r()));
-    return new UdpTurnClient(socket, credential, server);
-  }
-
-  /** Sends raw bytes to the server. */
-  send(bytes: Uint8Array): void {
-    this.socket.send(bytes, this.server.port, this.server.host);
-  }
-
-  /** Sends a request and waits for its answer (retransmitting every 500 ms, up to 3 s). */
-  async request(
-    method: number,
-    attrs: readonly Attr[] = [],
-    options: { auth?: boolean; cls?: MessageClass } = {},
-  ): Promise<DecodedStunMessage> {
-    const bytes = this.stun.build(method, options.cls ?? MC.Request, attrs, { auth: options.auth });
-    const id = Buffer.from(bytes.subarray(8, 20)).toString('hex');
-    const answer = new Promise<DecodedStunMessage>((resolve) => this.waiting.set(id, resolve));
-    for (let i = 0; i < 6; i++) {
-      this.send(bytes);
-      const got = await Promise.race([answer, sleep(500).then(() => undefined)]);
-      if (got) return got;
-    }
-    this.waiting.delete(id);
-    throw new Error(`no answer to method 0x${method.toString(16)}`);
-  }
-
-  /** Sends an indication (no answer expected). */
-  indicate(method: number, attrs: readonly Attr[]): void {
-    this.send(this.stun.build(method, MC.Indication, attrs, { auth: false }));
-  }
-
-  /** Challenge, then authenticated Allocate; returns the success or error response. */
-  async allocate(attrs: readonly Attr[] = [attr(RequestedTransport, 17)]): Promise<DecodedStunMessage> {
-    const challenge = await this.request(Method.Allocate, attrs, { auth: false });
-    if (errorCode(challenge) !== 401)
-      throw new Error(`expected a 401 challenge, got ${errorCode(challenge)}`);
-    return this.request(Method.Allocate, attrs);
-  }
-
-  close(): Promise<void> {
-    return new Promise((r) => this.socket.close(() => r()));
-  }
 }

@@ -1,9 +1,9 @@
 // Shared by the native-udp-*.test.ts files: a server on the native UDP data path, raw Binding requests
 // and their answers, and an authenticated request that survives a clock jump.
 import { createSocket } from 'node:dgram';
+import { errorCode, type UdpTurnClient } from '@parley/testing/turn';
 import { mintRestCredential, startTurnServer, type TurnServer, type TurnServerOptions } from '@parley/turn';
-import { closeSocket, type InboxSocket, type UdpTurnClient, until } from './harness.js';
-import { errorCode } from './stun-client.js';
+import { closeSocket, type InboxSocket, until } from './harness.js';
 
 const SECRET = 'native-secret';
 /** A REST credential for the user 'native', valid for an hour. */

@@ -13,11 +13,11 @@ import {
   XorPeerAddress,
   XorRelayedAddress,
 } from '@parley/stun';
+import { attr, errorCode, UdpTurnClient } from '@parley/testing/turn';
 import type { TurnServer } from '@parley/turn';
-import { encodeChannelFrame } from '../src/channel-data.js';
-import { closeSocket, sleep, UdpTurnClient, udpSocket, until } from './harness.js';
+import { encodeChannelFrame } from '../src/core/channel-data.js';
+import { closeSocket, sleep, udpSocket, until } from './harness.js';
 import { authed, credential, start } from './native-harness.js';
-import { attr, errorCode } from './stun-client.js';
 
 /** Peers live off the server's address (127.0.0.1): no port of a server IP is a relay target. */
 const PEER_IP = '127.0.0.3';

@@ -13,10 +13,10 @@ import {
   XorPeerAddress,
   XorRelayedAddress,
 } from '@parley/stun';
-import { encodeChannelFrame } from '../src/channel-data.js';
-import { closeSocket, freeUdpPort, sleep, UdpTurnClient, udpSocket, until } from './harness.js';
+import { attr, errorCode, UdpTurnClient } from '@parley/testing/turn';
+import { encodeChannelFrame } from '../src/core/channel-data.js';
+import { closeSocket, freeUdpPort, sleep, udpSocket, until } from './harness.js';
 import { ask, authed, bindingRequest, credential, errorOnConnectedSend, start } from './native-harness.js';
-import { attr, errorCode } from './stun-client.js';
 
 /** Peers live off the server's address (127.0.0.1): no port of a server IP is a relay target. */
 const PEER_IP = '127.0.0.3';

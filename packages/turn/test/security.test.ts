@@ -14,9 +14,9 @@ import {
   XorPeerAddress,
   XorRelayedAddress,
 } from '@parley/stun';
+import { attr, errorCode, UdpTurnClient } from '@parley/testing/turn';
 import { mintRestCredential, startTurnServer, type TurnServer, type TurnServerOptions } from '@parley/turn';
-import { sleep, UdpTurnClient } from './harness.js';
-import { attr, errorCode } from './stun-client.js';
+import { sleep } from './harness.js';
 
 const SECRET = 'security-secret';
 const nowSec = () => Math.floor(Date.now() / 1000);

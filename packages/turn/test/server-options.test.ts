@@ -10,10 +10,9 @@ import {
   RequestedTransport,
   XorRelayedAddress,
 } from '@parley/stun';
+import { attr, errorCode, UdpTurnClient } from '@parley/testing/turn';
 import { mintRestCredential, startTurnServer } from '@parley/turn';
-import { bindUdp, DEFAULT_UDP_BUFFER_BYTES } from '../src/relay-sockets.js';
-import { UdpTurnClient } from './harness.js';
-import { attr, errorCode } from './stun-client.js';
+import { bindUdp, DEFAULT_UDP_BUFFER_BYTES } from '../src/shell/udp-sockets.js';
 
 const SECRET = 'options-secret';
 const credential = () => mintRestCredential(SECRET, 'opt', Math.floor(Date.now() / 1000) + 3600);

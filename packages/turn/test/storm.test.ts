@@ -15,10 +15,10 @@ import {
   StunStreamFramer,
   XorPeerAddress,
 } from '@parley/stun';
+import { attr, errorCode, TestClient, UdpTurnClient } from '@parley/testing/turn';
 import { mintRestCredential, startTurnServer } from '@parley/turn';
-import { CHANNELS, encodeChannelFrame } from '../src/channel-data.js';
-import { sleep, UdpTurnClient } from './harness.js';
-import { attr, errorCode, TestClient } from './stun-client.js';
+import { CHANNELS, encodeChannelFrame } from '../src/core/channel-data.js';
+import { sleep } from './harness.js';
 
 const STORM = 100_000;
 const SECRET = 'storm-secret';

@@ -16,7 +16,7 @@ import {
   XorMappedAddress,
 } from '@parley/stun';
 import { startTurnServer, type TurnServer } from '@parley/turn';
-import { CHANNELS } from '../src/channel-data.js';
+import { CHANNELS } from '../src/core/channel-data.js';
 import { lostPackets, requireBinary, run, startEchoPeer, totals, uclient } from './harness.js';
 
 const SECRET = 'tls-secret';

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { getAttribute, Lifetime, Method, RequestedTransport, XorRelayedAddress } from '@parley/stun';
+import { attr, errorCode, UdpTurnClient } from '@parley/testing/turn';
 import { mintRestCredential } from '@parley/turn';
 import { WebSocket } from 'ws';
-import { UdpTurnClient } from '../../../../packages/turn/test/harness.js';
-import { attr, errorCode } from '../../../../packages/turn/test/stun-client.js';
 import { assertSurvived, bystanders, startServe, withServe } from './harness.js';
 import { metric } from './metrics.js';
 

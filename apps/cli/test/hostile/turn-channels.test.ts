@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChannelNumber, Method, RequestedTransport, XorPeerAddress } from '@parley/stun';
+import { attr, errorCode, UdpTurnClient } from '@parley/testing/turn';
 import { mintRestCredential } from '@parley/turn';
-import { UdpTurnClient } from '../../../../packages/turn/test/harness.js';
-import { attr, errorCode } from '../../../../packages/turn/test/stun-client.js';
 import { withServe } from './harness.js';
 
 const SECRET = 'hostile-channels';

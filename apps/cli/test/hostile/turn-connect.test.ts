@@ -20,10 +20,9 @@ import {
   XorPeerAddress,
   XorRelayedAddress,
 } from '@parley/stun';
+import { attr, errorCode, StreamTurnClient, tcpTurnPort, UdpTurnClient } from '@parley/testing/turn';
 import { mintRestCredential } from '@parley/turn';
-import { UdpTurnClient, udpSocket, until } from '../../../../packages/turn/test/harness.js';
-import { StreamTurnClient, tcpTurnPort } from '../../../../packages/turn/test/stream-client.js';
-import { attr, errorCode } from '../../../../packages/turn/test/stun-client.js';
+import { udpSocket, until } from '../../../../packages/turn/test/harness.js';
 import { withServe } from './harness.js';
 
 const SECRET = 'hostile-connect';

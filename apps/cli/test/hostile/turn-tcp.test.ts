@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { encodeChannelData, MessageClass, Method, RequestedTransport } from '@parley/stun';
+import { attr, closesWithin, errorCode, StreamTurnClient, tcpTurnPort } from '@parley/testing/turn';
 import { mintRestCredential } from '@parley/turn';
-import { closesWithin, StreamTurnClient, tcpTurnPort } from '../../../../packages/turn/test/stream-client.js';
-import { attr, errorCode } from '../../../../packages/turn/test/stun-client.js';
 import { assertSurvived, bystanders, startServe, withServe } from './harness.js';
 import { selfSignedCert } from './tls-cert.js';
 

@@ -1,0 +1,166 @@
+import type { TurnCounters } from '../core/counters.js';
+import { DEFAULT_QUOTAS, type Quotas } from '../core/state.js';
+import { TurnCore } from '../core/turn-core.js';
+import type { IpFamily } from '../core/types.js';
+import type { ListenerHandlers } from './client-listener.js';
+import { CoreDriver, SocketTable } from './core-driver.js';
+import { NativeMirror } from './native-mirror.js';
+import type { NativeUdp } from './native-udp.js';
+import {
+  advertised,
+  isWildcard,
+  relayHosts,
+  selfIps,
+  type TurnServer,
+  type TurnServerOptions,
+} from './server-options.js';
+import { defaultStreamLimits, descriptorShare, openFileLimit, StreamGate } from './stream-gate.js';
+import { listenStream } from './stream-listener.js';
+import { chooseDataPath, defaultLog } from './udp-data-path.js';
+import { listenUdp } from './udp-listener.js';
+import { type BindUdp, bindDgram } from './udp-sockets.js';
+
+export type { ListenAddress, TurnServer, TurnServerOptions } from './server-options.js';
+
+/**
+ * Limits as given, but `allocationsTotal` defaults to the descriptors' share: each allocation holds a relay
+ * socket, so by default no more of them than the open-file limit allows.
+ */
+function quotasFor(o: TurnServerOptions): Partial<Quotas> {
+  return {
+    allocationsTotal: descriptorShare(
+      DEFAULT_QUOTAS.allocationsTotal,
+      DEFAULT_QUOTAS.allocationsTotal,
+      openFileLimit(),
+    ),
+    ...o.quotas,
+  };
+}
+
+/**
+ * The mirror of the core's relay tables in the native engine, when the native data path runs and may relay
+ * by itself: a bandwidth cap is counted per packet in the core, so with one every datagram goes through it.
+ */
+function nativeMirror(
+  o: TurnServerOptions,
+  native: NativeUdp | undefined,
+  sockets: SocketTable,
+): NativeMirror | undefined {
+  if (!native || o.quotas?.bytesPerSecondPerAllocation !== undefined) return undefined;
+  return new NativeMirror(
+    native,
+    (id) => sockets.relays.get(id)?.nativeId,
+    (index) => sockets.listeners[index]?.nativeId,
+  );
+}
+
+/** Opens every listener of `o.listen` into `sockets.listeners`; on a failure closes those already open. */
+async function openListeners(
+  o: TurnServerOptions,
+  sockets: SocketTable,
+  handlers: ListenerHandlers,
+  bind: BindUdp,
+  counters: TurnCounters,
+): Promise<void> {
+  const gate = new StreamGate(
+    { ...defaultStreamLimits(), ...o.streamLimits },
+    counters,
+    o.quotas?.sourcePrefixV6 ?? DEFAULT_QUOTAS.sourcePrefixV6,
+  );
+  try {
+    for (const [index, l] of o.listen.entries()) {
+      sockets.listeners.push(
+        l.transport === 'udp'
+          ? await listenUdp(index, l.host, l.port, handlers, o.udpBufferBytes, bind)
+          : await listenStream(
+              { index, transport: l.transport, host: l.host, port: l.port, tls: o.tls, gate },
+              handlers,
+            ),
+      );
+    }
+  } catch (err) {
+    await Promise.all(sockets.listeners.map((l) => l.close()));
+    throw err;
+  }
+}
+
+/** Tells the core every address of the server's own, so that none of them is a relay target. */
+function addSelfAddresses(
+  core: TurnCore,
+  o: TurnServerOptions,
+  hosts: Partial<Record<IpFamily, string>>,
+  sockets: SocketTable,
+): void {
+  for (const ip of selfIps(o, hosts)) for (const l of sockets.listeners) core.addSelfAddress(ip, l.port);
+  // A wildcard socket answers on every loopback address, not only on the interface's 127.0.0.1.
+  if ([...o.listen.map((l) => l.host), ...Object.values(hosts)].some(isWildcard))
+    core.addSelfRange('127.0.0.0/8');
+}
+
+/** Starts a STUN/TURN server on real sockets; the core decides, the shell only moves bytes. */
+export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer> {
+  const clock = o.clock ?? Date.now;
+  const hosts = relayHosts(o);
+  const relayAddresses = advertised(o, hosts);
+  if (!relayAddresses.IPv4 && !relayAddresses.IPv6) {
+    throw new TypeError(
+      'TURN needs a relay address: set relayHost (or externalAddress with a wildcard relayHost)',
+    );
+  }
+  const sockets = new SocketTable();
+  const { native, reason } = chooseDataPath(o, hosts);
+  const bind: BindUdp = native ? native.bind : bindDgram;
+  const mirror = nativeMirror(o, native, sockets);
+  const core = new TurnCore({ ...o, quotas: quotasFor(o), relayAddresses, ...(mirror ? { mirror } : {}) });
+  if (mirror) mirror.counters = core.state.counters;
+  // The native tables check expiry against the real-time clock plus this offset (0 for the default clock).
+  const syncClock = () => {
+    if (native && o.clock) native.addon.clockOffset(native.engine, clock() - Date.now());
+  };
+  syncClock();
+  (o.log ?? defaultLog)(
+    native
+      ? `parley turn: UDP data path native (recvmmsg/sendmmsg addon${mirror ? '' : ', fast relay off: bandwidth cap'}; ${reason})`
+      : `parley turn: UDP data path node:dgram (${reason})`,
+  );
+  const driver = new CoreDriver({
+    core,
+    clock,
+    sockets,
+    hosts,
+    range: o.relayPortRange ?? [49152, 65535],
+    bind,
+    udpBufferBytes: o.udpBufferBytes,
+  });
+  try {
+    await openListeners(o, sockets, driver.listenerHandlers(), bind, core.state.counters);
+  } catch (err) {
+    native?.close();
+    throw err;
+  }
+  addSelfAddresses(core, o, hosts, sockets);
+  const timer = setInterval(() => {
+    driver.safely(() => {
+      syncClock();
+      mirror?.sync();
+      return core.tick(clock());
+    });
+  }, o.tickMs ?? 1000);
+  timer.unref();
+
+  return {
+    addresses: sockets.listeners.map((l) => ({ transport: l.transport, host: l.host, port: l.port })),
+    udpDataPath: native ? 'native' : 'dgram',
+    counters: () => {
+      mirror?.sync();
+      return core.counters();
+    },
+    async close() {
+      clearInterval(timer);
+      mirror?.sync();
+      driver.close();
+      await Promise.all(sockets.listeners.map((l) => l.close()));
+      native?.close();
+    },
+  };
+}
