@@ -3,7 +3,7 @@ import type { StunCrypto } from '@parley/stun';
 
 /**
  * The codec's hash functions backed by OpenSSL: the server verifies every request's MAC. Exported for Node
- * code that uses @parley/stun (the stun package is pure, so it ships only the TypeScript hashes).
+ * code that uses @parley/stun (the stun package is pure, so it ships only @noble/hashes).
  */
 export const nodeCrypto: StunCrypto = {
   digest(algorithm, parts) {
