@@ -3,7 +3,7 @@
 // SDK and the `parley` CLI. `--if-needed` skips the build when every output is newer than every source.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -71,46 +71,11 @@ const webStale = () => {
   return !existsSync(out) || statSync(out).mtimeMs < src;
 };
 
-// The TURN server's native UDP data path (packages/turn/native, an N-API addon): rebuilt with node-gyp when
-// its .node file is missing or older than its sources. Without it the server runs on node:dgram, so a
-// failed build warns instead of failing the whole build (the native-path tests then fail and say why).
-function findNodeGyp() {
-  const prefix = dirname(dirname(process.execPath));
-  const candidates = [
-    process.env.npm_config_node_gyp,
-    process.env.npm_execpath &&
-      join(dirname(process.env.npm_execpath), '../node_modules/node-gyp/bin/node-gyp.js'),
-    join(prefix, 'lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
-    join(root, 'node_modules/node-gyp/bin/node-gyp.js'),
-  ];
-  return candidates.find((c) => c && existsSync(c));
-}
-
+// The TURN server's native UDP data path (packages/turn/native, an N-API addon), built with node-gyp by the
+// package's own install script when missing or stale; a failed build warns (TURN then runs on node:dgram).
 function buildNative() {
-  const dir = join(root, 'packages/turn/native');
-  if (process.platform !== 'linux' || !existsSync(join(dir, 'binding.gyp'))) return;
-  const out = join(dir, 'build/Release/turn_udp.node');
-  const sources = readdirSync(dir).filter((f) => f === 'binding.gyp' || /\.[ch]$/.test(f));
-  const src = Math.max(...sources.map((f) => statSync(join(dir, f)).mtimeMs));
-  if (existsSync(out) && statSync(out).mtimeMs >= src) return;
-  const gyp = findNodeGyp();
-  if (!gyp) {
-    console.warn('parley: node-gyp not found, TURN runs on node:dgram (packages/turn/native not built)');
-    return;
-  }
-  const args = [gyp, 'rebuild'];
-  // Node's own headers when they are installed beside it (no download); node-gyp fetches them otherwise.
-  const prefix = dirname(dirname(process.execPath));
-  if (existsSync(join(prefix, 'include/node/node_api.h'))) args.push(`--nodedir=${prefix}`);
-  const started = Date.now();
-  const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.warn(
-      `parley: building packages/turn/native failed; TURN runs on node:dgram\n${r.stdout}${r.stderr}`,
-    );
-    return;
-  }
-  console.log(`parley: built the TURN native UDP addon in ${Date.now() - started} ms`);
+  const script = join(root, 'packages/turn/scripts/install-native.mjs');
+  if (existsSync(script)) spawnSync(process.execPath, [script], { stdio: 'inherit' });
 }
 
 buildNative();
