@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { publishedPackages } from './workspace.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const common = {
@@ -14,13 +15,15 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
 };
+// Every published library package (scripts/workspace.mjs) gets a dist/index.js; these two run on Node only.
+const nodeOnly = ['@parley/server', '@parley/turn'];
 const targets = [
-  ...['protocol', 'stun', 'server', 'client', 'turn']
-    .filter((p) => existsSync(join(root, 'packages', p, 'src/index.ts')))
+  ...publishedPackages()
+    .filter((p) => p.dir.startsWith('packages/') && existsSync(join(p.path, 'src/index.ts')))
     .map((p) => ({
-      entryPoints: [join(root, 'packages', p, 'src/index.ts')],
-      outfile: join(root, 'packages', p, 'dist/index.js'),
-      platform: p === 'server' || p === 'turn' ? 'node' : 'neutral',
+      entryPoints: [join(p.path, 'src/index.ts')],
+      outfile: join(p.path, 'dist/index.js'),
+      platform: nodeOnly.includes(p.manifest.name) ? 'node' : 'neutral',
       packages: 'external',
     })),
   {
@@ -34,22 +37,10 @@ const targets = [
     entryPoints: [join(root, 'apps/cli/src/main.ts')],
     outfile: join(root, 'apps/cli/dist/main.js'),
     platform: 'node',
-    // Our own workspace packages are bundled from source; third-party ones stay in node_modules.
-    plugins: [bundleWorkspace()],
+    // Only the CLI's own code: @parley/server and @parley/turn are its dependencies, as when installed.
+    packages: 'external',
   },
 ].filter((t) => existsSync(t.entryPoints[0]));
-
-function bundleWorkspace() {
-  return {
-    name: 'bundle-workspace',
-    setup(b) {
-      // Bare imports of third-party packages stay external (resolved from node_modules at run time).
-      b.onResolve({ filter: /^[^./]/ }, (args) =>
-        args.path.startsWith('@parley/') ? undefined : { path: args.path, external: true },
-      );
-    },
-  };
-}
 
 function newest(dir, acc = 0) {
   if (!existsSync(dir)) return acc;
@@ -89,7 +80,7 @@ if (ifNeeded) {
 }
 if (!fresh) {
   const started = Date.now();
-  await Promise.all(targets.map(({ plugins, ...t }) => build({ ...common, ...t, plugins: plugins ?? [] })));
+  await Promise.all(targets.map((t) => build({ ...common, ...t })));
   console.log(`parley: built ${targets.length} bundles in ${Date.now() - started} ms`);
 }
 if (!ifNeeded || webStale()) {
