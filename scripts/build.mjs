@@ -3,8 +3,9 @@
 // SDK and the `parley` CLI. `--if-needed` skips the build when every output is newer than every source.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
+import { publishedPackages } from './workspace.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const common = {
@@ -14,13 +15,15 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
 };
+// Every published library package (scripts/workspace.mjs) gets a dist/index.js; these two run on Node only.
+const nodeOnly = ['@parley/server', '@parley/turn'];
 const targets = [
-  ...['protocol', 'stun', 'limits', 'server', 'client', 'turn']
-    .filter((p) => existsSync(join(root, 'packages', p, 'src/index.ts')))
+  ...publishedPackages()
+    .filter((p) => p.dir.startsWith('packages/') && existsSync(join(p.path, 'src/index.ts')))
     .map((p) => ({
-      entryPoints: [join(root, 'packages', p, 'src/index.ts')],
-      outfile: join(root, 'packages', p, 'dist/index.js'),
-      platform: p === 'server' || p === 'turn' ? 'node' : 'neutral',
+      entryPoints: [join(p.path, 'src/index.ts')],
+      outfile: join(p.path, 'dist/index.js'),
+      platform: nodeOnly.includes(p.manifest.name) ? 'node' : 'neutral',
       packages: 'external',
     })),
   {
@@ -34,22 +37,10 @@ const targets = [
     entryPoints: [join(root, 'apps/cli/src/main.ts')],
     outfile: join(root, 'apps/cli/dist/main.js'),
     platform: 'node',
-    // Our own workspace packages are bundled from source; third-party ones stay in node_modules.
-    plugins: [bundleWorkspace()],
+    // Only the CLI's own code: @parley/server and @parley/turn are its dependencies, as when installed.
+    packages: 'external',
   },
 ].filter((t) => existsSync(t.entryPoints[0]));
-
-function bundleWorkspace() {
-  return {
-    name: 'bundle-workspace',
-    setup(b) {
-      // Bare imports of third-party packages stay external (resolved from node_modules at run time).
-      b.onResolve({ filter: /^[^./]/ }, (args) =>
-        args.path.startsWith('@parley/') ? undefined : { path: args.path, external: true },
-      );
-    },
-  };
-}
 
 function newest(dir, acc = 0) {
   if (!existsSync(dir)) return acc;
@@ -71,46 +62,11 @@ const webStale = () => {
   return !existsSync(out) || statSync(out).mtimeMs < src;
 };
 
-// The TURN server's native UDP data path (packages/turn/native, an N-API addon): rebuilt with node-gyp when
-// its .node file is missing or older than its sources. Without it the server runs on node:dgram, so a
-// failed build warns instead of failing the whole build (the native-path tests then fail and say why).
-function findNodeGyp() {
-  const prefix = dirname(dirname(process.execPath));
-  const candidates = [
-    process.env.npm_config_node_gyp,
-    process.env.npm_execpath &&
-      join(dirname(process.env.npm_execpath), '../node_modules/node-gyp/bin/node-gyp.js'),
-    join(prefix, 'lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
-    join(root, 'node_modules/node-gyp/bin/node-gyp.js'),
-  ];
-  return candidates.find((c) => c && existsSync(c));
-}
-
+// The TURN server's native UDP data path (packages/turn/native, an N-API addon), built with node-gyp by the
+// package's own install script when missing or stale; a failed build warns (TURN then runs on node:dgram).
 function buildNative() {
-  const dir = join(root, 'packages/turn/native');
-  if (process.platform !== 'linux' || !existsSync(join(dir, 'binding.gyp'))) return;
-  const out = join(dir, 'build/Release/turn_udp.node');
-  const sources = readdirSync(dir).filter((f) => f === 'binding.gyp' || /\.[ch]$/.test(f));
-  const src = Math.max(...sources.map((f) => statSync(join(dir, f)).mtimeMs));
-  if (existsSync(out) && statSync(out).mtimeMs >= src) return;
-  const gyp = findNodeGyp();
-  if (!gyp) {
-    console.warn('parley: node-gyp not found, TURN runs on node:dgram (packages/turn/native not built)');
-    return;
-  }
-  const args = [gyp, 'rebuild'];
-  // Node's own headers when they are installed beside it (no download); node-gyp fetches them otherwise.
-  const prefix = dirname(dirname(process.execPath));
-  if (existsSync(join(prefix, 'include/node/node_api.h'))) args.push(`--nodedir=${prefix}`);
-  const started = Date.now();
-  const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.warn(
-      `parley: building packages/turn/native failed; TURN runs on node:dgram\n${r.stdout}${r.stderr}`,
-    );
-    return;
-  }
-  console.log(`parley: built the TURN native UDP addon in ${Date.now() - started} ms`);
+  const script = join(root, 'packages/turn/scripts/install-native.mjs');
+  if (existsSync(script)) spawnSync(process.execPath, [script], { stdio: 'inherit' });
 }
 
 buildNative();
@@ -124,7 +80,7 @@ if (ifNeeded) {
 }
 if (!fresh) {
   const started = Date.now();
-  await Promise.all(targets.map(({ plugins, ...t }) => build({ ...common, ...t, plugins: plugins ?? [] })));
+  await Promise.all(targets.map((t) => build({ ...common, ...t })));
   console.log(`parley: built ${targets.length} bundles in ${Date.now() - started} ms`);
 }
 if (!ifNeeded || webStale()) {

@@ -23,8 +23,9 @@ function find(dir, out = []) {
 }
 
 const all = find(join(root, 'packages')).concat(find(join(root, 'apps')), find(join(root, 'tests')));
+// tests/consumer (packs, installs and runs Parley as a user would, Chromium included) runs with the browser suite.
 const suiteOf = (f) =>
-  f.startsWith('tests/e2e/')
+  f.startsWith('tests/e2e/') || f.startsWith('tests/consumer/')
     ? 'e2e'
     : /\/test\//.test(f) || f.startsWith('tests/fuzz/')
       ? 'integration'

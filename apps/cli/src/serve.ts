@@ -46,7 +46,11 @@ export interface ServeFlags extends TurnFlags {
 const KiB = 1024;
 const MiB = 1024 * 1024;
 
-const webDist = fileURLToPath(new URL('../../web/dist', import.meta.url));
+// The built web app: the repository's apps/web/dist, else the copy an installed @parley/cli carries beside
+// its bundle (dist/web, put there when it is packed).
+const webDist = ['../../web/dist', './web']
+  .map((dir) => fileURLToPath(new URL(dir, import.meta.url)))
+  .find((dir) => existsSync(dir));
 
 export function serveCommand(): Command {
   const cmd = new Command('serve')
@@ -227,7 +231,7 @@ export function serveCommand(): Command {
 export async function serve(flags: ServeFlags): Promise<RunningServer> {
   // Logs are JSON lines on stderr; stdout carries the human-readable banner.
   const logger = pino({ level: flags.logLevel, name: 'parley' }, pino.destination(2));
-  const staticDir = flags.static ?? (existsSync(webDist) ? webDist : undefined);
+  const staticDir = flags.static ?? webDist;
   let turn: StartedTurn | undefined;
   let server: RunningServer;
   try {

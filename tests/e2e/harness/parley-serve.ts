@@ -26,12 +26,13 @@ export interface ParleyServe {
 const URL_LINE = /signaling\s+(ws:\/\/\S+)/;
 const TURN_LINE = /stun\/turn\s+udp (\d+), tcp (\d+)/;
 
+/** `cli` and `cwd`: another `parley` (the consumer test runs an installed one, in its own project). */
 export async function startParleyServe(
   extraArgs: readonly string[] = [],
-  { timeoutMs = 15_000 } = {},
+  { timeoutMs = 15_000, cli = CLI, cwd = REPO_ROOT } = {},
 ): Promise<ParleyServe> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...extraArgs], {
-    cwd: REPO_ROOT,
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--host', '127.0.0.1', ...extraArgs], {
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PARLEY_LOG_LEVEL: process.env.PARLEY_LOG_LEVEL ?? 'info' },
   });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,7 +81,7 @@ export function loadTurnUdpAddon(): { addon: TurnUdpAddon | undefined; reason: s
   } catch {
     // not resolvable from here (a bundle outside the workspace): the other candidates stand
   }
-  let reason = `addon not built (${ADDON_PATH}; run node scripts/build.mjs)`;
+  let reason = notBuiltReason(candidates);
   for (const path of candidates) {
     if (!existsSync(path)) continue;
     try {
@@ -93,6 +93,16 @@ export function loadTurnUdpAddon(): { addon: TurnUdpAddon | undefined; reason: s
   }
   loaded = { addon: undefined, reason };
   return loaded;
+}
+
+/** Why the addon is missing: the install script leaves native/build/NOT-BUILT.txt when node-gyp failed. */
+function notBuiltReason(candidates: readonly string[]): string {
+  const how = 'npm rebuild @parley/turn builds it where python3, make and a C compiler exist';
+  for (const path of candidates) {
+    const note = join(dirname(dirname(path)), 'NOT-BUILT.txt');
+    if (existsSync(note)) return `addon not built: ${readFileSync(note, 'utf8').split('\n')[0]}; ${how}`;
+  }
+  return `addon not built (${ADDON_PATH}); ${how}`;
 }
 
 type Handler = (data: Uint8Array, address: string, port: number) => void;
