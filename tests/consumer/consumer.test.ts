@@ -26,6 +26,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { workspaceDependencies } from '../../scripts/workspace.mjs';
 import { launchChromium } from '../e2e/harness/chromium.js';
 import { REPO_ROOT, startParleyServe } from '../e2e/harness/parley-serve.js';
 import { waitUntil } from '../e2e/harness/wait.js';
@@ -214,7 +215,13 @@ test('@parley/turn installs where there is no compiler, and runs on node:dgram s
   const env = cleanEnv({ PATH: bin, PARLEY_LOG_LEVEL: 'info' });
   const dir = join(tmp, 'no-compiler');
   mkdirSync(dir);
-  writeFileSync(join(dir, 'package.json'), manifest(tarballs, ['@parley/turn', '@parley/stun']));
+  writeFileSync(
+    join(dir, 'package.json'),
+    manifest(tarballs, [
+      '@parley/turn',
+      ...workspaceDependencies('@parley/turn').map((p) => p.manifest.name),
+    ]),
+  );
   const install = npmInstall(dir, env);
   assert.match(
     install.stdout + install.stderr,
