@@ -79,9 +79,11 @@ const int =
   (v) =>
     !Number.isInteger(v)
       ? ' is not an integer'
-      : (v as number) < min || (v as number) > max
-        ? ` is not from ${min} to ${max}`
-        : undefined;
+      : (v as number) < min
+        ? ` is below ${min}`
+        : (v as number) > max
+          ? ` is above ${max}`
+          : undefined;
 const oneOf =
   (...values: unknown[]): Check =>
   (v) =>
