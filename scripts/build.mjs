@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { BROWSER_BUNDLE_OUTFILE, browserBundleOptions } from './browser-bundle.mjs';
 import { publishedPackages } from './workspace.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -27,12 +28,14 @@ const targets = [
       packages: 'external',
     })),
   {
-    // One file a page can load with <script type="module">: the SDK and the protocol, nothing external.
-    entryPoints: [join(root, 'packages/client/src/index.ts')],
-    outfile: join(root, 'packages/client/dist/parley-client.browser.js'),
-    platform: 'browser',
-    external: ['node-datachannel', 'node-datachannel/*', 'ws'],
+    // `@parley/protocol/client`: the light half of the protocol that the SDK's dist/index.js imports.
+    entryPoints: [join(root, 'packages/protocol/src/client.ts')],
+    outfile: join(root, 'packages/protocol/dist/client.js'),
+    platform: 'neutral',
+    packages: 'external',
   },
+  // One minified file a page can load with <script type="module">: the SDK and the light protocol.
+  { ...browserBundleOptions, outfile: BROWSER_BUNDLE_OUTFILE },
   {
     entryPoints: [join(root, 'apps/cli/src/main.ts')],
     outfile: join(root, 'apps/cli/dist/main.js'),

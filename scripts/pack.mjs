@@ -54,8 +54,20 @@ function removeDeclarations(dir) {
   }
 }
 
+/** The source file of every entry point the package exports (its "@parley/source" conditions). */
+function sourceEntries(pkg) {
+  const entries = new Set();
+  const walk = (v, key) => {
+    if (typeof v === 'string') {
+      if (key === '@parley/source') entries.add(join(pkg.path, v));
+    } else if (v && typeof v === 'object') for (const [k, w] of Object.entries(v)) walk(w, k);
+  };
+  walk(pkg.manifest.exports);
+  return entries.size ? [...entries] : [join(pkg.path, 'src/index.ts')];
+}
+
 /**
- * dist/**\/*.d.ts of one package, from the files its src/index.ts reaches (so no tests). Its @parley/*
+ * dist/**\/*.d.ts of one package, from the files its exported entry points reach (so no tests). Its @parley/*
  * imports resolve without the "@parley/source" condition, to the declarations those packages publish.
  */
 function declarations(pkg) {
@@ -82,7 +94,7 @@ function declarations(pkg) {
     },
     pkg.path,
   );
-  const program = ts.createProgram([join(src, 'index.ts')], options);
+  const program = ts.createProgram(sourceEntries(pkg), options);
   removeDeclarations(dirname(out));
   const emitted = program.emit();
   const diagnostics = [...errors, ...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
@@ -120,8 +132,12 @@ function checkManifest(pkg) {
   walk(m.bin);
   if (m.types) targets.push(m.types);
   if (m.exports && !m.types) problems.push('no "types"');
-  for (const t of targets)
+  const shipped = (t) =>
+    (m.files ?? []).some((f) => t.replace(/^\.\//, '').startsWith(`${f.replace(/\/$/, '')}/`));
+  for (const t of targets) {
     if (!existsSync(join(pkg.path, t))) problems.push(`${t} is missing after the build`);
+    else if (!shipped(t)) problems.push(`${t} is not in "files", so the tarball would lack it`);
+  }
   if (problems.length) fail(`${m.name} (${pkg.dir}/package.json):\n  ${problems.join('\n  ')}`);
 }
 

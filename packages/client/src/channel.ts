@@ -3,7 +3,7 @@
  * (ICE recovery) a new RTCDataChannel with the same label is bound, and messages sent meanwhile wait in a
  * queue instead of failing.
  */
-import { ParleyError } from '@parley/protocol';
+import { ParleyError } from '@parley/protocol/client';
 import { Emitter } from './emitter.js';
 
 export interface ChannelOptions {

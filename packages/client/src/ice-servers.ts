@@ -3,12 +3,12 @@
  * joining a throwaway room and leaving at once: what a connectivity check needs before any call.
  */
 import {
-  decodeServerFrame,
+  decodeServerFrameLight,
   type IceServerConfig,
   ParleyError,
   PROTOCOL_VERSION,
   subprotocol,
-} from '@parley/protocol';
+} from '@parley/protocol/client';
 import type { WebSocketConstructor, WebSocketLike } from './types.js';
 
 export interface IceServersOptions {
@@ -36,7 +36,7 @@ export function fetchIceServers(url: string, options: IceServersOptions = {}): P
     };
     ws.onopen = () => ws.send(JSON.stringify({ type: 'join', room: `check-${randomTag()}` }));
     ws.onmessage = (ev) => {
-      const decoded = decodeServerFrame(String(ev.data));
+      const decoded = decodeServerFrameLight(String(ev.data));
       if (!decoded.ok) return finish(new ParleyError('BAD_SERVER_FRAME', decoded.message));
       const frame = decoded.frame;
       if (frame.type === 'joined') finish(undefined, frame.iceServers);

@@ -1,7 +1,7 @@
 /**
  * @parley/client: the Parley SDK for browsers and Node. `joinRoom()` is the entry point; see docs/client.md.
  */
-export { ERROR_MESSAGES, ParleyError } from '@parley/protocol';
+export { ERROR_MESSAGES, ParleyError } from '@parley/protocol/client';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export {
   Channel,

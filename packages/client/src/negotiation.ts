@@ -7,7 +7,7 @@
  * resolves in `have-local-offer`), answers by itself inside setRemoteDescription, ignores
  * `setLocalDescription()` for answers, and throws on addIceCandidate before a remote description.
  */
-import type { SignalPayload } from '@parley/protocol';
+import type { SignalPayload } from '@parley/protocol/client';
 
 export interface NegotiationHooks {
   /** Sends a description or candidate to the remote peer through signaling. */

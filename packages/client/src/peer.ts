@@ -3,7 +3,7 @@
  * channels, its media tracks, and events for the app. The Peer object and its Channels stay the same across
  * ICE restarts and connection rebuilds; the app only sees `state` change.
  */
-import { ParleyError, type PeerMetadata, type SignalPayload } from '@parley/protocol';
+import { ParleyError, type PeerMetadata, type SignalPayload } from '@parley/protocol/client';
 import { Channel, type ChannelData, type ChannelOptions } from './channel.js';
 import { type ConnectionInfo, connectionInfoFrom } from './connection-info.js';
 import { Emitter } from './emitter.js';

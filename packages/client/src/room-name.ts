@@ -1,5 +1,5 @@
 /** Room names the server accepts, from the protocol's own pattern. */
-import { ROOM_NAME_PATTERN } from '@parley/protocol';
+import { ROOM_NAME_PATTERN } from '@parley/protocol/client';
 
 const ROOM_NAME = new RegExp(ROOM_NAME_PATTERN);
 

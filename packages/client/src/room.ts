@@ -2,7 +2,12 @@
  * `joinRoom()` and the Room: presence (who is here), app messages relayed by the server, and one Peer per
  * remote participant. The newcomer offers to everyone already in the room; the others wait for its offer.
  */
-import { type IceServerConfig, ParleyError, type PeerLeaveReason, type PeerMetadata } from '@parley/protocol';
+import {
+  type IceServerConfig,
+  ParleyError,
+  type PeerLeaveReason,
+  type PeerMetadata,
+} from '@parley/protocol/client';
 import type { BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { Peer } from './peer.js';

@@ -6,12 +6,12 @@
 import {
   CLOSE_CODES,
   type ClientFrame,
-  decodeServerFrame,
+  decodeServerFrameLight,
   ParleyError,
   PROTOCOL_VERSION,
   type ServerFrameMap,
   subprotocol,
-} from '@parley/protocol';
+} from '@parley/protocol/client';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
@@ -164,7 +164,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
 
   #decode(data: unknown): ServerFrameMap[keyof ServerFrameMap] | undefined {
     if (typeof data !== 'string') return undefined;
-    const result = decodeServerFrame(data);
+    const result = decodeServerFrameLight(data);
     if (!result.ok) {
       this.emit('error', new ParleyError(result.code, `bad frame from server: ${result.message}`));
       return undefined;

@@ -2,18 +2,9 @@
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import type { ErrorCode } from './errors.js';
+import { type DecodeResult, decodeFrame } from './decode-light.js';
 import { CLIENT_FRAMES, type ClientFrameMap, SERVER_FRAMES, type ServerFrameMap } from './frames.js';
 import { jsonShapeProblem } from './json-shape.js';
-
-export type DecodeResult<F> =
-  | { ok: true; frame: F }
-  | {
-      ok: false;
-      code: Extract<ErrorCode, 'BAD_JSON' | 'UNKNOWN_TYPE' | 'BAD_FRAME'>;
-      message: string;
-      ref?: string;
-    };
 
 /** The two things decoding asks of a schema checker. */
 interface Checker {
@@ -24,8 +15,8 @@ type Checkers<M> = { [K in keyof M]: Checker };
 
 /**
  * Compiled checkers where the platform allows code generation; where it does not (a page whose
- * Content-Security-Policy has no 'unsafe-eval', as Parley's own web app), the same schemas checked by
- * TypeBox's interpreter.
+ * Content-Security-Policy has no 'unsafe-eval'), the same schemas checked by TypeBox's interpreter. (The
+ * SDK does not come here: it reads server frames with decode-light.ts.)
  */
 function compileAll<M extends Record<string, TSchema>>(frames: M): Checkers<M> {
   const out = {} as Checkers<M>;
@@ -46,41 +37,15 @@ function compileAll<M extends Record<string, TSchema>>(frames: M): Checkers<M> {
 const clientCheckers = compileAll(CLIENT_FRAMES);
 const serverCheckers = compileAll(SERVER_FRAMES);
 
-function decodeWith<M>(checkers: Record<string, Checker>, value: unknown): DecodeResult<M[keyof M]> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, code: 'BAD_JSON', message: 'a frame must be a JSON object' };
-  }
-  const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string')
-    return { ok: false, code: 'BAD_FRAME', message: 'missing string field "type"' };
-  const check = Object.hasOwn(checkers, type) ? checkers[type] : undefined;
-  if (!check)
-    return {
-      ok: false,
-      code: 'UNKNOWN_TYPE',
-      message: `unknown frame type "${type.slice(0, 32)}"`,
-      ref: type.slice(0, 32),
-    };
-  if (!check.Check(value)) {
+/** What is wrong with `value`, a frame of a known `type`, by its schema; undefined when nothing. */
+const schemaProblem =
+  (checkers: Record<string, Checker>) =>
+  (type: string, value: unknown): string | undefined => {
+    const check = checkers[type]!;
+    if (check.Check(value)) return undefined;
     const first = check.Errors(value).First();
-    const where = first?.path || '/';
-    return {
-      ok: false,
-      code: 'BAD_FRAME',
-      message: `${type}: ${where} ${first?.message ?? 'is invalid'}`,
-      ref: type,
-    };
-  }
-  return { ok: true, frame: value as M[keyof M] };
-}
-
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; message: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, message: `malformed JSON: ${(err as Error).message.slice(0, 120)}` };
-  }
-}
+    return `${first?.path || '/'} ${first?.message ?? 'is invalid'}`;
+  };
 
 /**
  * Decodes a frame a client sent (used by the server). Beyond the schema, a frame may not repeat a key in
@@ -88,9 +53,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
  * receiver must read them the same way.
  */
 export function decodeClientFrame(text: string): DecodeResult<ClientFrameMap[keyof ClientFrameMap]> {
-  const parsed = parseJson(text);
-  if (!parsed.ok) return { ok: false, code: 'BAD_JSON', message: parsed.message };
-  const decoded = decodeWith<ClientFrameMap>(clientCheckers, parsed.value);
+  const decoded = decodeFrame<ClientFrameMap>(text, CLIENT_FRAMES, schemaProblem(clientCheckers));
   if (!decoded.ok) return decoded;
   const problem = jsonShapeProblem(text);
   if (problem === undefined) return decoded;
@@ -101,9 +64,10 @@ export function decodeClientFrame(text: string): DecodeResult<ClientFrameMap[key
   return { ok: false, code: 'BAD_FRAME', message, ref: decoded.frame.type };
 }
 
-/** Decodes a frame the server sent (used by the client). */
+/**
+ * Decodes a frame the server sent against the schemas (the server's tests and tools). The SDK uses
+ * `decodeServerFrameLight` (decode-light.ts), which gives the same results without TypeBox.
+ */
 export function decodeServerFrame(text: string): DecodeResult<ServerFrameMap[keyof ServerFrameMap]> {
-  const parsed = parseJson(text);
-  if (!parsed.ok) return { ok: false, code: 'BAD_JSON', message: parsed.message };
-  return decodeWith<ServerFrameMap>(serverCheckers, parsed.value);
+  return decodeFrame<ServerFrameMap>(text, SERVER_FRAMES, schemaProblem(serverCheckers));
 }

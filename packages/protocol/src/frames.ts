@@ -3,13 +3,14 @@
  * The schemas here are the single source of truth; docs/protocol.md describes them for people.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { PEER_ID_PATTERN } from './decode-light.js';
 import { ROOM_NAME_PATTERN } from './room-name.js';
 
 const Str = (max: number, min = 0) => Type.String({ minLength: min, maxLength: max });
 const closed = { additionalProperties: false } as const;
 
 export const RoomName = Type.String({ pattern: ROOM_NAME_PATTERN });
-export const PeerId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
+export const PeerId = Type.String({ pattern: PEER_ID_PATTERN });
 /** Application metadata a peer announces on join (display name, avatar…): any JSON object. */
 export const Metadata = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown());
 

@@ -1,4 +1,5 @@
 export * from './decode.js';
+export * from './decode-light.js';
 export * from './encode.js';
 export * from './errors.js';
 export * from './frames.js';

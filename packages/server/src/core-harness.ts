@@ -1,5 +1,5 @@
 /** Test doubles for the signaling core's injected parts: a fake clock, a recording wire, counting ids. */
-import { decodeServerFrame } from '@parley/protocol';
+import { decodeServerFrame, decodeServerFrameLight } from '@parley/protocol';
 import type { Random, Transport } from './core.js';
 
 export { FakeClock } from '@parley/testing';
@@ -15,10 +15,14 @@ export class Wire implements Transport<string> {
   invalid: string[] = [];
   send(conn: string, data: string | Uint8Array) {
     const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
-    // Everything the server sends must decode against the protocol's server schemas.
+    // Everything the server sends must decode against the protocol's server schemas, and pass the SDK's
+    // light decoder too.
     const decoded = decodeServerFrame(text);
     if (!decoded.ok)
       throw new Error(`the core sent a frame clients cannot decode (${decoded.message}): ${text}`);
+    const light = decodeServerFrameLight(text);
+    if (!light.ok)
+      throw new Error(`the SDK's light decoder refuses a server frame (${light.message}): ${text}`);
     this.serverFrames++;
     if (!this.raw.has(conn)) this.raw.set(conn, []);
     this.raw.get(conn)!.push(text);
