@@ -9,7 +9,13 @@ export interface InterfaceAddress {
   internal: boolean;
 }
 
-/** Every address of every interface, IPv4 first; IPv6 link-local ones (fe80::/10) are left out. */
+/** Bridges and tunnels of containers and virtual machines: other devices seldom reach the machine there. */
+const VIRTUAL = /^(docker|br-|veth|virbr|vmnet|vboxnet|lxc|lxd|cni|flannel|podman|tun|tap)/;
+
+/**
+ * Every address of every interface, IPv4 first, then those of real interfaces before virtual ones;
+ * IPv6 link-local ones (fe80::/10) are left out.
+ */
 export function interfaceAddresses(): InterfaceAddress[] {
   const out: InterfaceAddress[] = [];
   for (const [name, list] of Object.entries(networkInterfaces())) {
@@ -18,7 +24,8 @@ export function interfaceAddresses(): InterfaceAddress[] {
       out.push({ name, address: a.address, family: a.family, internal: a.internal });
     }
   }
-  return out.sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1));
+  const rank = (a: InterfaceAddress) => (a.family === 'IPv4' ? 0 : 2) + (VIRTUAL.test(a.name) ? 1 : 0);
+  return out.sort((a, b) => rank(a) - rank(b));
 }
 
 export function isWildcard(host: string): boolean {

@@ -2,7 +2,7 @@
  * HTTPS and WSS on `parley serve`'s own port: the flags, reading the certificate (given, or self-signed
  * for a LAN), and reading it again on SIGHUP or when its files change, so a renewal needs no restart.
  */
-import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -120,15 +120,6 @@ function read(path: string, flag: string): Buffer {
       `cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
-}
-
-/** Base64 of the SHA-256 of the certificate's public key (what Chromium's --ignore-certificate-errors-spki-list takes). */
-export function spkiHash(certPem: string | Buffer): string {
-  const spki = createPublicKey(new X509Certificate(certPem).publicKey).export({
-    type: 'spki',
-    format: 'der',
-  });
-  return createHash('sha256').update(spki).digest('base64');
 }
 
 /** How long the files must be still before they are read again (a renewal writes the certificate and the key apart). */
