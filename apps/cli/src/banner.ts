@@ -60,11 +60,9 @@ function tlsLines(tls: ServedTls): string[] {
   lines.push(`${INDENT}SHA-256 ${tls.fingerprint}`);
   if (tls.selfSigned)
     lines.push(
-      `${INDENT}Browsers warn about this certificate: this machine signed it, not an authority they know.`,
-      `${INDENT}Check that the fingerprint the browser shows for it is the one above, then go on (Chrome:`,
-      `${INDENT}Advanced, Proceed; Firefox: Advanced, Accept the Risk; Safari: Show Details, visit this`,
-      `${INDENT}website), or install the file above as trusted on each device. For no warning, use`,
-      `${INDENT}--tls-cert and --tls-key with a certificate from an authority the devices trust.`,
+      `${INDENT}Browsers warn about it: this machine signed it, not an authority they know. When the`,
+      `${INDENT}fingerprint the browser shows is the one above, go on (Advanced, then Proceed or Accept),`,
+      `${INDENT}or trust the file on each device; --tls-cert and --tls-key with a trusted one: no warning.`,
     );
   else lines.push(`${INDENT}read again on SIGHUP or when the files change`);
   return lines;

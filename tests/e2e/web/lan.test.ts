@@ -8,6 +8,7 @@
  * names the fix. Screenshots go to tests/e2e/artifacts/web/lan-*.png.
  */
 import assert from 'node:assert/strict';
+import { execSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,12 @@ describe('the web app from another device on the LAN', { skip: unavailable }, ()
     );
     http = await startParleyServe(serveArgs, { prefix: netns.prefix });
     certPem = readFileSync(join(dir, 'state/tls/self-signed-cert.pem'), 'utf8');
+    // The command docs/security.md gives for it says the same.
+    const byOpenssl = execSync(
+      `openssl x509 -in ${join(dir, 'state/tls/self-signed-cert.pem')} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`,
+      { encoding: 'utf8' },
+    ).trim();
+    assert.equal(byOpenssl, spkiHash(certPem));
     const launcher = netns.chromiumLauncher(dir);
     trusting = await launchChromium(
       [...WEB_FLAGS, `--ignore-certificate-errors-spki-list=${spkiHash(certPem)}`],
