@@ -8,10 +8,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { TlsCredentials } from '@parley/server';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { compactIp } from './addresses.js';
 import { machineNames, selfSignedCertificate } from './self-signed.js';
+import { portArg } from './turn.js';
 
 export interface TlsFlags {
   tlsCert?: string;
@@ -169,11 +170,4 @@ export function reloadTls(
     process.off('SIGHUP', onHup);
     for (const f of files) unwatchFile(f, onChange);
   };
-}
-
-function portArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
-  return n;
 }

@@ -8,13 +8,12 @@ import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect } from 'node:tls';
 import { promisify } from 'node:util';
-import { bystanders, type Serve, startServe } from './hostile/harness.js';
+import { bystanders, httpsGetText, type Serve, startServe } from './hostile/harness.js';
 import { issueCert, type TestCa, testCa } from './hostile/tls-cert.js';
 
 const run = promisify(execFile);
@@ -195,17 +194,7 @@ describe('parley serve --tls-cert --tls-key', () => {
   test('/metrics counts failed TLS handshakes', async () => {
     // A client that does not trust the certificate aborts the handshake.
     await servedFingerprint(serve.port, '').catch(() => undefined);
-    const text = await new Promise<string>((resolve, reject) => {
-      const req = request(`${serve.httpUrl}/metrics`, { ca: caPem }, (r) => {
-        let body = '';
-        r.on('data', (d) => {
-          body += d;
-        });
-        r.on('end', () => resolve(body));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const text = (await httpsGetText(`${serve.httpUrl}/metrics`, caPem)).body;
     const failed = Number(/parley_http_tls_handshake_failures_total (\d+)/.exec(text)?.[1]);
     assert.ok(failed >= 1, `handshake failures counted: ${failed}`);
   });

@@ -102,16 +102,26 @@ export async function startServe(
   };
 }
 
-/** Status of a GET over HTTPS trusting `ca` (0 when it does not answer within 2 s). */
-export function httpsStatus(url: string, ca: string | undefined): Promise<number> {
+/** A GET over HTTPS trusting `ca`: its status and body (status 0 when it does not answer within 2 s). */
+export function httpsGetText(url: string, ca: string | undefined): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
+    const failed = () => resolve({ status: 0, body: '' });
     const req = httpsGet(url, { ...(ca ? { ca } : {}), signal: AbortSignal.timeout(2000) }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(0));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', failed);
     });
-    req.on('error', () => resolve(0));
+    req.on('error', failed);
   });
+}
+
+/** Status of a GET over HTTPS trusting `ca` (0 when it does not answer within 2 s). */
+export async function httpsStatus(url: string, ca: string | undefined): Promise<number> {
+  return (await httpsGetText(url, ca)).status;
 }
 
 export function rssOf(pid: number): number {

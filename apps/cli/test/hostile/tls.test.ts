@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { get as httpsGet } from 'node:https';
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import {
   assertSurvived,
   type Bystanders,
   bystanders,
+  httpsGetText,
   httpsStatus,
   type Serve,
   startServe,
@@ -66,15 +66,7 @@ async function send(serve: Serve, bytes: Buffer, opts: { waitMs?: number; localA
 
 /** parley_http_connections_refused_total{limit="perAddress"} from /metrics over HTTPS. */
 async function refusedPerAddress(serve: Serve, ca: string): Promise<number> {
-  const text = await new Promise<string>((resolve, reject) => {
-    httpsGet(`${serve.httpUrl}/metrics`, { ca }, (r) => {
-      let body = '';
-      r.on('data', (d) => {
-        body += d;
-      });
-      r.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
+  const text = (await httpsGetText(`${serve.httpUrl}/metrics`, ca)).body;
   return Number(/parley_http_connections_refused_total\{limit="perAddress"\} (\d+)/.exec(text)?.[1] ?? 0);
 }
 
