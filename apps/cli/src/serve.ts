@@ -14,10 +14,12 @@ import {
 import { mintRestCredential } from '@parley/turn';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
+import { banner } from './banner.js';
+import { addTlsOptions, loadTls, reloadTls, type ServedTls, type TlsFlags } from './tls.js';
 import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags } from './turn.js';
 import { registerTurnMetrics } from './turn-metrics.js';
 
-export interface ServeFlags extends TurnFlags {
+export interface ServeFlags extends TurnFlags, TlsFlags {
   port: number;
   host: string;
   resumeWindow: number;
@@ -213,7 +215,8 @@ export function serveCommand(): Command {
       [
         '',
         'Examples:',
-        '  parley serve --port 8080 --host 0.0.0.0',
+        '  parley serve --port 8080 --host 0.0.0.0 --tls-self-signed   # calls from other devices on the LAN',
+        '  parley serve --tls-cert fullchain.pem --tls-key privkey.pem   # kill -HUP after a renewal, or just wait',
         '  parley serve --turn-secret "$SECRET" --turn-external-ip 203.0.113.7   # behind 1:1 NAT',
         '  PARLEY_PORT=9000 parley serve --no-turn',
         '',
@@ -225,7 +228,7 @@ export function serveCommand(): Command {
     .action(async (flags: ServeFlags) => {
       await serve(flags);
     });
-  return addTurnOptions(cmd);
+  return addTurnOptions(addTlsOptions(cmd));
 }
 
 export async function serve(flags: ServeFlags): Promise<RunningServer> {
@@ -234,8 +237,15 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
   const staticDir = flags.static ?? webDist;
   let turn: StartedTurn | undefined;
   let server: RunningServer;
+  let tls: ServedTls | undefined;
   try {
-    if (flags.turn) turn = await startTurn(flags, flags.host, logger);
+    tls = await loadTls(flags);
+  } catch (err) {
+    console.error(`parley serve: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  try {
+    if (flags.turn) turn = await startTurn(withTurnCert(flags, tls), flags.host, logger);
   } catch (err) {
     fail(`cannot start STUN/TURN on ${flags.host}:${flags.turnPort}`, err, '--turn-port', flags.turnPort);
   }
@@ -272,14 +282,21 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
           }
         : {}),
       ...(staticDir ? { staticDir } : {}),
+      ...(tls ? { tls: tls.credentials } : {}),
+      ...(flags.httpRedirectPort !== undefined ? { httpRedirectPort: flags.httpRedirectPort } : {}),
       ...(turn ? { registerMetrics: (registry) => registerTurnMetrics(registry, turn.server) } : {}),
       logger,
     });
   } catch (err) {
     await turn?.server.close();
+    // An address in use names its port: say which flag to change.
+    const inUse = (err as { port?: number }).port;
+    if (flags.httpRedirectPort && inUse === flags.httpRedirectPort && inUse !== flags.port)
+      fail(`cannot listen on ${flags.host}:${inUse}`, err, '--http-redirect-port', inUse);
     fail(`cannot listen on ${flags.host}:${flags.port}`, err, '--port', flags.port);
   }
-  console.log(banner(server, turn, staticDir));
+  if (tls) reloadTls(tls, (credentials) => server.setTls(credentials), logger);
+  console.log(banner({ server, turn, staticDir, tls, host: flags.host }));
   logger.info({ wsUrl: server.wsUrl, httpUrl: server.httpUrl }, 'listening');
   let stopping = false;
   const stop = (signal: string) => {
@@ -298,27 +315,13 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
   return server;
 }
 
-function banner(server: RunningServer, turn: StartedTurn | undefined, staticDir: string | undefined): string {
-  const lines = ['Parley is running', `  signaling  ${server.wsUrl}`];
-  if (turn) {
-    const by = (t: string) => turn.endpoints.filter((e) => e.transport === t).map((e) => e.port);
-    const udp = by('udp');
-    const tcp = by('tcp');
-    const tls = by('tls');
-    lines.push(
-      `  stun/turn  udp ${udp.join(',')}, tcp ${tcp.join(',')}${tls.length ? `, tls ${tls.join(',')}` : ''} (relay ${turn.relayIp})`,
-    );
-    if (turn.secretGenerated)
-      lines.push(
-        '             secret generated at start; pass --turn-secret to share it with other TURN servers',
-      );
-  } else {
-    lines.push('  stun/turn  off (--no-turn)');
-  }
-  lines.push(`  health     ${server.httpUrl}/healthz  (also /readyz, /metrics)`);
-  lines.push(`  web app    ${server.httpUrl}/${staticDir ? '' : '  (not built yet)'}`);
-  lines.push('Press Ctrl+C to stop.');
-  return lines.join('\n');
+/**
+ * TURN over TLS takes the certificate of --tls-cert unless --turn-cert says otherwise. A self-signed one
+ * is not used for it: browsers give no way to accept a TURN server's certificate, so it could not work.
+ */
+function withTurnCert(flags: ServeFlags, tls: ServedTls | undefined): TurnFlags {
+  if (flags.turnCert || flags.turnKey || !tls || tls.selfSigned) return flags;
+  return { ...flags, turnCert: tls.certPath, turnKey: tls.keyPath };
 }
 
 function fail(what: string, err: unknown, flag: string, value: number): never {

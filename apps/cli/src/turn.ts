@@ -312,7 +312,7 @@ function firstExternalIpv4(): string {
   return '127.0.0.1';
 }
 
-function portArg(v: string): number {
+export function portArg(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError('a port is a whole number from 0 to 65535');

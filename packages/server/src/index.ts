@@ -10,7 +10,7 @@ export {
 } from './core.js';
 export { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
 export { mintRoomToken, type RoomTokenClaims, roomTokenAuthorizer } from './room-token.js';
-export { type RunningServer, type ServerOptions, startServer } from './server.js';
+export { type RunningServer, type ServerOptions, startServer, type TlsCredentials } from './server.js';
 export { DEFAULT_MAX_SEND_QUEUE_BYTES } from './transport-ws.js';
 export {
   iceUrls,

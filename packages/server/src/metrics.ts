@@ -12,6 +12,8 @@ export interface TransportStats {
   tcpConnections: number;
   /** WebSocket handshakes refused for their Origin, ever. */
   originRefused: number;
+  /** TLS handshakes that failed or timed out on the HTTPS port, ever. */
+  tlsHandshakeFailed: number;
 }
 
 const NO_TRANSPORT: TransportStats = {
@@ -19,6 +21,7 @@ const NO_TRANSPORT: TransportStats = {
   refused: { perAddress: 0, total: 0 },
   tcpConnections: 0,
   originRefused: 0,
+  tlsHandshakeFailed: 0,
 };
 
 export function createMetrics(
@@ -116,6 +119,14 @@ export function createMetrics(
     [],
     () => ({
       all: transport().originRefused,
+    }),
+  );
+  mirror(
+    'parley_http_tls_handshake_failures_total',
+    'TLS handshakes on the HTTPS port that failed or timed out (garbage, plain HTTP, an untrusted certificate)',
+    [],
+    () => ({
+      all: transport().tlsHandshakeFailed,
     }),
   );
   mirror('parley_signaling_slow_dropped_total', 'WebSockets dropped for a full send queue', [], () => ({

@@ -1,6 +1,11 @@
-/** `startServer`: HTTP + WebSocket signaling on one port (or a unix socket), with graceful shutdown. */
-import { createServer, type Server } from 'node:http';
+/**
+ * `startServer`: HTTP + WebSocket signaling on one port (or a unix socket), over TLS when given a
+ * certificate, with graceful shutdown.
+ */
+import { createServer, type ServerOptions as HttpOptions, type Server } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLOSE_CODES } from '@parley/protocol';
 import { type Logger, pino } from 'pino';
@@ -14,6 +19,7 @@ import { createRequestHandler } from './http.js';
 import { createMetrics } from './metrics.js';
 import { type CoreOptions, DEFAULTS } from './options.js';
 import { cryptoRandom } from './random.js';
+import { httpsRedirect } from './redirect.js';
 import { createWsServer, DEFAULT_MAX_SEND_QUEUE_BYTES, originAllowed, WsTransport } from './transport-ws.js';
 
 export interface ServerOptions extends Partial<CoreOptions> {
@@ -42,14 +48,35 @@ export interface ServerOptions extends Partial<CoreOptions> {
   metricsAllow?: string[];
   /** How long a client may take to send a request's (or upgrade's) headers, in ms. Default 10 s. */
   headersTimeoutMs?: number;
+  /**
+   * Serve HTTPS and WSS with this certificate (PEM, chain allowed) and key; the TLS handshake must end
+   * within `headersTimeoutMs`.
+   */
+  tls?: TlsCredentials;
+  /** With `tls`: also listen on this port (same host) for plain HTTP and redirect every request to HTTPS. */
+  httpRedirectPort?: number;
   logger?: Logger;
+}
+
+/** A certificate chain and its private key, PEM. */
+export interface TlsCredentials {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 export interface RunningServer {
   readonly httpUrl: string;
   readonly wsUrl: string;
+  /** `http://HOST:PORT` of the plain-HTTP listener that redirects to HTTPS, with `httpRedirectPort`. */
+  readonly redirectUrl: string | undefined;
   readonly core: SignalingCore<WebSocket>;
+  /** The HTTP server, or the HTTPS one (a `node:https` Server) with `tls`. */
   readonly http: Server;
+  /**
+   * Serves new connections with another certificate and key (open ones keep theirs). Throws, and keeps
+   * the old pair, when they do not make a valid pair; throws when the server was started without `tls`.
+   */
+  setTls(tls: TlsCredentials): void;
   /** Destroys a peer's socket without a leave, as a network drop would. */
   terminate(peerId: string): boolean;
   /** Stops accepting, closes every socket with 1001, and resolves when the server is down. */
@@ -70,6 +97,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ),
   );
   let originRefused = 0;
+  let tlsHandshakeFailed = 0;
   const gate = new ConnectionGate({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits });
   const core = new SignalingCore<WebSocket>(options, {
     transport,
@@ -94,36 +122,53 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       refused: gate.refused,
       tcpConnections: gate.connections,
       originRefused,
+      tlsHandshakeFailed,
     }),
   );
   options.registerMetrics?.(metrics);
-  const http = createServer(
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const httpOptions: HttpOptions = {
+    // Slow senders: a request's headers must arrive within the bound, the whole request within 30 s,
+    // checked every second (Node's default checks every 30 s).
+    headersTimeout,
+    requestTimeout: 30_000,
+    connectionsCheckingInterval: 1000,
+  };
+  const handler = createRequestHandler(
     {
-      // Slow senders: a request's headers must arrive within the bound, the whole request within 30 s,
-      // checked every second (Node's default checks every 30 s).
-      headersTimeout: options.headersTimeoutMs ?? 10_000,
-      requestTimeout: 30_000,
-      connectionsCheckingInterval: 1000,
-    },
-    createRequestHandler(
-      {
-        ready: () => !shuttingDown,
-        stats: () => {
-          const { connections, sessions, rooms } = core.stats();
-          return { connections, sessions, rooms };
-        },
-        metrics,
-        onError: (err) => log.error({ err }, 'http handler failed on a request'),
-        ...(options.metricsAllow?.length ? { metricsAllowed: addressAllowList(options.metricsAllow) } : {}),
+      ready: () => !shuttingDown,
+      stats: () => {
+        const { connections, sessions, rooms } = core.stats();
+        return { connections, sessions, rooms };
       },
-      options.staticDir,
-    ),
+      metrics,
+      onError: (err) => log.error({ err }, 'http handler failed on a request'),
+      ...(options.metricsAllow?.length ? { metricsAllowed: addressAllowList(options.metricsAllow) } : {}),
+    },
+    options.staticDir,
   );
-  // The gate runs before the HTTP parser sees the socket.
-  http.prependListener('connection', (socket: Socket) => {
+  const http: Server = options.tls
+    ? createHttpsServer(
+        { ...httpOptions, cert: options.tls.cert, key: options.tls.key, handshakeTimeout: headersTimeout },
+        handler,
+      )
+    : createServer(httpOptions, handler);
+  // The gate runs before the TLS layer or the HTTP parser sees the socket.
+  const admit = (socket: Socket) => {
     socket.on('error', noop);
     gate.admit(socket);
-  });
+  };
+  http.prependListener('connection', admit);
+  if (http instanceof HttpsServer) {
+    // A failed, timed-out or garbage handshake costs that socket only: it is closed without an answer
+    // (https would otherwise hand it to 'clientError' below, which writes an HTTP 400 into it).
+    http.prependListener('tlsClientError', (_err: Error, socket: Socket) => {
+      tlsHandshakeFailed++;
+      socket.destroy();
+    });
+    // The TLS socket gets its listener before the HTTP layer takes it over.
+    http.prependListener('secureConnection', (socket: Socket) => socket.on('error', noop));
+  }
   http.on('upgrade', (req, socket, head) => {
     // The upgrade handler owns a bare socket: give it a listener before anything can go wrong on it.
     socket.on('error', noop);
@@ -143,37 +188,41 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  // A request Node cannot parse: answer 400 (431 for oversized headers, 408 for a timeout) and close.
-  http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage)
-      return void socket.destroy();
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? '408 Request Timeout'
-          : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  http.on('clientError', clientError);
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    if (options.path) http.listen(options.path, resolve);
-    // A deep accept queue (Node's default is 511): under a connection flood, clients that come back to
-    // resume must not have their SYNs dropped until their resume window is gone. The kernel caps it at
-    // net.core.somaxconn.
-    else http.listen(options.port ?? 8080, options.host ?? '127.0.0.1', LISTEN_BACKLOG, resolve);
-  });
+  await listen(http, options.path ?? options.port ?? 8080, options.host);
   // After the listen: an accept() that fails (EMFILE at the descriptor limit) costs that connection only.
   http.on('error', (err) => log.warn({ err: err.message }, 'http server error'));
   wss.on('error', (err) => log.warn({ err: err.message }, 'websocket server error'));
   const { httpUrl, wsUrl } = urlsOf(http, options);
 
+  let redirect: Server | undefined;
+  if (options.tls && options.httpRedirectPort !== undefined) {
+    // The same gate, timeouts and answers to unparsable requests as the HTTPS port.
+    redirect = createServer(httpOptions, httpsRedirect((http.address() as AddressInfo).port));
+    redirect.prependListener('connection', admit);
+    redirect.on('clientError', clientError);
+    try {
+      await listen(redirect, options.httpRedirectPort, options.host);
+    } catch (err) {
+      http.closeAllConnections();
+      http.close();
+      throw err;
+    }
+    redirect.on('error', (err) => log.warn({ err: err.message }, 'http redirect server error'));
+  }
+
   return {
     httpUrl,
     wsUrl,
+    redirectUrl: redirect ? urlsOf(redirect, { host: options.host }).httpUrl : undefined,
     core,
     http,
+    setTls(tls) {
+      if (!(http instanceof HttpsServer)) throw new Error('this server was started without TLS');
+      // Builds (and so checks) the new context first: on an error the old one stays.
+      http.setSecureContext({ cert: tls.cert, key: tls.key });
+    },
     terminate(peerId) {
       const ws = core.connectionOf(peerId);
       if (!ws) return false;
@@ -190,16 +239,48 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       for (const ws of core.handles()) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      redirect?.closeAllConnections();
+      await Promise.all(
+        [http, redirect].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
     },
   };
+}
+
+function listen(server: Server, where: number | string, host = '127.0.0.1'): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const done = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (typeof where === 'string') server.listen(where, done);
+    // A deep accept queue (Node's default is 511): under a connection flood, clients that come back to
+    // resume must not have their SYNs dropped until their resume window is gone. The kernel caps it at
+    // net.core.somaxconn.
+    else server.listen(where, host, LISTEN_BACKLOG, done);
+  });
+}
+
+/** A request Node cannot parse: answer 400 (431 for oversized headers, 408 for a timeout) and close. */
+function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage)
+    return void socket.destroy();
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? '431 Request Header Fields Too Large'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 function urlsOf(http: Server, options: ServerOptions): { httpUrl: string; wsUrl: string } {
   if (options.path) return { httpUrl: `unix:${options.path}`, wsUrl: `ws+unix://${options.path}:/ws` };
   const addr = http.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return { httpUrl: `http://${host}:${addr.port}`, wsUrl: `ws://${host}:${addr.port}/ws` };
+  const s = http instanceof HttpsServer ? 's' : '';
+  return { httpUrl: `http${s}://${host}:${addr.port}`, wsUrl: `ws${s}://${host}:${addr.port}/ws` };
 }
 
 const LISTEN_BACKLOG = 4096;

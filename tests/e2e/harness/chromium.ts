@@ -26,14 +26,18 @@ export const CHROMIUM_FLAGS: readonly string[] = [
  * (a temporary `playwright_chromiumdev_profile-*` directory, removed on close) and refuses one passed in
  * `args`, so the profile is fresh without us managing it.
  */
-export async function launchChromium(extraFlags: readonly string[] = []): Promise<Browser> {
+export async function launchChromium(
+  extraFlags: readonly string[] = [],
+  /** Another executable that runs Chromium (a script that starts it in a network namespace, say). */
+  executablePath = CHROMIUM_PATH,
+): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium is missing at ${CHROMIUM_PATH}: apt-get install -y chromium (or set PARLEY_CHROMIUM)`,
     );
   }
   return chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath,
     args: [...CHROMIUM_FLAGS, ...extraFlags],
     timeout: 30_000,
   });

@@ -11,9 +11,9 @@ const CLI =
   process.env.PARLEY_E2E_CLI ?? fileURLToPath(new URL('../../../apps/cli/bin/parley.js', import.meta.url));
 
 export interface ParleyServe {
-  /** `ws://127.0.0.1:PORT/ws`, as the server printed it. */
+  /** `ws://127.0.0.1:PORT/ws` (`wss://` with TLS), as the server printed it. */
   readonly wsUrl: string;
-  /** `http://127.0.0.1:PORT`: the same server's HTTP side (health, static files). */
+  /** `http://127.0.0.1:PORT` (`https://` with TLS): the same server's HTTP side (health, static files). */
   readonly httpUrl: string;
   /** The STUN/TURN ports it printed, unless it runs without TURN. */
   readonly turn: { readonly udp: number; readonly tcp: number } | undefined;
@@ -23,15 +23,18 @@ export interface ParleyServe {
   stop(graceMs?: number): Promise<void>;
 }
 
-const URL_LINE = /signaling\s+(ws:\/\/\S+)/;
+const URL_LINE = /signaling\s+(wss?:\/\/\S+)/;
 const TURN_LINE = /stun\/turn\s+udp (\d+), tcp (\d+)/;
 
 /** `cli` and `cwd`: another `parley` (the consumer test runs an installed one, in its own project). */
 export async function startParleyServe(
   extraArgs: readonly string[] = [],
-  { timeoutMs = 15_000, cli = CLI, cwd = REPO_ROOT } = {},
+  /** `prefix`: a command that runs it, e.g. `ip netns exec NAME` to run it in a network namespace. */
+  { timeoutMs = 15_000, cli = CLI, cwd = REPO_ROOT, prefix = [] as readonly string[] } = {},
 ): Promise<ParleyServe> {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--host', '127.0.0.1', ...extraArgs], {
+  const argv = [process.execPath, cli, 'serve', '--port', '0', '--host', '127.0.0.1', ...extraArgs];
+  const [command, ...args] = [...prefix, ...argv] as [string, ...string[]];
+  const child = spawn(command, args, {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PARLEY_LOG_LEVEL: process.env.PARLEY_LOG_LEVEL ?? 'info' },

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { WebSocket } from 'ws';
+import { type ClientOptions, WebSocket } from 'ws';
 
 // PARLEY_SERVE_BIN runs the same tests against another checkout's `parley` (say, the commit before a fix).
 const bin = process.env.PARLEY_SERVE_BIN ?? fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
@@ -36,8 +37,11 @@ export interface Serve {
 export async function startServe(
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
-  /** `fdLimit`: the process's open-file limit (prlimit), to meet descriptor exhaustion early. */
-  opts: { fdLimit?: number } = {},
+  /**
+   * `fdLimit`: the process's open-file limit (prlimit), to meet descriptor exhaustion early. `ca`: the
+   * certificate authority (PEM) that /healthz over HTTPS is checked against (with --tls-cert).
+   */
+  opts: { fdLimit?: number; ca?: string } = {},
 ): Promise<Serve> {
   const argv = [bin, 'serve', '--port', '0', '--turn-port', '0', '--log-level', 'warn', ...args];
   const [cmd, cmdArgs] = opts.fdLimit
@@ -55,15 +59,15 @@ export async function startServe(
     out += d;
   });
   const deadline = Date.now() + 15_000;
-  while (!/signaling\s+(ws:\S+)/.test(out)) {
+  while (!/signaling\s+(wss?:\S+)/.test(out)) {
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill('SIGKILL');
       throw new Error(`parley serve did not start:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  const wsUrl = /signaling\s+(ws:\S+)/.exec(out)![1]!;
-  const httpUrl = wsUrl.replace(/^ws:/, 'http:').replace(/\/ws$/, '');
+  const wsUrl = /signaling\s+(wss?:\S+)/.exec(out)![1]!;
+  const httpUrl = wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
   const url = new URL(httpUrl);
   const turn = /stun\/turn\s+udp (\d+)/.exec(out);
   return {
@@ -78,6 +82,7 @@ export async function startServe(
     alive: () => child.exitCode === null && child.signalCode === null,
     rss: () => rssOf(child.pid!),
     async healthz() {
+      if (httpUrl.startsWith('https:')) return httpsStatus(`${httpUrl}/healthz`, opts.ca);
       try {
         const r = await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
         await r.arrayBuffer();
@@ -97,6 +102,28 @@ export async function startServe(
   };
 }
 
+/** A GET over HTTPS trusting `ca`: its status and body (status 0 when it does not answer within 2 s). */
+export function httpsGetText(url: string, ca: string | undefined): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const failed = () => resolve({ status: 0, body: '' });
+    const req = httpsGet(url, { ...(ca ? { ca } : {}), signal: AbortSignal.timeout(2000) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', failed);
+    });
+    req.on('error', failed);
+  });
+}
+
+/** Status of a GET over HTTPS trusting `ca` (0 when it does not answer within 2 s). */
+export async function httpsStatus(url: string, ca: string | undefined): Promise<number> {
+  return (await httpsGetText(url, ca)).status;
+}
+
 export function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = /VmRSS:\s+(\d+)/.exec(status);
@@ -114,9 +141,11 @@ export async function bystanders(
   wsUrl: string,
   room = `calm-${process.pid}-${Date.now()}`,
   join: Record<string, unknown> = {},
+  /** Options for `ws` (a `ca` for wss://). */
+  wsOptions: ClientOptions = {},
 ): Promise<Bystanders> {
-  const a = await joinedSocket(wsUrl, room, join);
-  const b = await joinedSocket(wsUrl, room, join);
+  const a = await joinedSocket(wsUrl, room, join, wsOptions);
+  const b = await joinedSocket(wsUrl, room, join, wsOptions);
   let n = 0;
   return {
     async roundTrip(timeoutMs = 5000) {
@@ -153,8 +182,9 @@ async function joinedSocket(
   wsUrl: string,
   room: string,
   join: Record<string, unknown>,
+  wsOptions: ClientOptions,
 ): Promise<{ ws: WebSocket; id: string }> {
-  const ws = new WebSocket(wsUrl, ['parley.v1']);
+  const ws = new WebSocket(wsUrl, ['parley.v1'], wsOptions);
   ws.on('error', () => {});
   await once(ws, 'open');
   ws.send(JSON.stringify({ type: 'join', room, ...join }));

@@ -1,6 +1,7 @@
 /** Before joining: camera and microphone preview, device pickers, display name; join with or without video. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { acquire, type Devices, LevelMeter, listDevices } from '../lib/media.js';
+import { InsecureNotice, mediaBlocked } from '../ui/InsecureNotice.js';
 import { ShareLink } from '../ui/ShareLink.js';
 import { Video } from './Video.js';
 
@@ -29,6 +30,7 @@ export function PreJoin(props: {
   const [camOn, setCamOn] = useState(true);
   const current = useRef<MediaStream | undefined>(undefined);
   const handedOver = useRef(false);
+  const blocked = mediaBlocked();
 
   useEffect(() => {
     let cancelled = false;
@@ -85,6 +87,7 @@ export function PreJoin(props: {
       <h1>
         Join <span class="room-name">{props.room}</span>
       </h1>
+      {blocked && <InsecureNotice why={blocked} />}
       <div class="prejoin-grid">
         <section class="preview" aria-label="Your camera preview">
           {hasCamera && camOn ? (
@@ -113,7 +116,7 @@ export function PreJoin(props: {
               <meter min={0} max={1} value={level} />
             </label>
           )}
-          {problems.length > 0 && (
+          {problems.length > 0 && !blocked && (
             <ul class="problems" role="status">
               {problems.map((p) => (
                 <li key={p}>{p}</li>
