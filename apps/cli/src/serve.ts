@@ -295,7 +295,18 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       fail(`cannot listen on ${flags.host}:${inUse}`, err, '--http-redirect-port', inUse);
     fail(`cannot listen on ${flags.host}:${flags.port}`, err, '--port', flags.port);
   }
-  if (tls) reloadTls(tls, (credentials) => server.setTls(credentials), logger);
+  if (tls) {
+    // A renewal reaches TURN over TLS too when it serves the same certificate.
+    const turnToo = turnSharesCert(flags, tls) ? turn?.server : undefined;
+    reloadTls(
+      tls,
+      (credentials) => {
+        server.setTls(credentials);
+        turnToo?.setTls(credentials);
+      },
+      logger,
+    );
+  }
   console.log(banner({ server, turn, staticDir, tls, host: flags.host }));
   logger.info({ wsUrl: server.wsUrl, httpUrl: server.httpUrl }, 'listening');
   let stopping = false;
@@ -316,12 +327,15 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
 }
 
 /**
- * TURN over TLS takes the certificate of --tls-cert unless --turn-cert says otherwise. A self-signed one
+ * TURN over TLS takes the certificate of --tls-cert (and its renewals) unless --turn-cert says otherwise. A self-signed one
  * is not used for it: browsers give no way to accept a TURN server's certificate, so it could not work.
  */
+function turnSharesCert(flags: ServeFlags, tls: ServedTls | undefined): tls is ServedTls {
+  return !flags.turnCert && !flags.turnKey && tls !== undefined && !tls.selfSigned;
+}
+
 function withTurnCert(flags: ServeFlags, tls: ServedTls | undefined): TurnFlags {
-  if (flags.turnCert || flags.turnKey || !tls || tls.selfSigned) return flags;
-  return { ...flags, turnCert: tls.certPath, turnKey: tls.keyPath };
+  return turnSharesCert(flags, tls) ? { ...flags, turnCert: tls.certPath, turnKey: tls.keyPath } : flags;
 }
 
 function fail(what: string, err: unknown, flag: string, value: number): never {

@@ -151,12 +151,16 @@ describe('parley serve --tls-cert --tls-key', () => {
   test('a certificate replaced on disk is served without a restart: on a file change and on SIGHUP', async () => {
     const a = fingerprintOf(first.cert);
     const b = fingerprintOf(second.cert);
+    const turnTls = Number(/stun\/turn\s+udp \d+, tcp \d+, tls (\d+)/.exec(serve.output())?.[1]);
     assert.equal(await servedFingerprint(serve.port, caPem), a);
+    assert.equal(await servedFingerprint(turnTls, caPem), a);
 
     // A renewal writes the new files in place; the poll notices and reads them once they are still.
     copyFileSync(second.cert, serving.cert);
     copyFileSync(second.key, serving.key);
     const byFile = await servedWithin(serve.port, caPem, b, 10_000);
+    // TURN over TLS serves the certificate of --tls-cert, so it follows the renewal too.
+    assert.equal(await servedFingerprint(turnTls, caPem), b, 'TURN over TLS after the file change');
     console.log(
       `# file change: served fingerprint ${a.slice(0, 11)}… → ${b.slice(0, 11)}… after ${byFile} ms`,
     );
@@ -174,6 +178,7 @@ describe('parley serve --tls-cert --tls-key', () => {
     assert.ok(byHup < 10_000);
     await logged(serve, new RegExp(`"trigger":"SIGHUP","fingerprint":"${a}"`));
     assert.ok(serve.alive(), 'SIGHUP must not stop parley serve');
+    assert.equal(await servedFingerprint(turnTls, caPem), a, 'TURN over TLS after SIGHUP');
 
     // A broken renewal is logged and the certificate being served stays.
     writeFileSync(
@@ -189,6 +194,7 @@ describe('parley serve --tls-cert --tls-key', () => {
     process.kill(serve.pid, 'SIGHUP');
     await logged(serve, /key values mismatch/);
     assert.equal(await servedFingerprint(serve.port, caPem), a);
+    assert.equal(await servedFingerprint(turnTls, caPem), a);
   });
 
   test('/metrics counts failed TLS handshakes', async () => {

@@ -1,6 +1,12 @@
 import type { Socket as TcpSocket } from 'node:net';
 import type { ClientAddress, ClientTransport } from '../core/types.js';
 
+/** A PEM certificate (chain allowed) and its key, for TURN over TLS. */
+export interface TlsPair {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
+
 /** What a listener reports upwards: messages and frames from clients, and closed stream connections. */
 export interface ListenerHandlers {
   message(bytes: Uint8Array, client: ClientAddress): void;
@@ -23,6 +29,8 @@ export interface ClientListener {
    * bytes received but not yet framed. The listener forgets it. Undefined for UDP or unknown clients.
    */
   detach(client: ClientAddress): { socket: TcpSocket; rest: Uint8Array } | undefined;
+  /** TLS listeners only: serves new connections with another certificate (open ones keep theirs). */
+  setCertificate?(tls: TlsPair): void;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import type { RateLimitOptions } from '../core/auth/unauthorized-limiter.js';
 import type { TurnCounters } from '../core/counters.js';
 import type { Lifetimes, Quotas } from '../core/state.js';
 import type { ClientTransport, IpFamily } from '../core/types.js';
+import type { TlsPair } from './client-listener.js';
 import type { StreamLimits } from './stream-gate.js';
 
 /** What startTurnServer is given and what it returns, and the addresses it derives from the options. */
@@ -51,7 +52,7 @@ export interface TurnServerOptions {
   readonly nonceLifetimeSec?: number;
   readonly unauthorizedRateLimit?: RateLimitOptions;
   /** Certificate and key (PEM) for 'tls' listeners. */
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  readonly tls?: TlsPair;
   /** Wall clock in ms since the epoch. Default Date.now. */
   readonly clock?: () => number;
   /** How often expiry runs. Default 1000 ms. */
@@ -79,6 +80,11 @@ export interface TurnServer {
   /** Which UDP data path the server runs: the native addon or node:dgram. */
   readonly udpDataPath: 'native' | 'dgram';
   counters(): TurnCounters;
+  /**
+   * Serves new TLS connections with another certificate and key (open ones keep theirs): a renewal needs no
+   * restart. Throws, keeping the old pair, when they do not make a valid pair or no listener is TLS.
+   */
+  setTls(tls: TlsPair): void;
   close(): Promise<void>;
 }
 

@@ -1,9 +1,9 @@
 import { createServer as createTcpServer, isIPv6, type Server, type Socket as TcpSocket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { type StreamFrame, StunStreamFramer } from '@parley/stun';
 import { CHANNELS } from '../core/channel-data.js';
 import type { ClientAddress } from '../core/types.js';
-import { type ClientListener, type ListenerHandlers, plainAddress } from './client-listener.js';
+import { type ClientListener, type ListenerHandlers, plainAddress, type TlsPair } from './client-listener.js';
 import type { StreamGate } from './stream-gate.js';
 
 export interface StreamListenOptions {
@@ -11,7 +11,7 @@ export interface StreamListenOptions {
   readonly transport: 'tcp' | 'tls';
   readonly host: string;
   readonly port: number;
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  readonly tls?: TlsPair;
   /** Connection limits and timeouts, shared by every stream listener of one server. */
   readonly gate: StreamGate;
 }
@@ -136,8 +136,9 @@ export async function listenStream(
     });
   };
   let server: Server;
+  let tlsServer: TlsServer | undefined;
   if (o.transport === 'tls') {
-    server = createTlsServer(
+    server = tlsServer = createTlsServer(
       // Node's own handshake timer only backs up the first-message deadline (which counts the close).
       { cert: o.tls?.cert, key: o.tls?.key, handshakeTimeout: limits.firstMessageTimeoutMs + 1000 },
       onConnection,
@@ -171,6 +172,14 @@ export async function listenStream(
       // A client that stops reading gets its relayed data dropped, not buffered without bound.
       if (conn && !conn.destroyed && conn.writableLength < MAX_BUFFERED_BYTES) conn.write(data);
     },
+    ...(tlsServer
+      ? {
+          setCertificate(tls: TlsPair) {
+            // Replaces the context new sockets get; throws (and keeps the old one) on a bad pair.
+            tlsServer.setSecureContext({ cert: tls.cert, key: tls.key });
+          },
+        }
+      : {}),
     detach(client) {
       const entry = connections.get(connectionKey(client.address, client.port));
       if (!entry) return undefined;

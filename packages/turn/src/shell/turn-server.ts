@@ -1,3 +1,4 @@
+import { createSecureContext } from 'node:tls';
 import type { TurnCounters } from '../core/counters.js';
 import { DEFAULT_QUOTAS, type Quotas } from '../core/state.js';
 import { TurnCore } from '../core/turn-core.js';
@@ -154,6 +155,13 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
     counters: () => {
       mirror?.sync();
       return core.counters();
+    },
+    setTls(tls) {
+      const listeners = sockets.listeners.filter((l) => l.setCertificate);
+      if (listeners.length === 0) throw new Error('this TURN server has no TLS listener');
+      // Checked once before any listener changes, so a bad pair changes none of them.
+      createSecureContext({ cert: tls.cert, key: tls.key });
+      for (const l of listeners) l.setCertificate?.(tls);
     },
     async close() {
       clearInterval(timer);
