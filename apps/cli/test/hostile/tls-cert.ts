@@ -3,11 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Writes `cert.pem` and `key.pem` (P-256, one day, CN=localhost) into `dir`; returns their paths. */
-export function selfSignedCert(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  const made = spawnSync('openssl', [
+/** `openssl req -x509` for a new P-256 key, valid one day, self-signed with `subject`. */
+function selfSigned(key: string, cert: string, subject: string, ...extra: string[]): void {
+  openssl([
     'req',
     '-x509',
     '-newkey',
@@ -22,9 +20,16 @@ export function selfSignedCert(dir: string): { cert: string; key: string } {
     '-out',
     cert,
     '-subj',
-    '/CN=localhost',
+    subject,
+    ...extra,
   ]);
-  if (made.status !== 0) throw new Error(`openssl could not make a certificate: ${String(made.stderr)}`);
+}
+
+/** Writes `cert.pem` and `key.pem` (P-256, one day, CN=localhost) into `dir`; returns their paths. */
+export function selfSignedCert(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  selfSigned(key, cert, '/CN=localhost');
   return { cert, key };
 }
 
@@ -44,27 +49,15 @@ function openssl(args: string[]): void {
 export function testCa(dir: string): TestCa {
   const cert = join(dir, 'ca.pem');
   const key = join(dir, 'ca-key.pem');
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '1',
-    '-keyout',
+  selfSigned(
     key,
-    '-out',
     cert,
-    '-subj',
     '/CN=Parley test CA',
     '-addext',
     'basicConstraints=critical,CA:TRUE',
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
+  );
   return { cert, key, dir };
 }
 
