@@ -3,7 +3,7 @@
  * bundled once with esbuild so that each starts in a fraction of a second).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +129,7 @@ export function agentBundle(): Promise<string> {
     const dir = join(REPO_ROOT, '.parley-tmp/nat-lab');
     mkdirSync(dir, { recursive: true });
     const outfile = join(dir, `agent-${process.pid}.mjs`);
+    process.once('exit', () => rmSync(outfile, { force: true }));
     await build({
       entryPoints: [fileURLToPath(new URL('./agent.ts', import.meta.url))],
       bundle: true,
