@@ -52,6 +52,20 @@ describe('connectionInfoFrom', () => {
     );
     assert.equal(info?.type, 'relayed');
     assert.equal(info?.protocol, 'tcp');
+    assert.equal(info?.relayProtocol, undefined, 'only a local relay candidate has a relay protocol');
+  });
+
+  it('a local relay candidate tells how this side reaches TURN (relayProtocol: udp, tcp or tls)', () => {
+    const info = connectionInfoFrom(
+      report(
+        { id: 'T', type: 'transport', selectedCandidatePairId: 'P' },
+        pair,
+        { ...local('relay'), relayProtocol: 'tls' },
+        remote('srflx'),
+      ),
+    );
+    assert.equal(info?.type, 'relayed');
+    assert.equal(info?.relayProtocol, 'tls');
   });
 
   it('without a selected pair id it falls back to the nominated succeeded pair, and is undefined with none', () => {

@@ -13,6 +13,11 @@ export interface ConnectionInfo {
   remoteCandidateType: string;
   /** The local candidate's transport to its peer (or to the TURN server): 'udp' or 'tcp'. */
   protocol: string;
+  /**
+   * When the local candidate is a TURN relay, how this side reaches the TURN server: 'udp', 'tcp' or
+   * 'tls' (browsers report it; node-datachannel does not, and only speaks UDP to TURN).
+   */
+  relayProtocol?: string;
 }
 
 type Stat = Record<string, unknown> & { id: string; type: string };
@@ -36,6 +41,9 @@ export function connectionInfoFrom(report: RTCStatsReport): ConnectionInfo | und
     localCandidateType,
     remoteCandidateType,
     protocol: String(local?.protocol ?? 'unknown'),
+    ...(localCandidateType === 'relay' && typeof local?.relayProtocol === 'string'
+      ? { relayProtocol: local.relayProtocol }
+      : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import {
 } from '@parley/protocol/client';
 import type { BackoffOptions } from './backoff.js';
 import { Emitter } from './emitter.js';
+import { iceServersFor } from './ice-config.js';
 import { Peer } from './peer.js';
 import type { RecoveryOptions } from './recovery.js';
 import { type SequencedFrame, type Session, SignalingClient } from './signaling.js';
@@ -148,7 +149,10 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #rtcConfig(): RTCConfiguration {
-    const iceServers = (this.#options.iceServers ?? this.#iceServers).map((s) => ({ ...s }));
+    const iceServers = iceServersFor(
+      this.#rtc.RTCPeerConnection,
+      this.#options.iceServers ?? this.#iceServers,
+    );
     return { iceServers, iceTransportPolicy: this.#options.iceTransportPolicy ?? 'all' };
   }
 
