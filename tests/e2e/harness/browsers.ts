@@ -27,8 +27,14 @@ export const FIREFOX_PREFS: Readonly<Record<string, unknown>> = {
   'media.peerconnection.ice.loopback': true,
   'media.autoplay.default': 0,
   'media.autoplay.blocking_policy': 0,
-  // Screen capture without the picker: Firefox then shares a fake screen like it shares a fake camera.
-  'media.getdisplaymedia.enabled': true,
+  // A page the harness drives is rarely the focused tab: without these, Firefox throttles its timers (the
+  // web app renders from a timer) until a state change shows up seconds late, or not before a screenshot.
+  'dom.min_background_timeout_value': 4,
+  'dom.min_background_timeout_value_without_budget_throttling': 4,
+  'dom.timeout.enable_budget_timer_throttling': false,
+  'dom.suspend_inactive.enabled': false,
+  // No picture-in-picture button over videos in screenshots.
+  'media.videocontrols.picture-in-picture.video-toggle.enabled': false,
   'datareporting.policy.dataSubmissionEnabled': false,
   'browser.shell.checkDefaultBrowser': false,
 };

@@ -241,6 +241,22 @@ export async function joinCall(p: WebPage, name: string, button = 'Join'): Promi
   await p.driver.waitForSelector('.room', 15_000);
 }
 
+/** Clicks the button inside `scope` whose text is `text` (in either browser). */
+export async function clickButton(p: WebPage, text: string, scope = 'body'): Promise<void> {
+  await waitIn(
+    p,
+    `the button "${text}" in ${scope}`,
+    ({ text, scope }) => {
+      const button = [...document.querySelectorAll<HTMLButtonElement>(`${scope} button`)].find(
+        (b) => b.textContent?.trim() === text && !b.disabled,
+      );
+      button?.click();
+      return !!button;
+    },
+    { text, scope },
+  );
+}
+
 /** What a page's tiles say: `data-*` attributes of every tile, keyed by name. */
 export interface TileInfo {
   id: string;
