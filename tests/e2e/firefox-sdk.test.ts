@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type AnyPeerPage, type E2E, startE2E } from './harness/e2e.js';
+import { type E2E, startE2E } from './harness/e2e.js';
 import { sdkNodePeer, stopNodeDataChannel } from './harness/node-peer.js';
+import { errors, join, messages, roomName, waitOpen } from './harness/sdk-steps.js';
 import { waitUntil } from './harness/wait.js';
 
 let e2e: E2E;
@@ -17,24 +18,6 @@ after(async () => {
   await e2e?.close();
   stopNodeDataChannel();
 });
-
-const roomName = (tag: string) => `${tag}-${Date.now().toString(36)}`;
-
-const join = (peer: AnyPeerPage, url: string, room: string) =>
-  peer.evaluate(({ url, room, name }) => window.e2e.sdk!.join(url, room, { metadata: { name } }), {
-    url,
-    room,
-    name: peer.name,
-  });
-
-const waitOpen = (peer: AnyPeerPage, to: string, label = 'parley') =>
-  peer.waitFor(`channel "${label}" to ${to} to open`, ({ to, label }) => window.e2e.sdk!.isOpen(to, label), {
-    to,
-    label,
-  });
-
-const messages = (peer: AnyPeerPage) => peer.evaluate(() => window.e2e.sdk!.messages);
-const errors = (peer: AnyPeerPage) => peer.evaluate(() => window.e2e.sdk!.errors);
 
 for (const nodeFirst of [true, false]) {
   test(

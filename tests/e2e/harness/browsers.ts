@@ -112,9 +112,21 @@ export function drivenChromium(browser: PlaywrightBrowser): DrivenBrowser {
   };
 }
 
-export function playwrightPage(page: PlaywrightPage): DrivenPage {
+/** What playwright's and puppeteer's pages have in common, as far as `DrivenPage` needs it. */
+interface CommonPage {
+  goto(url: string): Promise<unknown>;
+  reload(): Promise<unknown>;
+  url(): string;
+  evaluate(fn: (a: unknown) => never, arg: unknown): Promise<unknown>;
+  locator(selector: string): { click(): Promise<void>; fill(text: string): Promise<void> };
+}
+
+function commonCalls(
+  browser: BrowserName,
+  page: CommonPage,
+): Pick<DrivenPage, 'browser' | 'goto' | 'reload' | 'url' | 'evaluate' | 'click' | 'fill'> {
   return {
-    browser: 'chromium',
+    browser,
     async goto(url) {
       await page.goto(url);
     },
@@ -122,9 +134,15 @@ export function playwrightPage(page: PlaywrightPage): DrivenPage {
       await page.reload();
     },
     url: () => page.url(),
-    evaluate: (fn, arg) => page.evaluate(fn as (a: unknown) => never, arg as unknown),
+    evaluate: (fn, arg) => page.evaluate(fn as (a: unknown) => never, arg) as Promise<never>,
     click: (selector) => page.locator(selector).click(),
     fill: (selector, text) => page.locator(selector).fill(text),
+  };
+}
+
+export function playwrightPage(page: PlaywrightPage): DrivenPage {
+  return {
+    ...commonCalls('chromium', page),
     setInputFiles: (selector, file) => page.locator(selector).setInputFiles(file),
     async waitForSelector(selector, timeoutMs = 15_000) {
       await page.locator(selector).first().waitFor({ timeout: timeoutMs });
@@ -185,17 +203,7 @@ function drivenFirefox(browser: PuppeteerBrowser, version: string): DrivenBrowse
 
 function puppeteerPage(page: PuppeteerPage, uploads: string): DrivenPage {
   return {
-    browser: 'firefox',
-    async goto(url) {
-      await page.goto(url);
-    },
-    async reload() {
-      await page.reload();
-    },
-    url: () => page.url(),
-    evaluate: (fn, arg) => page.evaluate(fn as (a: unknown) => never, arg as unknown),
-    click: (selector) => page.locator(selector).click(),
-    fill: (selector, text) => page.locator(selector).fill(text),
+    ...commonCalls('firefox', page),
     async setInputFiles(selector, file) {
       // WebDriver BiDi's input.setFiles takes paths: the file goes through the browser's upload folder.
       const dir = mkdtempSync(join(uploads, 'f-'));

@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { BrowserName } from '../harness/browsers.js';
 import { REPO_ROOT, startParleyServe } from '../harness/parley-serve.js';
-import { ownAddressRanges, shot, type WebPage, type WebScenario, waitIn, webE2EForFile } from './harness.js';
+import { ownAddressRanges, shot, type WebPage, waitIn, webE2EForFile } from './harness.js';
 
 // No --turn-allow-peer: TURN refuses to relay to any address of this machine.
 const web = webE2EForFile([], ['firefox']);
@@ -17,10 +16,6 @@ const web = webE2EForFile([], ['firefox']);
 interface CheckOutcome {
   rows: string[];
   summary: string;
-}
-
-async function runCheck(s: WebScenario, browser: BrowserName, name: string, url: string): Promise<WebPage> {
-  return s.openIn(browser, name, url);
 }
 
 async function outcome(p: WebPage): Promise<CheckOutcome> {
@@ -53,7 +48,7 @@ for (const browser of ['chromium', 'firefox'] as const) {
     },
     () =>
       web.current.scenario(`check fails ${browser}`, async (s) => {
-        const page = await runCheck(s, browser, 'check', '/#/check');
+        const page = await s.openIn(browser, 'check', '/#/check');
         const o = await outcome(page);
         await shot(page, `check-relay-fails-${browser}`, true);
         console.log(
@@ -85,7 +80,7 @@ test(
       ]);
       try {
         for (const browser of ['chromium', 'firefox'] as const) {
-          const page = await runCheck(s, browser, `check-${browser}`, `${allowing.httpUrl}/#/check`);
+          const page = await s.openIn(browser, `check-${browser}`, `${allowing.httpUrl}/#/check`);
           const o = await outcome(page);
           await shot(page, `check-relay-passes-${browser}`, true);
           console.log(`${browser} check with --turn-allow-peer:\n  ${o.rows.join('\n  ')}\n  ${o.summary}`);
