@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ensureChromium } from './chromium.mjs';
+import { ensureChromium, ensureFirefox } from './chromium.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -58,7 +58,10 @@ if (!args.includes('--no-check')) {
     run('npx', ['--no-install', 'tsc', '-p', 'apps/web/tsconfig.json']);
 }
 run('node', ['scripts/build.mjs', '--if-needed']);
-if (files.some((f) => suiteOf(f) === 'e2e')) ensureChromium();
+if (files.some((f) => suiteOf(f) === 'e2e')) {
+  ensureChromium();
+  ensureFirefox();
+}
 
 console.log(`parley test: ${files.length} files`);
 // A test that hangs fails after 3 minutes instead of stalling the whole run.

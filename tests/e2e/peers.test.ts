@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type E2E, type PeerPage, startE2E } from './harness/e2e.js';
 import { sdkNodePeer, stopNodeDataChannel } from './harness/node-peer.js';
+import { errors, join, messages, roomName, waitOpen } from './harness/sdk-steps.js';
 import { waitUntil } from './harness/wait.js';
 
 let e2e: E2E;
@@ -16,27 +17,9 @@ after(async () => {
   stopNodeDataChannel();
 });
 
-const roomName = (tag: string) => `${tag}-${Date.now().toString(36)}`;
-
-/** Joins with the page's name as metadata, which the other peers see. */
-const join = (peer: PeerPage, url: string, room: string) =>
-  peer.evaluate(({ url, room, name }) => window.e2e.sdk!.join(url, room, { metadata: { name } }), {
-    url,
-    room,
-    name: peer.name,
-  });
-
 const metadataOf = (peer: PeerPage, id: string) =>
   peer.evaluate((id) => window.e2e.sdk!.room!.peers.get(id)?.metadata, id);
 
-const waitOpen = (peer: PeerPage, to: string, label = 'parley') =>
-  peer.waitFor(`channel "${label}" to ${to} to open`, ({ to, label }) => window.e2e.sdk!.isOpen(to, label), {
-    to,
-    label,
-  });
-
-const messages = (peer: PeerPage) => peer.evaluate(() => window.e2e.sdk!.messages);
-const errors = (peer: PeerPage) => peer.evaluate(() => window.e2e.sdk!.errors);
 const sortedData = (ms: { data: string }[]) => ms.map((m) => m.data).sort();
 
 test(

@@ -1,12 +1,19 @@
 /**
- * The browser suite's harness: one Chromium and one `parley serve` (which also serves the test pages) per
- * test file; a fresh browser context (own storage, own page) per peer in each test. When a test fails, every
+ * The browser suite's harness: one Chromium (plus Firefox for the files that ask for it) and one
+ * `parley serve` (which also serves the test pages) per test file; a fresh browser context (own storage, own page) per peer in each test. When a test fails, every
  * page's console, state and screenshot, the server's output and the error go to tests/e2e/artifacts/<test>/.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import {
+  type BrowserName,
+  type DrivenBrowser,
+  type DrivenPage,
+  launchBrowser,
+  playwrightPage,
+} from './browsers.js';
 import { launchChromium } from './chromium.js';
 import { type PageKind, type PagesDir, writePages } from './pages.js';
 import { type ParleyServe, REPO_ROOT, startParleyServe } from './parley-serve.js';
@@ -19,10 +26,14 @@ export interface E2EOptions {
   /** Extra arguments for `parley serve`. */
   serveArgs?: readonly string[];
   chromiumFlags?: readonly string[];
+  /** Browsers besides Chromium that this file opens pages in (`openPageIn`). */
+  also?: readonly BrowserName[];
 }
 
 export interface E2E {
   readonly browser: Browser;
+  /** The other browsers started with `also`, e.g. to print their versions. */
+  readonly others: ReadonlyMap<BrowserName, DrivenBrowser>;
   readonly serve: ParleyServe;
   /** Runs one test's body; saves artifacts if it throws, and always closes what it opened. */
   scenario(name: string, body: (s: Scenario) => Promise<void>): Promise<void>;
@@ -33,35 +44,53 @@ export interface E2E {
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   execFileSync(process.execPath, ['scripts/build.mjs', '--if-needed'], { cwd: REPO_ROOT, stdio: 'inherit' });
   const pages = await writePages();
-  const started = await Promise.allSettled([
+  const also = (options.also ?? []).filter((b) => b !== 'chromium');
+  const [browser, serve, ...others] = await Promise.allSettled([
     launchChromium(options.chromiumFlags),
     // STUN/TURN on free ports too, so that test files (and other runs on this machine) never collide on 3478.
     startParleyServe(['--static', pages.dir, '--turn-port', '0', ...(options.serveArgs ?? [])]),
+    ...also.map((b) => launchBrowser(b)),
   ] as const);
-  const [browser, serve] = started;
-  if (browser.status !== 'fulfilled' || serve.status !== 'fulfilled') {
-    if (browser.status === 'fulfilled') await browser.value.close();
-    if (serve.status === 'fulfilled') await serve.value.stop();
+  if (
+    browser.status !== 'fulfilled' ||
+    serve.status !== 'fulfilled' ||
+    others.some((o) => o.status !== 'fulfilled')
+  ) {
+    const started = [browser, serve, ...others];
+    await Promise.allSettled(
+      started.map((r) =>
+        r.status === 'fulfilled' ? ('stop' in r.value ? r.value.stop() : r.value.close()) : 0,
+      ),
+    );
     pages.remove();
     const reasons = started.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
     throw new Error(`e2e harness failed to start:\n${reasons.join('\n')}`);
   }
-  const env = { browser: browser.value, serve: serve.value, pages };
+  const otherBrowsers = new Map(
+    others.flatMap((o) => (o.status === 'fulfilled' ? [[o.value.name, o.value] as const] : [])),
+  );
+  const env: Env = { browser: browser.value, others: otherBrowsers, serve: serve.value, pages };
   return {
     browser: env.browser,
+    others: otherBrowsers,
     serve: env.serve,
     scenario: (name, body) => runScenario(env, name, body),
     async close() {
-      await Promise.allSettled([env.browser.close(), env.serve.stop()]);
+      await Promise.allSettled([
+        env.browser.close(),
+        ...[...otherBrowsers.values()].map((b) => b.close()),
+        env.serve.stop(),
+      ]);
       pages.remove();
     },
   };
 }
 
-/** One peer: a page in its own browser context, with its console recorded from the first line. */
-export interface PeerPage {
+/** One peer: a page in its own browser context (either browser), with its console recorded from the first line. */
+export interface AnyPeerPage {
   readonly name: string;
-  readonly page: Page;
+  readonly browser: BrowserName;
+  readonly driver: DrivenPage;
   readonly console: string[];
   /** Runs `fn` in the page; it is serialized, so it may only use `window.e2e` and its JSON argument. */
   evaluate<R, A = undefined>(fn: InPage<A, R>, arg?: A): Promise<R>;
@@ -69,6 +98,11 @@ export interface PeerPage {
   waitFor<R, A = undefined>(what: string, fn: InPage<A, R>, arg?: A, timeoutMs?: number): Promise<Truthy<R>>;
   /** Reloads the page (a fresh page script, same context) and waits until it is ready again. */
   reload(): Promise<void>;
+}
+
+/** A peer in Chromium, with playwright's page. */
+export interface PeerPage extends AnyPeerPage {
+  readonly page: Page;
 }
 
 type InPage<A, R> = (arg: A) => R | Promise<R>;
@@ -80,6 +114,8 @@ export interface Scenario {
   readonly turn: ParleyServe['turn'];
   /** Opens `/raw.html` or `/sdk.html` in a new context and waits until its script is ready. */
   openPage(name: string, kind: PageKind): Promise<PeerPage>;
+  /** The same in the named browser (started with the `also` option). */
+  openPageIn(browser: BrowserName, name: string, kind: PageKind): Promise<AnyPeerPage>;
   /** Registers a cleanup (a Node peer, a socket) to run after the test, last registered first. */
   defer(cleanup: () => unknown): void;
   /** Names a Node-side peer whose state goes into the artifacts if the test fails. */
@@ -93,16 +129,18 @@ interface Watched {
 
 interface Env {
   browser: Browser;
+  others: ReadonlyMap<BrowserName, DrivenBrowser>;
   serve: ParleyServe;
   pages: PagesDir;
 }
 
 async function runScenario(env: Env, name: string, body: (s: Scenario) => Promise<void>): Promise<void> {
-  const peers: PeerPage[] = [];
+  const peers: AnyPeerPage[] = [];
   const contexts: BrowserContext[] = [];
   const cleanups: (() => unknown)[] = [];
   const watched: Watched[] = [];
   const serveOutputStart = env.serve.output().length;
+  const pageUrl = (kind: PageKind) => `${env.serve.httpUrl}/${kind}.html`;
   const scenario: Scenario = {
     name,
     wsUrl: env.serve.wsUrl,
@@ -110,10 +148,17 @@ async function runScenario(env: Env, name: string, body: (s: Scenario) => Promis
     async openPage(peerName, kind) {
       const context = await env.browser.newContext();
       contexts.push(context);
-      // tsx compiles the tests with esbuild's keepNames, so functions handed to page.evaluate may call
-      // esbuild's `__name` helper, which pages lack.
-      await context.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
-      const peer = await openPeer(context, peerName, `${env.serve.httpUrl}/${kind}.html`);
+      await context.addInitScript({ content: INIT_SCRIPT });
+      const page = await context.newPage();
+      const peer = { ...(await openPeer(playwrightPage(page), peerName, pageUrl(kind))), page };
+      peers.push(peer);
+      return peer;
+    },
+    async openPageIn(which, peerName, kind) {
+      if (which === 'chromium') return scenario.openPage(peerName, kind);
+      const other = env.others.get(which);
+      if (!other) throw new Error(`${which} is not running: pass it to startE2E({ also })`);
+      const peer = await openPeer(await other.newPage({ initScript: INIT_SCRIPT }), peerName, pageUrl(kind));
       peers.push(peer);
       return peer;
     },
@@ -137,21 +182,26 @@ async function runScenario(env: Env, name: string, body: (s: Scenario) => Promis
         // A cleanup that fails must not hide the test's own result.
       }
     }
-    await Promise.allSettled(contexts.map((c) => c.close()));
+    await Promise.allSettled([
+      ...contexts.map((c) => c.close()),
+      ...[...env.others.values()].map((b) => b.closePages()),
+    ]);
   }
 }
 
-async function openPeer(context: BrowserContext, name: string, url: string): Promise<PeerPage> {
-  const page = await context.newPage();
+/** tsx compiles the tests with esbuild's keepNames, so functions handed to page.evaluate may call
+ * esbuild's `__name` helper, which pages lack. */
+const INIT_SCRIPT = 'globalThis.__name ??= (f) => f;';
+
+async function openPeer(page: DrivenPage, name: string, url: string): Promise<AnyPeerPage> {
   const lines: string[] = [];
   const stamp = () => new Date().toISOString().slice(11, 23);
-  page.on('console', (m) => lines.push(`${stamp()} [${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => lines.push(`${stamp()} [pageerror] ${e.stack ?? e.message}`));
-  page.on('crash', () => lines.push(`${stamp()} [crash] the page crashed`));
-  const describe = () => page.evaluate(() => window.e2e?.describe()).catch((e: Error) => `(${e.message})`);
+  page.onConsole((type, text) => lines.push(`${stamp()} [${type}] ${text}`));
+  const describe = () =>
+    page.evaluate(() => window.e2e?.describe(), null).catch((e: Error) => `(${e.message})`);
   const ready = async () => {
     const state = await waitUntil(
-      () => page.evaluate(() => (window.e2e?.ready ? 'ready' : window.e2e?.loadError)),
+      () => page.evaluate(() => (window.e2e?.ready ? 'ready' : window.e2e?.loadError), null),
       { what: `page ${name} (${url}) to load its script`, timeoutMs: 10_000, describe: () => lines },
     );
     if (state !== 'ready') throw new Error(`page ${name} failed to load: ${state}`);
@@ -160,7 +210,8 @@ async function openPeer(context: BrowserContext, name: string, url: string): Pro
   await ready();
   return {
     name,
-    page,
+    browser: page.browser,
+    driver: page,
     console: lines,
     evaluate: (fn, arg) => page.evaluate(fn as InPage<unknown, never>, arg),
     waitFor: (what, fn, arg, timeoutMs = 10_000) =>
@@ -178,7 +229,7 @@ async function openPeer(context: BrowserContext, name: string, url: string): Pro
 
 async function saveArtifacts(
   test: string,
-  peers: PeerPage[],
+  peers: AnyPeerPage[],
   watched: Watched[],
   serveOutput: string,
   err: unknown,
@@ -202,9 +253,9 @@ async function saveArtifacts(
     writeFileSync(join(dir, `${file}.console.txt`), `${peer.console.join('\n')}\n`);
     saveState(
       peer.name,
-      await peer.page.evaluate(() => window.e2e?.describe()).catch((e: Error) => e.message),
+      await peer.driver.evaluate(() => window.e2e?.describe(), null).catch((e: Error) => e.message),
     );
-    await peer.page.screenshot({ path: join(dir, `${file}.png`), timeout: 5_000 }).catch(() => undefined);
+    await peer.driver.screenshot(join(dir, `${file}.png`)).catch(() => undefined);
   }
   for (const w of watched) {
     try {

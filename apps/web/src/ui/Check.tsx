@@ -8,7 +8,9 @@ import {
   stunVerdict,
   urlsOf,
 } from '../lib/check.js';
+import { checkRelayPath } from '../lib/relay-check.js';
 import { signalingUrl } from '../lib/route.js';
+import { ForceRelayHelp } from './ForceRelayHelp.js';
 
 interface Row {
   name: string;
@@ -57,6 +59,8 @@ export function Check() {
         turn.map(async (server) => {
           const done = step(`TURN ${String(server.urls)}`);
           const { found, errors } = await gather([server], 'relay');
+          // A relay that allocates may still carry nothing: send data through it (row added after this one).
+          const path = found.length ? step(`Relay path through ${String(server.urls)}`) : undefined;
           done(
             found.length
               ? { ok: true, detail: `relay address: ${describeCandidates(found)}` }
@@ -65,6 +69,7 @@ export function Check() {
                   detail: `no relay candidate${errors.length ? ` (${errors[0]})` : ''}: TURN is blocked, unreachable, or refused the credentials`,
                 },
           );
+          path?.(await checkRelayPath(server));
         }),
       );
     })();
@@ -102,13 +107,16 @@ export function Check() {
             : `${failed.length} of ${rows.length} checks failed. ${
                 failed.some((r) => r.name.startsWith('TURN'))
                   ? 'Without TURN, people behind strict firewalls cannot join calls. '
-                  : ''
+                  : failed.some((r) => r.name.startsWith('Relay path'))
+                    ? 'The relay gives addresses but carries no data: calls that need it stay "connecting…". '
+                    : ''
               }${failed.some((r) => r.name.startsWith('Signaling')) ? 'Without signaling, no call can start.' : ''}`}
         </p>
       )}
       <button type="button" onClick={() => setRun(run + 1)} disabled={!finished}>
         Check again
       </button>
+      <ForceRelayHelp />
     </main>
   );
 }
