@@ -15,10 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext } from 'playwright-core';
+import { playwrightPage } from '../harness/browsers.js';
 import { launchChromium } from '../harness/chromium.js';
 import { createNetns, type Netns, netnsUnavailable } from '../harness/netns.js';
 import { type ParleyServe, REPO_ROOT, startParleyServe } from '../harness/parley-serve.js';
-import { joinCall, shot, type WebPage, waitFramesRising, waitRemotes } from './harness.js';
+import { type ChromiumWebPage, joinCall, shot, waitFramesRising, waitRemotes } from './harness.js';
 
 const unavailable = netnsUnavailable();
 const dist = join(REPO_ROOT, 'apps/web/dist');
@@ -74,7 +75,7 @@ describe('the web app from another device on the LAN', { skip: unavailable }, ()
   });
 
   /** A participant: a page of its own browser context, its console kept for the failure message. */
-  async function open(browser: Browser, name: string, url: string): Promise<WebPage> {
+  async function open(browser: Browser, name: string, url: string): Promise<ChromiumWebPage> {
     const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
     contexts.push(context);
     const page = await context.newPage();
@@ -82,7 +83,7 @@ describe('the web app from another device on the LAN', { skip: unavailable }, ()
     page.on('console', (m) => lines.push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => lines.push(`[pageerror] ${e.message}`));
     await page.goto(url);
-    return { name, page, console: lines };
+    return { name, browser: 'chromium', page, driver: playwrightPage(page), console: lines };
   }
 
   test('parley serve lists the LAN address with a QR code and the certificate it made for it', () => {
