@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Call } from '../lib/call.js';
 import { ShareLink } from '../ui/ShareLink.js';
 import { ChatPanel } from './ChatPanel.js';
+import { DeviceToggle } from './DeviceToggle.js';
 import { FilesPanel } from './FilesPanel.js';
 import { Tile } from './Tile.js';
 import { useCall } from './use-call.js';
@@ -70,6 +71,14 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
         onDragLeave={() => setDragging(false)}
         onDrop={onDrop}
       >
+        {count === 1 && (
+          <div class="alone" role="status" data-testid="alone">
+            <span>Nobody else is here yet. Share the link to invite people.</span>
+            <button type="button" onClick={() => setPanel('share')}>
+              Invite people
+            </button>
+          </div>
+        )}
         <section class="grid" data-count={Math.min(count, 6)} aria-label="Participants">
           <Tile
             id={call.room.selfId}
@@ -96,7 +105,6 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
             />
           ))}
         </section>
-        {count === 1 && <p class="alone muted">Nobody else is here yet. Share the link to invite people.</p>}
       </main>
       {panel && (
         <aside class="panel" aria-label={panel === 'chat' ? 'Chat' : panel === 'files' ? 'Files' : 'Invite'}>
@@ -112,17 +120,18 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
         </aside>
       )}
       <nav class="controls" aria-label="Call controls">
-        <button
-          type="button"
-          aria-pressed={call.muted}
+        <DeviceToggle
+          device="microphone"
+          on={!call.muted}
           onClick={() => void call.toggleMic()}
-          data-testid="mute"
-        >
-          {call.muted ? 'Unmute' : 'Mute'}
-        </button>
-        <button type="button" aria-pressed={!call.cameraOn} onClick={() => void call.toggleCamera()}>
-          {call.cameraOn ? 'Camera off' : 'Camera on'}
-        </button>
+          testId="mute"
+        />
+        <DeviceToggle
+          device="camera"
+          on={call.cameraOn}
+          onClick={() => void call.toggleCamera()}
+          testId="camera"
+        />
         <button
           type="button"
           aria-pressed={!!call.screen}
