@@ -28,6 +28,9 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
   const peers = [...call.peers.values()];
   const count = peers.length + 1;
   const active = call.files.list.filter((t) => !['done', 'failed', 'cancelled'].includes(t.status)).length;
+  // Received files stay counted, and announced while the panel is closed, until saved or dismissed.
+  const waiting = call.files.list.filter((t) => t.waiting);
+  const filesCount = active + waiting.length;
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -51,6 +54,27 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
             {call.roomState === 'reconnecting'
               ? 'Reconnecting to the server… the call continues'
               : 'Disconnected'}
+          </span>
+        )}
+        {waiting.length > 0 && panel !== 'files' && (
+          <span class="notice files-waiting" role="status" data-testid="files-waiting">
+            {waiting.length === 1
+              ? `${waiting[0]?.name} from ${waiting[0]?.peerName} is ready to save.`
+              : `${waiting.length} received files are ready to save.`}{' '}
+            <button type="button" class="link" onClick={() => setPanel('files')}>
+              Show
+            </button>
+            <button
+              type="button"
+              class="link"
+              onClick={() => {
+                for (const t of waiting) call.files.settle(t.id);
+              }}
+              aria-label="Dismiss"
+              data-testid="files-waiting-dismiss"
+            >
+              ✕
+            </button>
           </span>
         )}
         {call.notice && (
@@ -115,7 +139,7 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
             </button>
           </div>
           {panel === 'chat' && <ChatPanel call={call} />}
-          {panel === 'files' && <FilesPanel call={call} />}
+          {panel === 'files' && <FilesPanel call={call} onInvite={() => setPanel('share')} />}
           {panel === 'share' && <ShareLink room={call.room.name} />}
         </aside>
       )}
@@ -163,7 +187,21 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
           data-testid="files-toggle"
         >
           Files
-          {active > 0 && <span class="count">{active}</span>}
+          {filesCount > 0 && (
+            <>
+              <span
+                class={`count${waiting.length ? ' save' : ''}`}
+                data-testid="files-count"
+                aria-hidden="true"
+              >
+                {filesCount}
+              </span>
+              <span class="sr-only">
+                {active > 0 && `, ${active} under way`}
+                {waiting.length > 0 && `, ${waiting.length} to save`}
+              </span>
+            </>
+          )}
         </button>
         <button type="button" aria-pressed={panel === 'share'} onClick={() => toggle('share')}>
           Invite
