@@ -102,6 +102,16 @@ test(
             background: b ? getComputedStyle(b).backgroundColor : '',
           };
         }, id);
+      /** Clicks the button and waits until its aria-pressed says `pressed`. */
+      const toggle = async (id: string, pressed: 'true' | 'false') => {
+        await alice.page.getByTestId(id).click();
+        await waitIn(
+          alice,
+          `${id} aria-pressed=${pressed}`,
+          ([t, want]) => document.querySelector(`[data-testid=${t}]`)?.getAttribute('aria-pressed') === want,
+          [id, pressed],
+        );
+      };
       for (const [id, name, offTitle] of [
         ['camera', 'Camera', /Camera off: click to turn it on/],
         ['mute', 'Microphone', /Muted: click to unmute/],
@@ -112,13 +122,7 @@ test(
           { pressed: 'true', name, crossed: false },
         );
         assert.doesNotMatch(on.title ?? '', offTitle);
-        await alice.page.getByTestId(id).click();
-        await waitIn(
-          alice,
-          `${id} off`,
-          (t) => document.querySelector(`[data-testid=${t}]`)?.getAttribute('aria-pressed') === 'false',
-          id,
-        );
+        await toggle(id, 'false');
         const off = await device(id);
         assert.deepEqual(
           { name: off.name, crossed: off.crossed },
@@ -127,13 +131,7 @@ test(
         );
         assert.match(off.title ?? '', offTitle);
         assert.notEqual(off.background, on.background, `${id} off is drawn differently from on`);
-        await alice.page.getByTestId(id).click();
-        await waitIn(
-          alice,
-          `${id} on`,
-          (t) => document.querySelector(`[data-testid=${t}]`)?.getAttribute('aria-pressed') === 'true',
-          id,
-        );
+        await toggle(id, 'true');
       }
 
       const bob = await s.open('bob', `/#/r/${room}`, viewport);
