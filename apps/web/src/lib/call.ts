@@ -72,6 +72,7 @@ export class Call {
   #speakerSince = 0;
   #pollingSpeaker = false;
   #scheduled = false;
+  #left: Promise<void> | undefined;
 
   static async join(opts: JoinCallOptions): Promise<Call> {
     const room = await joinRoom({
@@ -208,7 +209,16 @@ export class Call {
     this.files.cancel(id, t ? this.peers.get(t.peerId)?.peer : undefined);
   }
 
-  async leave(): Promise<void> {
+  /**
+   * Leaves the room and releases the devices. Idempotent: the Leave button calls it, and so does the room
+   * page when the call goes off screen (the phase changes, the tab closes); every call gets the one promise.
+   */
+  leave(): Promise<void> {
+    this.#left ??= this.#leave();
+    return this.#left;
+  }
+
+  async #leave(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#meter?.close();
     for (const t of [this.camera, this.mic, this.screen]) t?.stop();

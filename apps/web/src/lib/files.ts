@@ -1,8 +1,9 @@
 /**
  * File transfer between peers over a dedicated data channel ("files", reliable and ordered).
  *
- * Wire: the sender sends a JSON `offer` (name, size, type, SHA-256), then the bytes as binary messages of
- * CHUNK bytes, then `end`. The receiver hashes what it got with Web Crypto and answers `result`; only a file
+ * Wire: the sender says `preparing` (name, size, type) as soon as a file is picked, hashes it (HASH_SLICE at
+ * a time, so the UI can show how far it got), then sends a JSON `offer` (the same id, SHA-256), then the bytes
+ * as binary messages of CHUNK bytes, then `end`. A receiver that does not know `preparing` ignores it. The receiver hashes what it got with Web Crypto and answers `result`; only a file
  * whose hash matches is offered for saving. Either side may send `cancel`. One transfer at a time per peer
  * and direction, so binary messages need no header. The sender keeps the channel's buffer between LOW and
  * HIGH: it sends while `bufferedAmount < HIGH` (Chromium may count a partly sent message in bufferedAmount) and waits for
@@ -10,6 +11,7 @@
  */
 import type { Channel, Peer } from '@parley/client';
 import { hex } from './format.js';
+import type { HashReply, HashRequest } from './hash-worker.js';
 
 export const FILES_CHANNEL = 'files';
 /** Chromium caps a message at 256 KiB; smaller chunks keep progress smooth and memory low. */
@@ -18,9 +20,12 @@ export const HIGH = 1024 * 1024;
 export const LOW = 256 * 1024;
 /** Received files are held in memory until saved; bigger ones wait for streamed transfers. */
 export const MAX_RECEIVE = 1024 * 1024 * 1024;
+/** The sender's worker reads and hashes the file this much at a time, and says how far it got after each. */
+export const HASH_SLICE = 8 * 1024 * 1024;
 
 export type TransferStatus =
   | 'hashing'
+  | 'preparing'
   | 'queued'
   | 'sending'
   | 'confirming'
@@ -40,16 +45,21 @@ export interface Transfer {
   readonly mime: string;
   sha256: string | undefined;
   bytes: number;
-  /** Bytes per second over the last few seconds. */
+  /** Sender: how much of the file has been hashed. */
+  hashed: number;
+  /** Bytes per second over the last few seconds (of hashing while `hashing`). */
   rate: number;
   etaSeconds: number;
   status: TransferStatus;
   error?: string;
   /** Receiver: an object URL of the verified file, for saving. */
   url?: string;
+  /** Receiver: verified, and neither saved nor dismissed yet. */
+  waiting?: boolean;
 }
 
 type Control =
+  | { t: 'preparing'; id: string; name: string; size: number; mime: string }
   | { t: 'offer'; id: string; name: string; size: number; mime: string; sha256: string }
   | { t: 'end'; id: string }
   | { t: 'result'; id: string; ok: boolean; sha256: string }
@@ -72,23 +82,38 @@ export class FileTransfers {
     this.#changed = changed;
   }
 
-  /** Sends a file to each of these peers; the hash is computed once. */
+  /** Sends a file to each of these peers; the hash is computed once, and each peer is told it is coming. */
   async send(file: File, peers: readonly Peer[], nameOf: (id: string) => string): Promise<void> {
     const transfers = peers.map((peer) => {
       const t = this.#add('send', peer.id, nameOf(peer.id), file.name, file.size, file.type);
       t.status = 'hashing';
+      const preparing: Control = { t: 'preparing', id: t.id, name: t.name, size: t.size, mime: t.mime };
+      tell(peer, preparing);
       return { peer, t };
     });
     this.#changed();
-    let sha256: string;
+    const meter = new Meter();
+    let digest: string | undefined;
     try {
-      sha256 = hex(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+      digest = await hashFile(
+        file,
+        (hashed) => {
+          for (const { t } of transfers) if (t.status === 'hashing') this.#hashed(t, meter, hashed);
+        },
+        () => transfers.every(({ t }) => isOver(t)),
+      );
     } catch (err) {
-      for (const { t } of transfers) this.#fail(t, `could not read the file: ${(err as Error).message}`);
+      for (const { peer, t } of transfers) {
+        this.#fail(t, `could not read the file: ${(err as Error).message}`);
+        tell(peer, { t: 'cancel', id: t.id });
+      }
       return;
     }
     for (const { peer, t } of transfers) {
-      t.sha256 = sha256;
+      if (digest === undefined || isOver(t)) continue;
+      t.sha256 = digest;
+      t.rate = 0;
+      t.etaSeconds = Number.POSITIVE_INFINITY;
       t.status = 'queued';
       const previous = this.#queues.get(peer.id) ?? Promise.resolve();
       const next = previous
@@ -108,6 +133,9 @@ export class FileTransfers {
     const msg = parseControl(data);
     if (!msg) return;
     switch (msg.t) {
+      case 'preparing':
+        this.#onPreparing(peer, msg, peerName);
+        return;
       case 'offer':
         this.#onOffer(peer, msg, peerName);
         return;
@@ -124,7 +152,7 @@ export class FileTransfers {
       case 'cancel': {
         const t = this.#find(msg.id);
         if (t && !isOver(t)) this.#finish(t, 'cancelled');
-        this.#incoming.delete(peer.id);
+        if (this.#incoming.get(peer.id)?.transfer.id === msg.id) this.#incoming.delete(peer.id);
       }
     }
   }
@@ -133,12 +161,22 @@ export class FileTransfers {
     const t = this.list.find((x) => x.id === id);
     if (!t || isOver(t)) return;
     this.#finish(t, 'cancelled');
-    if (t.direction === 'receive') this.#incoming.delete(t.peerId);
-    try {
-      peer?.channel(FILES_CHANNEL).send(JSON.stringify({ t: 'cancel', id } satisfies Control));
-    } catch {
-      // The peer is gone; nothing to tell.
-    }
+    if (t.direction === 'receive' && this.#incoming.get(t.peerId)?.transfer.id === id)
+      this.#incoming.delete(t.peerId);
+    if (peer) tell(peer, { t: 'cancel', id });
+  }
+
+  /** The number of received files that wait to be saved or dismissed. */
+  get waiting(): number {
+    return this.list.filter((t) => t.waiting).length;
+  }
+
+  /** A received file was saved, or its reminder dismissed: it no longer waits. */
+  settle(id: string): void {
+    const t = this.#find(id, 'receive');
+    if (!t?.waiting) return;
+    t.waiting = false;
+    this.#changed();
   }
 
   /** The peer left: whatever was under way with it fails. */
@@ -190,13 +228,27 @@ export class FileTransfers {
     while (t.status === 'confirming') await delay(100);
   }
 
-  #onOffer(peer: Peer, msg: Extract<Control, { t: 'offer' }>, peerName: string): void {
-    const name = msg.name.replace(/[/\\]/g, '_').slice(0, 255) || 'file';
-    const t = this.#add('receive', peer.id, peerName, name, msg.size, msg.mime, msg.id);
-    t.sha256 = msg.sha256;
-    if (msg.size > MAX_RECEIVE || !Number.isSafeInteger(msg.size) || msg.size < 0) {
+  /** The sender picked a file and is hashing it: show that something is coming. */
+  #onPreparing(peer: Peer, msg: Extract<Control, { t: 'preparing' }>, peerName: string): void {
+    if (this.#find(msg.id)) return;
+    const t = this.#add('receive', peer.id, peerName, safeName(msg.name), msg.size, msg.mime, msg.id);
+    t.status = 'preparing';
+    if (!receivable(msg.size)) {
       this.#fail(t, 'too large to receive in memory');
-      peer.channel(FILES_CHANNEL).send(JSON.stringify({ t: 'cancel', id: msg.id } satisfies Control));
+      tell(peer, { t: 'cancel', id: msg.id });
+    }
+    this.#changed();
+  }
+
+  #onOffer(peer: Peer, msg: Extract<Control, { t: 'offer' }>, peerName: string): void {
+    const announced = this.#find(msg.id, 'receive');
+    if (announced && (announced.status !== 'preparing' || announced.peerId !== peer.id)) return;
+    if (announced) this.list.splice(this.list.indexOf(announced), 1);
+    const t = this.#add('receive', peer.id, peerName, safeName(msg.name), msg.size, msg.mime, msg.id);
+    t.sha256 = msg.sha256;
+    if (!receivable(msg.size)) {
+      this.#fail(t, 'too large to receive in memory');
+      tell(peer, { t: 'cancel', id: msg.id });
       return;
     }
     t.status = 'receiving';
@@ -233,6 +285,7 @@ export class FileTransfers {
       return;
     }
     t.url = URL.createObjectURL(blob);
+    t.waiting = true;
     this.#finish(t, 'done');
   }
 
@@ -255,6 +308,7 @@ export class FileTransfers {
       mime,
       sha256: undefined,
       bytes: 0,
+      hashed: 0,
       rate: 0,
       etaSeconds: Number.POSITIVE_INFINITY,
       status: 'queued',
@@ -271,6 +325,13 @@ export class FileTransfers {
     t.bytes = Math.max(0, Math.min(t.size, bytes));
     t.rate = meter.sample(t.bytes);
     t.etaSeconds = t.rate > 0 ? (t.size - t.bytes) / t.rate : Number.POSITIVE_INFINITY;
+    this.#changed();
+  }
+
+  #hashed(t: Transfer, meter: Meter, hashed: number): void {
+    t.hashed = hashed;
+    t.rate = meter.sample(hashed);
+    t.etaSeconds = t.rate > 0 ? (t.size - hashed) / t.rate : Number.POSITIVE_INFINITY;
     this.#changed();
   }
 
@@ -299,6 +360,51 @@ class Meter {
     const [t0, b0] = this.#samples[0] ?? [now, bytes];
     return now > t0 ? ((bytes - b0) * 1000) / (now - t0) : 0;
   }
+}
+
+/**
+ * The file's SHA-256, computed in a worker HASH_SLICE at a time (never the whole file in memory), with the
+ * bytes hashed reported after each slice; undefined when `stop()` says nobody wants it any more.
+ */
+function hashFile(
+  file: Blob,
+  progress: (hashed: number) => void,
+  stop: () => boolean,
+): Promise<string | undefined> {
+  const worker = new Worker(new URL('./hash-worker.ts', import.meta.url), { type: 'module' });
+  return new Promise<string | undefined>((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<HashReply>) => {
+      const reply = e.data;
+      if ('hashed' in reply) {
+        if (!stop()) return progress(reply.hashed);
+        resolve(undefined);
+      } else if ('sha256' in reply) resolve(reply.sha256);
+      else reject(new Error(reply.error));
+      worker.terminate();
+    };
+    worker.onerror = (e) => {
+      reject(new Error(e.message || 'the hashing worker failed'));
+      worker.terminate();
+    };
+    worker.postMessage({ file, slice: HASH_SLICE } satisfies HashRequest);
+  });
+}
+
+/** Sends a control message on the peer's files channel (queued until it opens); a peer that left is not told. */
+function tell(peer: Peer, msg: Control): void {
+  try {
+    peer.channel(FILES_CHANNEL, {}).send(JSON.stringify(msg));
+  } catch {
+    // The peer is gone; nothing to tell.
+  }
+}
+
+function safeName(name: string): string {
+  return name.replace(/[/\\]/g, '_').slice(0, 255) || 'file';
+}
+
+function receivable(size: number): boolean {
+  return Number.isSafeInteger(size) && size >= 0 && size <= MAX_RECEIVE;
 }
 
 function isOver(t: Transfer): boolean {
@@ -353,6 +459,8 @@ function parseControl(data: string): Control | undefined {
         mime: String(m.mime ?? ''),
         sha256: m.sha256,
       };
+    if (m.t === 'preparing' && typeof m.name === 'string' && typeof m.size === 'number')
+      return { t: 'preparing', id: m.id, name: m.name, size: m.size, mime: String(m.mime ?? '') };
     if (m.t === 'end' || m.t === 'cancel') return { t: m.t, id: m.id };
     if (m.t === 'result') return { t: 'result', id: m.id, ok: m.ok === true, sha256: String(m.sha256 ?? '') };
   } catch {

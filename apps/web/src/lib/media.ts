@@ -109,6 +109,7 @@ export class LevelMeter {
   readonly #ctx: AudioContext;
   readonly #analyser: AnalyserNode;
   readonly #buf: Float32Array<ArrayBuffer>;
+  #closed = false;
 
   constructor(track: MediaStreamTrack) {
     this.#ctx = new AudioContext();
@@ -125,7 +126,10 @@ export class LevelMeter {
     return Math.min(1, Math.sqrt(sum / this.#buf.length) * 4);
   }
 
+  /** Releases the audio context; again is a no-op (closing a closed AudioContext rejects). */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     void this.#ctx.close();
   }
 }

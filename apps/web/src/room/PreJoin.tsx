@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { acquire, type Devices, LevelMeter, listDevices } from '../lib/media.js';
 import { InsecureNotice, mediaBlocked } from '../ui/InsecureNotice.js';
 import { ShareLink } from '../ui/ShareLink.js';
+import { DeviceToggle } from './DeviceToggle.js';
 import { Video } from './Video.js';
 
 const NAME_KEY = 'parley.name';
@@ -98,17 +99,18 @@ export function PreJoin(props: {
             </div>
           )}
           <div class="row preview-buttons">
-            <button type="button" aria-pressed={!micOn} disabled={!hasMic} onClick={() => setMicOn(!micOn)}>
-              {micOn ? 'Mute' : 'Unmute'}
-            </button>
-            <button
-              type="button"
-              aria-pressed={!camOn}
+            <DeviceToggle
+              device="microphone"
+              on={hasMic && micOn}
+              disabled={!hasMic}
+              onClick={() => setMicOn(!micOn)}
+            />
+            <DeviceToggle
+              device="camera"
+              on={hasCamera && camOn}
               disabled={!hasCamera}
               onClick={() => setCamOn(!camOn)}
-            >
-              {camOn ? 'Camera off' : 'Camera on'}
-            </button>
+            />
           </div>
           {hasMic && (
             <label class="mic-level">

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Call } from '../lib/call.js';
 import { ShareLink } from '../ui/ShareLink.js';
 import { ChatPanel } from './ChatPanel.js';
+import { DeviceToggle } from './DeviceToggle.js';
 import { FilesPanel } from './FilesPanel.js';
 import { Tile } from './Tile.js';
 import { useCall } from './use-call.js';
@@ -27,6 +28,9 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
   const peers = [...call.peers.values()];
   const count = peers.length + 1;
   const active = call.files.list.filter((t) => !['done', 'failed', 'cancelled'].includes(t.status)).length;
+  // Received files stay counted, and announced while the panel is closed, until saved or dismissed.
+  const waiting = call.files.list.filter((t) => t.waiting);
+  const filesCount = active + waiting.length;
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -52,6 +56,27 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
               : 'Disconnected'}
           </span>
         )}
+        {waiting.length > 0 && panel !== 'files' && (
+          <span class="notice files-waiting" role="status" data-testid="files-waiting">
+            {waiting.length === 1
+              ? `${waiting[0]?.name} from ${waiting[0]?.peerName} is ready to save.`
+              : `${waiting.length} received files are ready to save.`}{' '}
+            <button type="button" class="link" onClick={() => setPanel('files')}>
+              Show
+            </button>
+            <button
+              type="button"
+              class="link"
+              onClick={() => {
+                for (const t of waiting) call.files.settle(t.id);
+              }}
+              aria-label="Dismiss"
+              data-testid="files-waiting-dismiss"
+            >
+              ✕
+            </button>
+          </span>
+        )}
         {call.notice && (
           <span class="notice" role="status">
             {call.notice}{' '}
@@ -70,6 +95,14 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
         onDragLeave={() => setDragging(false)}
         onDrop={onDrop}
       >
+        {count === 1 && (
+          <div class="alone" role="status" data-testid="alone">
+            <span>Nobody else is here yet. Share the link to invite people.</span>
+            <button type="button" onClick={() => setPanel('share')}>
+              Invite people
+            </button>
+          </div>
+        )}
         <section class="grid" data-count={Math.min(count, 6)} aria-label="Participants">
           <Tile
             id={call.room.selfId}
@@ -96,7 +129,6 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
             />
           ))}
         </section>
-        {count === 1 && <p class="alone muted">Nobody else is here yet. Share the link to invite people.</p>}
       </main>
       {panel && (
         <aside class="panel" aria-label={panel === 'chat' ? 'Chat' : panel === 'files' ? 'Files' : 'Invite'}>
@@ -107,22 +139,23 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
             </button>
           </div>
           {panel === 'chat' && <ChatPanel call={call} />}
-          {panel === 'files' && <FilesPanel call={call} />}
+          {panel === 'files' && <FilesPanel call={call} onInvite={() => setPanel('share')} />}
           {panel === 'share' && <ShareLink room={call.room.name} />}
         </aside>
       )}
       <nav class="controls" aria-label="Call controls">
-        <button
-          type="button"
-          aria-pressed={call.muted}
+        <DeviceToggle
+          device="microphone"
+          on={!call.muted}
           onClick={() => void call.toggleMic()}
-          data-testid="mute"
-        >
-          {call.muted ? 'Unmute' : 'Mute'}
-        </button>
-        <button type="button" aria-pressed={!call.cameraOn} onClick={() => void call.toggleCamera()}>
-          {call.cameraOn ? 'Camera off' : 'Camera on'}
-        </button>
+          testId="mute"
+        />
+        <DeviceToggle
+          device="camera"
+          on={call.cameraOn}
+          onClick={() => void call.toggleCamera()}
+          testId="camera"
+        />
         <button
           type="button"
           aria-pressed={!!call.screen}
@@ -154,7 +187,21 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
           data-testid="files-toggle"
         >
           Files
-          {active > 0 && <span class="count">{active}</span>}
+          {filesCount > 0 && (
+            <>
+              <span
+                class={`count${waiting.length ? ' save' : ''}`}
+                data-testid="files-count"
+                aria-hidden="true"
+              >
+                {filesCount}
+              </span>
+              <span class="sr-only">
+                {active > 0 && `, ${active} under way`}
+                {waiting.length > 0 && `, ${waiting.length} to save`}
+              </span>
+            </>
+          )}
         </button>
         <button type="button" aria-pressed={panel === 'share'} onClick={() => toggle('share')}>
           Invite

@@ -51,7 +51,6 @@ export function Tile(p: TileProps) {
           stream={p.stream}
           muted={p.self}
           mirror={p.self && !p.screen}
-          fit={p.screen ? 'contain' : 'cover'}
           label={`${p.name}${p.screen ? ' screen' : ' video'}`}
         />
       )}

@@ -5,7 +5,6 @@ export function Video(props: {
   stream: MediaStream | undefined;
   muted?: boolean;
   mirror?: boolean;
-  fit?: 'cover' | 'contain';
   label: string;
 }) {
   const ref = useRef<HTMLVideoElement>(null);
@@ -22,7 +21,7 @@ export function Video(props: {
       playsInline
       muted={props.muted}
       aria-label={props.label}
-      class={`${props.mirror ? 'mirror ' : ''}${props.fit === 'contain' ? 'contain' : ''}`}
+      class={props.mirror ? 'mirror' : undefined}
     />
   );
 }
