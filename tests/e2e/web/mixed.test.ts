@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import {
-  clickButton,
   joinCall,
   ownAddressRanges,
   shot,
@@ -109,14 +108,14 @@ test(
           (n) => document.querySelector(`.tile[data-name="${n}"]`)?.getAttribute('data-muted') === 'true',
           name,
         );
-        await clickButton(p, 'Camera off', '.controls');
+        await p.driver.click('[data-testid=camera]');
         await waitIn(
           other,
           `${name}'s initials instead of video`,
           (n) => !!document.querySelector(`.tile[data-name="${n}"] .avatar`),
           name,
         );
-        await clickButton(p, 'Camera on', '.controls');
+        await p.driver.click('[data-testid=camera]');
         await waitIn(
           other,
           `${name}'s video back`,

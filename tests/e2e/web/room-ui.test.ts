@@ -24,7 +24,7 @@ const viewport = { width: 1280, height: 720 };
 
 /** The smallest share of its video frame that any tile's <video> shows (1: whole frames everywhere). */
 function shownFraction(p: WebPage): Promise<number> {
-  return p.page.evaluate(() => {
+  return p.driver.evaluate(() => {
     const shares = [...document.querySelectorAll<HTMLVideoElement>('.tile video')]
       .filter((v) => v.videoWidth > 0)
       .map((v) => {
@@ -39,11 +39,14 @@ function shownFraction(p: WebPage): Promise<number> {
         );
       });
     return shares.length ? Math.min(...shares) : 0;
-  });
+  }, undefined);
 }
 
 function fileCount(p: WebPage): Promise<string | undefined> {
-  return p.page.evaluate(() => document.querySelector('[data-testid=files-count]')?.textContent ?? undefined);
+  return p.driver.evaluate(
+    () => document.querySelector('[data-testid=files-count]')?.textContent ?? undefined,
+    undefined,
+  );
 }
 
 test(
