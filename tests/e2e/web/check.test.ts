@@ -55,12 +55,15 @@ for (const browser of ['chromium', 'firefox'] as const) {
           `${browser} check on a TURN that refuses this machine's addresses:\n  ${o.rows.join('\n  ')}\n  ${o.summary}`,
         );
         row(o, /^✔ Works: Signaling/);
-        row(o, /^✔ Works: TURN turn:.*transport=udp/);
-        const udp = row(o, /^✘ Fails: Relay path through turn:.*transport=udp/);
+        assert.match(
+          row(o, /^✔ Works: Relay over UDP \(TURN\)/),
+          /reached over UDP \(turn:.*transport=udp\)/,
+        );
+        const udp = row(o, /^✘ Fails: Data through the relay over UDP/);
         assert.match(udp, /allocates addresses .* but no data passed through it/);
         assert.match(udp, /Likely cause: the peers' addresses are 127\.0\.0\.1/);
         assert.match(udp, /--turn-allow-peer/);
-        row(o, /^✘ Fails: Relay path through turn:.*transport=tcp/);
+        row(o, /^✘ Fails: Data through the relay over TCP/);
         assert.match(o.summary, /checks failed.*The relay gives addresses but carries no data/);
       }),
   );
@@ -85,10 +88,17 @@ test(
           await shot(page, `check-relay-passes-${browser}`, true);
           console.log(`${browser} check with --turn-allow-peer:\n  ${o.rows.join('\n  ')}\n  ${o.summary}`);
           for (const transport of ['udp', 'tcp']) {
-            row(o, new RegExp(`^✔ Works: TURN turn:.*transport=${transport}`));
+            const via = transport.toUpperCase();
+            // The relay address is UDP whatever the way to the server: the row names the way there.
             assert.match(
-              row(o, new RegExp(`^✔ Works: Relay path through turn:.*transport=${transport}`)),
-              /data flows through the relay between .*: 20 messages of 1000 bytes there and back/,
+              row(o, new RegExp(`^✔ Works: Relay over ${via} \\(TURN\\)`)),
+              new RegExp(
+                `The relay gave you the address [\\d.]+:\\d+, reached over ${via} \\(turn:.*transport=${transport}\\)`,
+              ),
+            );
+            assert.match(
+              row(o, new RegExp(`^✔ Works: Data through the relay over ${via}`)),
+              /Data flows through the relay between .*: 20 messages of 1000 bytes there and back/,
             );
           }
           assert.equal(o.rows.filter((r) => r.startsWith('✘')).length, 0, o.rows.join('\n'));

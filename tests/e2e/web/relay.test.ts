@@ -74,11 +74,11 @@ test('the connectivity check page finds signaling, STUN and TURN working', { tim
       rows.join('\n'),
     );
     assert.ok(
-      rows.some((r) => r.startsWith('✔ Works: STUN')),
+      rows.some((r) => r.startsWith('✔ Works: Your address as others see it (STUN)')),
       rows.join('\n'),
     );
     assert.ok(
-      rows.some((r) => /^✔ Works: TURN .*transport=udp/.test(r)),
+      rows.some((r) => /^✔ Works: Relay over UDP \(TURN\)/.test(r)),
       rows.join('\n'),
     );
     assert.match(summary, /Everything works/);

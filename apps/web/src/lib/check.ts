@@ -59,23 +59,52 @@ export async function gather(
 /** The STUN verdict. A browser drops a reflexive candidate equal to a host one, so "complete, no error, no
  * srflx" means the server answered with this device's own address: no NAT on the way. */
 export function stunVerdict(g: Gathered): CheckResult {
-  if (g.found.length)
-    return { ok: true, detail: `your address as the STUN server sees it: ${describeCandidates(g.found)}` };
+  if (g.found.length) return { ok: true, detail: `The server sees you at ${describeCandidates(g.found)}.` };
   if (g.complete && g.errors.length === 0 && g.hosts.length) {
     return {
       ok: true,
-      detail: `the server answered with this device's own address (${describeCandidates(g.hosts)}): no NAT between you`,
+      detail: `The server sees this device's own address (${describeCandidates(g.hosts)}): no NAT between you and it.`,
     };
   }
   const why = g.errors.length ? ` (${g.errors[0]})` : '';
-  return { ok: false, detail: `no answer from the STUN server${why}: UDP to it is blocked or it is down` };
+  return { ok: false, detail: `No answer from the STUN server${why}: UDP to it is blocked, or it is down.` };
+}
+
+/** The TURN allocation verdict: the relay address the server gave, and how this browser reached it. */
+export function turnVerdict(server: RTCIceServer, g: Gathered): CheckResult {
+  const url = String(server.urls);
+  const via = transportName(relayTransport(url));
+  if (g.found.length) {
+    return {
+      ok: true,
+      detail: `The relay gave you the address ${describeCandidates(g.found)}, reached over ${via} (${url}).`,
+    };
+  }
+  const why = g.errors.length ? ` (${g.errors[0]})` : '';
+  return {
+    ok: false,
+    detail: `No relay address over ${via}${why}: the relay is blocked or unreachable from here, or it refused the credentials (${url}).`,
+  };
 }
 
 export function urlsOf(server: RTCIceServer): string[] {
   return Array.isArray(server.urls) ? server.urls : [server.urls];
 }
 
+/** How a browser reaches the TURN server of `url` (RFC 7065): `turns:` is TLS, else `?transport=`, else UDP. */
+export function relayTransport(url: string): 'udp' | 'tcp' | 'tls' {
+  if (url.startsWith('turns:')) return 'tls';
+  return /[?&]transport=tcp\b/i.test(url) ? 'tcp' : 'udp';
+}
+
+export function transportName(t: 'udp' | 'tcp' | 'tls'): string {
+  return t === 'tls' ? 'TLS' : t.toUpperCase();
+}
+
+/** Candidates' addresses, each once, IPv6 in brackets (what a person would paste). */
 export function describeCandidates(list: RTCIceCandidate[]): string {
-  const seen = new Set(list.map((c) => `${c.address}:${c.port} (${c.protocol})`));
+  // Chromium writes an IPv6 candidate address in brackets already, Firefox without.
+  const host = (a: string) => (a.includes(':') ? `[${a.replace(/^\[|\]$/g, '')}]` : a);
+  const seen = new Set(list.map((c) => `${host(c.address ?? '')}:${c.port}`));
   return [...seen].join(', ');
 }

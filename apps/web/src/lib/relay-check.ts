@@ -84,7 +84,7 @@ export async function checkRelayPath(server: RTCIceServer, timeoutMs = 10_000): 
     if (outcome.echoed === MESSAGES) {
       return result({
         ok: true,
-        detail: `data flows through the relay${between}: ${MESSAGES} messages of ${MESSAGE_BYTES} bytes there and back in ${seconds} s (first round trip ${outcome.rttMs} ms)`,
+        detail: `Data flows through the relay${between}: ${MESSAGES} messages of ${MESSAGE_BYTES} bytes there and back in ${seconds} s (first round trip ${outcome.rttMs} ms)`,
         echoed: outcome.echoed,
         sent: MESSAGES,
         rttMs: outcome.rttMs,
@@ -114,14 +114,14 @@ export function relayFailure(
 ): string {
   if (relays.length === 0) {
     const why = errors.length ? ` (${errors[0]})` : '';
-    return `the relay gave no address${why}, so nothing could be sent through it`;
+    return `The relay gave no address${why}, so nothing could be sent through it`;
   }
   if (opened) {
-    return `a connection through the relay opened, but only ${echoed} of ${MESSAGES} messages came back within ${timeoutMs / 1000} s: the relay drops data`;
+    return `A connection through the relay opened, but only ${echoed} of ${MESSAGES} messages came back within ${timeoutMs / 1000} s: the relay drops data`;
   }
   const hosts = [...new Set(relays.map((r) => r.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')))];
   const special = hosts.filter(isSpecialPurpose);
-  const start = `the relay allocates addresses (${relays.join(', ')}) but no data passed through it within ${timeoutMs / 1000} s`;
+  const start = `The relay allocates addresses (${relays.join(', ')}) but no data passed through it within ${timeoutMs / 1000} s`;
   if (special.length) {
     return `${start}. Likely cause: the peers' addresses are ${special.join(', ')}, in ${
       special.length > 1 ? 'ranges' : 'a range'

@@ -2,19 +2,41 @@
 import { useEffect, useState } from 'preact/hooks';
 import {
   type CheckResult,
-  describeCandidates,
   fetchIceServers,
   gather,
+  relayTransport,
   stunVerdict,
+  transportName,
+  turnVerdict,
   urlsOf,
 } from '../lib/check.js';
 import { checkRelayPath } from '../lib/relay-check.js';
 import { signalingUrl } from '../lib/route.js';
 import { ForceRelayHelp } from './ForceRelayHelp.js';
 
+type Kind = 'signaling' | 'stun' | 'turn' | 'relay-path';
+
 interface Row {
+  kind: Kind;
   name: string;
   result: CheckResult | undefined;
+}
+
+/** The verdict in one sentence, from the rows that failed (the details stay in the rows below it). */
+function verdict(rows: readonly Row[]): string {
+  const failed = rows.filter((r) => r.result && !r.result.ok);
+  if (failed.length === 0)
+    return 'Everything works: calls can connect directly, and through the relay when a network blocks direct paths.';
+  const has = (kind: Kind) => failed.some((r) => r.kind === kind);
+  return `${failed.length} of ${rows.length} checks failed. ${
+    has('signaling')
+      ? 'Without signaling, no call can start.'
+      : has('turn')
+        ? 'Without the relay (TURN), people behind strict firewalls cannot join calls.'
+        : has('relay-path')
+          ? 'The relay gives addresses but carries no data: calls that need it stay "connecting…".'
+          : 'Direct connections may fail; calls can still go through the relay.'
+  }`;
 }
 
 export function Check() {
@@ -24,8 +46,8 @@ export function Check() {
     let live = true;
     const list: Row[] = [];
     const show = () => live && setRows(list.map((r) => ({ ...r })));
-    const step = (name: string) => {
-      const row: Row = { name, result: undefined };
+    const step = (kind: Kind, name: string) => {
+      const row: Row = { kind, name, result: undefined };
       list.push(row);
       show();
       return (result: CheckResult) => {
@@ -34,11 +56,11 @@ export function Check() {
       };
     };
     void (async () => {
-      const signaling = step('Signaling server');
+      const signaling = step('signaling', 'Signaling server');
       let servers: RTCIceServer[];
       try {
         servers = await fetchIceServers(signalingUrl());
-        signaling({ ok: true, detail: `reached ${signalingUrl()}` });
+        signaling({ ok: true, detail: `Reached ${signalingUrl()}.` });
       } catch (err) {
         signaling({ ok: false, detail: (err as Error).message });
         return;
@@ -49,26 +71,21 @@ export function Check() {
           .filter((u) => /^turns?:/.test(u))
           .map((u) => ({ ...s, urls: u })),
       );
-      const stunDone = step(`STUN ${stun.join(', ') || '(none offered)'}`);
-      if (stun.length === 0) stunDone({ ok: false, detail: 'the server offers no STUN server' });
-      else {
-        stunDone(stunVerdict(await gather([{ urls: stun }], 'srflx')));
-      }
-      if (turn.length === 0) step('TURN')({ ok: false, detail: 'the server offers no TURN server' });
+      const stunDone = step('stun', 'Your address as others see it (STUN)');
+      if (stun.length === 0) stunDone({ ok: false, detail: 'The server offers no STUN server.' });
+      else stunDone(stunVerdict(await gather([{ urls: stun }], 'srflx')));
+      if (turn.length === 0)
+        step('turn', 'Relay (TURN)')({ ok: false, detail: 'The server offers no TURN relay.' });
       await Promise.all(
         turn.map(async (server) => {
-          const done = step(`TURN ${String(server.urls)}`);
-          const { found, errors } = await gather([server], 'relay');
+          const via = transportName(relayTransport(String(server.urls)));
+          const done = step('turn', `Relay over ${via} (TURN)`);
+          const gathered = await gather([server], 'relay');
           // A relay that allocates may still carry nothing: send data through it (row added after this one).
-          const path = found.length ? step(`Relay path through ${String(server.urls)}`) : undefined;
-          done(
-            found.length
-              ? { ok: true, detail: `relay address: ${describeCandidates(found)}` }
-              : {
-                  ok: false,
-                  detail: `no relay candidate${errors.length ? ` (${errors[0]})` : ''}: TURN is blocked, unreachable, or refused the credentials`,
-                },
-          );
+          const path = gathered.found.length
+            ? step('relay-path', `Data through the relay over ${via}`)
+            : undefined;
+          done(turnVerdict(server, gathered));
           path?.(await checkRelayPath(server));
         }),
       );
@@ -79,13 +96,22 @@ export function Check() {
   }, [run]);
 
   const finished = rows.length > 0 && rows.every((r) => r.result);
-  const failed = rows.filter((r) => r.result && !r.result.ok);
+  const failed = rows.some((r) => r.result && !r.result.ok);
   return (
     <main class="page check">
       <p>
         <a href="#/">← Home</a>
       </p>
       <h1>Connection check</h1>
+      {finished ? (
+        <p role="status" class={`verdict ${failed ? 'error' : 'ok'}`} data-testid="check-summary">
+          {verdict(rows)}
+        </p>
+      ) : (
+        <p role="status" class="verdict muted">
+          Checking your connection to this server…
+        </p>
+      )}
       <ul class="checks" aria-live="polite">
         {rows.map((r) => (
           <li
@@ -100,19 +126,6 @@ export function Check() {
           </li>
         ))}
       </ul>
-      {finished && (
-        <p role="status" class={failed.length ? 'error' : 'ok'} data-testid="check-summary">
-          {failed.length === 0
-            ? 'Everything works: calls can connect directly, and through the relay when a network blocks direct paths.'
-            : `${failed.length} of ${rows.length} checks failed. ${
-                failed.some((r) => r.name.startsWith('TURN'))
-                  ? 'Without TURN, people behind strict firewalls cannot join calls. '
-                  : failed.some((r) => r.name.startsWith('Relay path'))
-                    ? 'The relay gives addresses but carries no data: calls that need it stay "connecting…". '
-                    : ''
-              }${failed.some((r) => r.name.startsWith('Signaling')) ? 'Without signaling, no call can start.' : ''}`}
-        </p>
-      )}
       <button type="button" onClick={() => setRun(run + 1)} disabled={!finished}>
         Check again
       </button>
