@@ -11,7 +11,9 @@ import { ClockSync } from './clock.js';
 import { SendPacer } from './pacer.js';
 import type { Schema } from './schema.js';
 import {
+  ACK,
   decodeFrame,
+  encodeAck,
   encodePing,
   encodePong,
   encodeState,
@@ -88,6 +90,16 @@ export type GameEvents<S> = {
   host: [playerId: string | undefined];
 };
 
+export interface LaneStats {
+  /** Updates per second the pacer allows now. */
+  rateHz: number;
+  /** Updates sent, and the newest the peer acknowledged (by sequence number). */
+  sent: number;
+  acked: number;
+  /** How many unacknowledged updates may be out. */
+  window: number;
+}
+
 /** The game clock: the room's time as this peer estimates it. */
 export interface GameClock {
   /** Room time now (ms). */
@@ -116,6 +128,9 @@ interface Link<S> {
   dirty: boolean;
   seqOut: number;
   seqIn: number;
+  /** The newest of our updates the peer acknowledged, and when each recent one was sent (local clock). */
+  acked: number;
+  sentAt: Map<number, number>;
   lastPing: number;
   offs: (() => void)[];
 }
@@ -221,9 +236,14 @@ export class Game<S> extends Emitter<GameEvents<S>> {
     };
   }
 
-  /** The current send rate (updates per second) to each peer, by peer id (rate control at work). */
-  sendRates(): Map<string, number> {
-    return new Map([...this.#links].map(([id, l]) => [id, l.pacer.rateHz]));
+  /** The state lane to each peer, by peer id: the send rate now, updates sent and acknowledged. */
+  laneStats(): Map<string, LaneStats> {
+    return new Map(
+      [...this.#links].map(([id, l]) => [
+        id,
+        { rateHz: l.pacer.rateHz, sent: l.seqOut, acked: l.acked, window: l.pacer.window },
+      ]),
+    );
   }
 
   /**
@@ -297,6 +317,8 @@ export class Game<S> extends Emitter<GameEvents<S>> {
       dirty: true,
       seqOut: 0,
       seqIn: -1,
+      acked: 0,
+      sentAt: new Map(),
       lastPing: Number.NEGATIVE_INFINITY,
       offs: [],
     };
@@ -500,10 +522,23 @@ export class Game<S> extends Emitter<GameEvents<S>> {
     const now = this.#localNow();
     let retryAt = Number.POSITIVE_INFINITY;
     for (const link of this.#links.values()) {
-      if (!link.dirty || !this.#sendsTo(link) || link.state.readyState !== 'open') continue;
+      if (!this.#sendsTo(link) || link.state.readyState !== 'open') continue;
+      if (!link.dirty) {
+        // The newest update is not acknowledged a while after it went: it may be lost, so send it again
+        // (as a new update), or a player that stopped moving would stay where a lost update left it.
+        const sentAt = link.sentAt.get(link.seqOut);
+        if (link.acked >= link.seqOut || sentAt === undefined) continue;
+        const dueAt = sentAt + Math.max(50, 1.5 * (link.player?.rttMs ?? 100));
+        if (now < dueAt) {
+          retryAt = Math.min(retryAt, dueAt);
+          continue;
+        }
+        link.dirty = true;
+      }
       const frame = this.#frameFor(link);
       if (!frame) continue;
-      if (!link.pacer.decide(now, link.state.bufferedAmount, frame.byteLength)) {
+      const inFlight = link.seqOut - link.acked;
+      if (!link.pacer.decide(now, link.state.bufferedAmount, frame.byteLength, inFlight)) {
         // Waiting for time or for the buffer to drain; the newest state goes then.
         retryAt = Math.min(retryAt, Math.max(link.pacer.nextAt, now + 4));
         continue;
@@ -512,6 +547,9 @@ export class Game<S> extends Emitter<GameEvents<S>> {
         link.state.send(frame);
         link.seqOut++;
         link.dirty = false;
+        link.sentAt.set(link.seqOut, now);
+        link.sentAt.delete(link.seqOut - 256);
+        retryAt = Math.min(retryAt, now + Math.max(50, 1.5 * (link.player?.rttMs ?? 100)));
       } catch {
         // Closing under us; recovery reopens the channel and `open` flushes again.
       }
@@ -551,6 +589,16 @@ export class Game<S> extends Emitter<GameEvents<S>> {
       case PONG:
         this.#onPong(link, frame.t0, frame.t1, frame.t2);
         return;
+      case ACK: {
+        if (frame.seq <= link.acked || frame.seq > link.seqOut) return;
+        link.acked = frame.seq;
+        const sentAt = link.sentAt.get(frame.seq);
+        const now = this.#localNow();
+        if (sentAt !== undefined) link.pacer.observeRtt(now - sentAt, now);
+        // The window may have opened: the newest state goes now rather than at the next update.
+        if (link.dirty) this.#flush();
+        return;
+      }
       case STATE: {
         const player = link.player;
         if (!player || !this.#fresh(link, frame.seq)) return;
@@ -583,10 +631,11 @@ export class Game<S> extends Emitter<GameEvents<S>> {
     }
   }
 
-  /** Drops what is older than the newest seen from this link (the lane is unordered). */
+  /** Drops what is older than the newest seen from this link (the lane is unordered); acknowledges the rest. */
   #fresh(link: Link<S>, seq: number): boolean {
     if (seq <= link.seqIn) return false;
     link.seqIn = seq;
+    this.#sendRaw(link, encodeAck(seq));
     return true;
   }
 

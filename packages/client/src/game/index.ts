@@ -10,6 +10,7 @@ export {
   type GameClock,
   type GameEvents,
   type GameOptions,
+  type LaneStats,
   type Player,
   type PlayerInfo,
   STATE_LABEL,

@@ -7,6 +7,7 @@
  *   WORLD  2 | seq u32 | count u8 | count × (tag u32 | flags u8 | time f64 | state)   the host's view
  *   PING   3 | t0 f64                                          t0: the sender's local clock
  *   PONG   4 | t0 f64 | t1 f64 | t2 f64                        t1, t2: the responder's room clock
+ *   ACK    5 | seq u32                                         the newest STATE/WORLD seq received
  *
  * A player's `tag` is a 32-bit FNV-1a hash of its player id; WORLD flag 1 marks a state the host set
  * itself (an authoritative correction the player must take).
@@ -17,6 +18,7 @@ export const STATE = 1;
 export const WORLD = 2;
 export const PING = 3;
 export const PONG = 4;
+export const ACK = 5;
 export const FORCED = 1;
 
 export const STATE_HEADER = 13;
@@ -40,7 +42,8 @@ export type Frame<S> =
   | { kind: typeof STATE; seq: number; time: number; state: S }
   | { kind: typeof WORLD; seq: number; entries: WorldEntry<S>[] }
   | { kind: typeof PING; t0: number }
-  | { kind: typeof PONG; t0: number; t1: number; t2: number };
+  | { kind: typeof PONG; t0: number; t1: number; t2: number }
+  | { kind: typeof ACK; seq: number };
 
 export function encodeState<S>(schema: Schema<S>, seq: number, time: number, state: S): Uint8Array {
   const bytes = new Uint8Array(STATE_HEADER + schema.size);
@@ -91,6 +94,14 @@ export function encodePong(t0: number, t1: number, t2: number): Uint8Array {
   return bytes;
 }
 
+export function encodeAck(seq: number): Uint8Array {
+  const bytes = new Uint8Array(5);
+  const v = new DataView(bytes.buffer);
+  v.setUint8(0, ACK);
+  v.setUint32(1, seq >>> 0, true);
+  return bytes;
+}
+
 /** Decodes a frame; undefined for anything malformed (a peer's bytes are never trusted). */
 export function decodeFrame<S>(schema: Schema<S>, bytes: Uint8Array): Frame<S> | undefined {
   if (bytes.byteLength < 1) return undefined;
@@ -128,6 +139,8 @@ export function decodeFrame<S>(schema: Schema<S>, bytes: Uint8Array): Frame<S> |
       return bytes.byteLength === 25
         ? { kind, t0: v.getFloat64(1, true), t1: v.getFloat64(9, true), t2: v.getFloat64(17, true) }
         : undefined;
+    case ACK:
+      return bytes.byteLength === 5 ? { kind, seq: v.getUint32(1, true) } : undefined;
     default:
       return undefined;
   }
