@@ -34,6 +34,13 @@ const targets = [
     platform: 'neutral',
     packages: 'external',
   },
+  {
+    // `@parley/client/game`: the game-state API, kept out of the SDK's main entry (and its size budget).
+    entryPoints: [join(root, 'packages/client/src/game/index.ts')],
+    outfile: join(root, 'packages/client/dist/game.js'),
+    platform: 'neutral',
+    packages: 'external',
+  },
   // One minified file a page can load with <script type="module">: the SDK and the light protocol.
   { ...browserBundleOptions, outfile: BROWSER_BUNDLE_OUTFILE },
   {

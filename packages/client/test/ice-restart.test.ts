@@ -12,12 +12,12 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '@parley/server';
+import { NetnsLab, netnsUnavailable } from '@parley/testing';
 import { startTestServer } from './helpers.js';
 
 type Event = { ev: string } & Record<string, unknown>;
 
 const id = process.pid;
-const ns = { a: `parley-ice-a-${id}`, b: `parley-ice-b-${id}` };
 const link = { a: `pia${id}`.slice(0, 15), b: `pib${id}`.slice(0, 15) };
 const fixture = fileURLToPath(new URL('./fixtures/netns-peer.ts', import.meta.url));
 
@@ -25,53 +25,14 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function canMakeNamespaces(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'the ip command cannot manage network namespaces here';
-  }
-}
-
-function createNetwork(): void {
-  ip('netns', 'add', ns.a);
-  ip('netns', 'add', ns.b);
-  ip('link', 'add', link.a, 'netns', ns.a, 'type', 'veth', 'peer', 'name', link.b, 'netns', ns.b);
-  ip('-n', ns.a, 'addr', 'add', '198.18.0.1/24', 'dev', link.a);
-  ip('-n', ns.b, 'addr', 'add', '198.18.0.2/24', 'dev', link.b);
-  for (const side of ['a', 'b'] as const) {
-    ip('-n', ns[side], 'link', 'set', 'lo', 'up');
-    ip('-n', ns[side], 'link', 'set', link[side], 'up');
-  }
-}
-
-/** Namespaces left behind by earlier runs that were killed (their process is gone). */
-function staleNamespaces(): string[] {
-  const names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => line.split(' ')[0] ?? '');
-  return names.filter((name) => {
-    const pid = /^parley-ice-[ab]-(\d+)$/.exec(name)?.[1];
-    if (!pid || Number(pid) === id) return false;
-    try {
-      process.kill(Number(pid), 0);
-      return false;
-    } catch {
-      return true;
-    }
-  });
-}
-
-function destroyNetwork(extra: string[] = []): void {
-  for (const name of [ns.a, ns.b, ...extra]) {
-    try {
-      ip('netns', 'del', name); // deleting a namespace deletes the veth end inside it, and so the pair
-    } catch {
-      // Not created (or already gone).
-    }
-  }
+/** Two namespaces joined by a veth pair (namespaces a killed run left behind go first). */
+function createNetwork(lab: NetnsLab): { a: string; b: string } {
+  const ns = { a: lab.namespace('a'), b: lab.namespace('b') };
+  lab.veth(
+    { ns: ns.a, dev: link.a, addr: '198.18.0.1/24' },
+    { ns: ns.b, dev: link.b, addr: '198.18.0.2/24' },
+  );
+  return ns;
 }
 
 /** A peer process in a namespace, speaking JSON lines. */
@@ -145,25 +106,25 @@ class NetnsPeer {
   }
 }
 
-const skip = canMakeNamespaces();
+const skip = netnsUnavailable();
 
 describe('ICE recovery across a real link failure', { skip }, () => {
   let server: RunningServer;
+  let lab: NetnsLab;
+  let ns: { a: string; b: string };
   const socketPath = joinPath(tmpdir(), `parley-ice-${id}.sock`);
   const peers: NetnsPeer[] = [];
 
   before(async () => {
-    destroyNetwork(staleNamespaces());
-    // Also when the runner is interrupted: `after` hooks do not run on a signal, exit handlers mostly do.
-    process.once('exit', () => destroyNetwork());
-    createNetwork();
+    lab = new NetnsLab('ice');
+    ns = createNetwork(lab);
     rmSync(socketPath, { force: true });
     server = await startTestServer({ path: socketPath });
   });
   after(async () => {
     await Promise.all(peers.map((p) => p.stop()));
     await server?.close();
-    destroyNetwork();
+    lab?.destroy();
     rmSync(socketPath, { force: true });
   });
 

@@ -1,4 +1,5 @@
 /** @parley/testing: helpers every package's tests share (never shipped). */
 export { FakeClock } from './fake-clock.js';
+export { NetnsLab, netnsUnavailable } from './netns.js';
 export { SeededRandom } from './seeded-random.js';
 export { until } from './until.js';

@@ -1,15 +1,21 @@
-/** Hash routes (`#/`, `#/r/<room>`, `#/check`), so any static server, `parley serve` included, serves the app. */
+/** Hash routes (`#/`, `#/r/<room>`, `#/g/<room>` (the arena game), `#/check`), so any static server, `parley serve` included, serves the app. */
 
 import { isRoomName } from '@parley/client';
 import { useEffect, useState } from 'preact/hooks';
 
-export type Route = { page: 'home' } | { page: 'room'; room: string } | { page: 'check' };
+export type Route =
+  | { page: 'home' }
+  | { page: 'room'; room: string }
+  | { page: 'game'; room: string }
+  | { page: 'check' };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '');
   if (path === '/check') return { page: 'check' };
   const room = /^\/r\/([^/?]+)/.exec(path)?.[1];
   if (room && isRoomName(decodeURIComponent(room))) return { page: 'room', room: decodeURIComponent(room) };
+  const game = /^\/g\/([^/?]+)/.exec(path)?.[1];
+  if (game && isRoomName(decodeURIComponent(game))) return { page: 'game', room: decodeURIComponent(game) };
   return { page: 'home' };
 }
 
@@ -22,6 +28,13 @@ export const roomHash = (room: string) => `#/r/${encodeURIComponent(room)}`;
 /** The link to share: this page's address with the room's route (query flags such as ?relay=1 kept). */
 export function roomLink(room: string): string {
   return `${location.origin}${location.pathname}${location.search}${roomHash(room)}`;
+}
+
+export const gameHash = (room: string) => `#/g/${encodeURIComponent(room)}`;
+
+/** The link that invites others to an arena game. */
+export function gameLink(room: string): string {
+  return `${location.origin}${location.pathname}${location.search}${gameHash(room)}`;
 }
 
 export function useRoute(): Route {

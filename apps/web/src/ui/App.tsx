@@ -7,11 +7,14 @@ import { Home } from './Home.js';
 export function App() {
   const route = useRoute();
   if (route.page === 'room') return <Lazy key={route.room} load={loadRoom} props={{ room: route.room }} />;
+  if (route.page === 'game')
+    return <Lazy key={`g-${route.room}`} load={loadGame} props={{ room: route.room }} />;
   if (route.page === 'check') return <Lazy load={loadCheck} props={{}} />;
   return <Home />;
 }
 
 const loadRoom = () => import('../room/RoomPage.js').then((m) => m.RoomPage as ComponentType<object>);
+const loadGame = () => import('../game/GamePage.js').then((m) => m.GamePage as ComponentType<object>);
 const loadCheck = () => import('./Check.js').then((m) => m.Check as ComponentType<object>);
 
 function Lazy<P extends object>(props: { load: () => Promise<ComponentType<P>>; props: P }) {

@@ -1,7 +1,7 @@
 /** Home: start a new room with a readable random name, or join one by name or link. */
 import { useState } from 'preact/hooks';
 import { randomRoomName, roomFromInput } from '../lib/names.js';
-import { navigate, roomHash } from '../lib/route.js';
+import { gameHash, navigate, roomHash } from '../lib/route.js';
 
 export function Home() {
   const [input, setInput] = useState('');
@@ -52,6 +52,15 @@ export function Home() {
             {error}
           </p>
         )}
+      </section>
+      <section class="card" aria-labelledby="new-game">
+        <h2 id="new-game">Play a game</h2>
+        <p class="muted">
+          A small arena game of tag for 2–6 players, peer to peer, with a link to invite others.
+        </p>
+        <button type="button" onClick={() => navigate(gameHash(randomRoomName()))}>
+          Start an arena game
+        </button>
       </section>
       <footer class="muted">
         <a href="#/check">Check your connection</a> (signaling, STUN and TURN)
