@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitUntil } from '../harness/wait.js';
-import { shot, type WebPage, webE2EForFile } from './harness.js';
+import { type ChromiumWebPage, shot, webE2EForFile } from './harness.js';
 
 const web = webE2EForFile();
 
@@ -17,7 +17,7 @@ const BOUND = 2;
 
 type Row = { id: string; name: string; self: boolean; host: boolean; it: boolean; x: number; y: number };
 
-const rows = (p: WebPage): Promise<Row[]> =>
+const rows = (p: ChromiumWebPage): Promise<Row[]> =>
   p.page.evaluate(() =>
     [...document.querySelectorAll<HTMLElement>('.player')].map((el) => ({
       id: el.dataset.playerId ?? '',
@@ -30,13 +30,13 @@ const rows = (p: WebPage): Promise<Row[]> =>
     })),
   );
 
-async function joinArena(p: WebPage, name: string): Promise<void> {
+async function joinArena(p: ChromiumWebPage, name: string): Promise<void> {
   await p.page.getByLabel('Your name').fill(name);
   await p.page.getByRole('button', { name: 'Join game' }).click();
   await p.page.locator('.field-canvas').waitFor({ timeout: 15_000 });
 }
 
-const waitRows = (p: WebPage, what: string, ok: (r: Row[]) => boolean, timeoutMs = 20_000) =>
+const waitRows = (p: ChromiumWebPage, what: string, ok: (r: Row[]) => boolean, timeoutMs = 20_000) =>
   waitUntil(
     async () => {
       const r = await rows(p);
@@ -46,7 +46,7 @@ const waitRows = (p: WebPage, what: string, ok: (r: Row[]) => boolean, timeoutMs
   );
 
 /** Holds a key on `mover` and waits until the others show it where it shows itself. */
-async function moveAndConverge(mover: WebPage, key: string, ms: number, watchers: WebPage[]) {
+async function moveAndConverge(mover: ChromiumWebPage, key: string, ms: number, watchers: ChromiumWebPage[]) {
   const before = (await rows(mover)).find((r) => r.self)!;
   await mover.page.keyboard.down(key);
   await new Promise((r) => setTimeout(r, ms));
