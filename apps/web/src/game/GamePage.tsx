@@ -1,5 +1,6 @@
 /** The arena's page (`#/g/<room>`): a name, then the game; a link to invite others, and each player's ping. */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLeaveOnExit, useTitle } from '../lib/page-hooks.js';
 import { gameLink, navigate, relayOnly, signalingUrl } from '../lib/route.js';
 import { Arena, FIELD, type PlayerView, RADIUS } from './arena.js';
 
@@ -8,22 +9,8 @@ type Phase = { at: 'name'; busy: boolean; error?: string } | { at: 'playing'; ar
 export function GamePage({ room }: { room: string }) {
   const [phase, setPhase] = useState<Phase>({ at: 'name', busy: false });
   const [name, setName] = useState(() => localStorage.getItem('parley-name') ?? '');
-  useEffect(() => {
-    document.title = `${room} · arena · Parley`;
-    return () => {
-      document.title = 'Parley';
-    };
-  }, [room]);
-  const arena = phase.at === 'playing' ? phase.arena : undefined;
-  useEffect(() => {
-    if (!arena) return;
-    const onUnload = () => void arena.leave();
-    addEventListener('pagehide', onUnload);
-    return () => {
-      removeEventListener('pagehide', onUnload);
-      void arena.leave();
-    };
-  }, [arena]);
+  useTitle(`${room} · arena · Parley`);
+  useLeaveOnExit(phase.at === 'playing' ? phase.arena : undefined);
 
   if (phase.at === 'playing')
     return <ArenaView arena={phase.arena} room={room} onLeave={() => setPhase({ at: 'left' })} />;

@@ -1,6 +1,7 @@
 /** A room's page: the pre-join screen, then the call, then a "you left" screen. */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { Call } from '../lib/call.js';
+import { useLeaveOnExit, useTitle } from '../lib/page-hooks.js';
 import { navigate, relayOnly, roomHash, signalingUrl } from '../lib/route.js';
 import { PreJoin, type PreJoinResult } from './PreJoin.js';
 import { RoomView } from './RoomView.js';
@@ -10,24 +11,8 @@ type Phase = { at: 'prejoin'; busy: boolean; error?: string } | { at: 'call'; ca
 export function RoomPage({ room }: { room: string }) {
   const [phase, setPhase] = useState<Phase>({ at: 'prejoin', busy: false });
 
-  useEffect(() => {
-    document.title = `${room} · Parley`;
-    return () => {
-      document.title = 'Parley';
-    };
-  }, [room]);
-
-  // Navigating away (or closing the tab) leaves the room, so the others drop the tile at once.
-  const call = phase.at === 'call' ? phase.call : undefined;
-  useEffect(() => {
-    if (!call) return;
-    const onUnload = () => void call.leave();
-    addEventListener('pagehide', onUnload);
-    return () => {
-      removeEventListener('pagehide', onUnload);
-      void call.leave();
-    };
-  }, [call]);
+  useTitle(`${room} · Parley`);
+  useLeaveOnExit(phase.at === 'call' ? phase.call : undefined);
 
   const join = async ({ name, stream }: PreJoinResult) => {
     setPhase({ at: 'prejoin', busy: true });
