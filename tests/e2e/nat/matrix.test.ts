@@ -7,12 +7,12 @@
  * (`npm run lab:docs`).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { selfSigned } from '../../../apps/cli/test/hostile/tls-cert.js';
 import { writePages } from '../harness/pages.js';
 import { type LabProcess, REPO_ROOT, startAgent, startLabServe } from './agents.js';
 import {
@@ -132,29 +132,7 @@ function networkName(side: string): string {
 function makeCertificate(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'turn.pem');
   const key = join(dir, 'turn.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${SERVER_IP}`,
-      '-addext',
-      `subjectAltName=IP:${SERVER_IP}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSigned(key, cert, `/CN=${SERVER_IP}`, '-addext', `subjectAltName=IP:${SERVER_IP}`);
   return { cert, key };
 }
 

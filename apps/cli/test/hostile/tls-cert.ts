@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** `openssl req -x509` for a new P-256 key, valid one day, self-signed with `subject`. */
-function selfSigned(key: string, cert: string, subject: string, ...extra: string[]): void {
+export function selfSigned(key: string, cert: string, subject: string, ...extra: string[]): void {
   openssl([
     'req',
     '-x509',
