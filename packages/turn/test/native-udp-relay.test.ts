@@ -194,4 +194,16 @@ describe('native UDP data path', () => {
       await server.close();
     }
   });
+
+  test('counters() after close() gives the last counters instead of throwing', async () => {
+    const server = await start();
+    const port = server.addresses[0]!.port;
+    const client = await UdpTurnClient.open({ host: '127.0.0.1', port }, credential());
+    assert.equal(errorCode(await client.allocate()), undefined);
+    await client.close();
+    await server.close();
+    const counters = server.counters();
+    assert.equal(counters.users.size, 1, 'the allocation made before close is still counted');
+    await server.close(); // twice is harmless
+  });
 });

@@ -148,12 +148,14 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
     });
   }, o.tickMs ?? 1000);
   timer.unref();
+  let closed = false;
 
   return {
     addresses: sockets.listeners.map((l) => ({ transport: l.transport, host: l.host, port: l.port })),
     udpDataPath: native ? 'native' : 'dgram',
     counters: () => {
-      mirror?.sync();
+      // After close() the native side is gone; close() synced its last counters.
+      if (!closed) mirror?.sync();
       return core.counters();
     },
     setTls(tls) {
@@ -164,8 +166,10 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
       for (const l of listeners) l.setCertificate?.(tls);
     },
     async close() {
+      if (closed) return;
       clearInterval(timer);
       mirror?.sync();
+      closed = true;
       driver.close();
       await Promise.all(sockets.listeners.map((l) => l.close()));
       native?.close();
