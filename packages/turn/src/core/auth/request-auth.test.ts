@@ -19,7 +19,10 @@ import { mintRestCredential } from './rest-credentials.js';
 describe('authentication', () => {
   test('a wrong password gets 401 and is counted', () => {
     const core = newCore();
-    const c = new LongTermClient({ ...mintRestCredential(SECRET, 'alice', T0 / 1000 + 60), password: 'guess' });
+    const c = new LongTermClient({
+      ...mintRestCredential(SECRET, 'alice', T0 / 1000 + 60),
+      password: 'guess',
+    });
     assert.equal(errorCode(allocate(core, c).response), 401);
     assert.equal(core.counters().authFailures['bad-integrity'], 1);
   });
