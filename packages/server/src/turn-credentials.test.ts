@@ -43,3 +43,25 @@ test('URLs follow the host the client used, with IPv6 in brackets, unless a host
   assert.equal(hostOf('[::1]:8080'), '::1');
   assert.equal(hostOf('127.0.0.1'), '127.0.0.1');
 });
+
+test('other TURN servers (--turn-url) get the same credential, and a UDP one is a STUN server too', () => {
+  const ice = turnIceServers(
+    {
+      mint,
+      endpoints: [{ transport: 'udp', port: 3478 }],
+      urls: ['turn:turn2.example.com:3478?transport=udp', 'turns:turn2.example.com:5349?transport=tcp'],
+    },
+    () => 1_000_000,
+  );
+  const [stun, turn] = ice('p1', { host: 'a.example.com' });
+  assert.deepEqual(stun?.urls, ['stun:a.example.com:3478', 'stun:turn2.example.com:3478']);
+  assert.deepEqual(turn?.urls, [
+    'turn:a.example.com:3478?transport=udp',
+    'turn:turn2.example.com:3478?transport=udp',
+    'turns:turn2.example.com:5349?transport=tcp',
+  ]);
+  const only = turnIceServers({ mint, endpoints: [], urls: ['turn:[2001:db8::1]:3478'] })('p2', {});
+  assert.deepEqual(only[0]?.urls, ['stun:[2001:db8::1]:3478']);
+  assert.deepEqual(only[1]?.urls, ['turn:[2001:db8::1]:3478']);
+  assert.match(only[1]?.username ?? '', /^\d+:p2$/);
+});

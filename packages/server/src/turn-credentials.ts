@@ -26,6 +26,11 @@ export interface TurnCredentialOptions {
   host?: string;
   /** Where the TURN server listens; a `udp` one also serves STUN. */
   endpoints: TurnEndpoint[];
+  /**
+   * Other TURN servers that check the same secret (`turn:host:3478?transport=udp`, `turns:…`), handed out
+   * after the embedded one with the same credential; a UDP one also serves STUN.
+   */
+  urls?: string[];
 }
 
 /** `stun:`/`turn:`/`turns:` URLs for the endpoints on `host`. */
@@ -45,6 +50,11 @@ export function turnIceServers(options: TurnCredentialOptions, now: () => number
   const ttl = (options.ttlSeconds ?? 3600) * 1000;
   return (peerId: string, context: ConnContext = {}): IceServerConfig[] => {
     const { stun, turn } = iceUrls(options.host ?? context.host ?? '127.0.0.1', options.endpoints);
+    for (const url of options.urls ?? []) {
+      turn.push(url);
+      const udp = /^turn:([^?]+)(\?transport=udp)?$/.exec(url);
+      if (udp) stun.push(`stun:${udp[1]}`);
+    }
     const servers: IceServerConfig[] = [];
     if (stun.length) servers.push({ urls: stun });
     if (turn.length) {
