@@ -23,5 +23,6 @@ export {
   type UdpClientOptions,
   UdpTurnClient,
 } from '@parley/turn/client';
+export { type Coturn, type CoturnOptions, requireCoturn, startCoturn } from './coturn.js';
 export { nodeCrypto } from './node-crypto.js';
 export { closesWithin, tcpTurnPort } from './stream-helpers.js';
