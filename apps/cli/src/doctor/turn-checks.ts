@@ -2,6 +2,7 @@
  * STUN and TURN seen from outside, with the credentials a probe join was handed: a Binding (the reflexive
  * address), an allocation over each transport offered, and a round trip through two relayed addresses.
  */
+import { isIP } from 'node:net';
 import type { IceServerConfig } from '@parley/protocol/client';
 import {
   Data,
@@ -73,10 +74,11 @@ async function open(t: IceTarget, o: TurnOptions): Promise<TurnClientBase & { cl
       rtoMs: 500,
       tries: Math.max(2, Math.ceil(o.timeoutMs / 500)),
     });
-  const servername = /^[\d.:]+$/.test(t.host) ? undefined : t.host;
+  // The certificate is checked against the host of the URL: a name (sent as SNI) or an address.
+  const name = { servername: isIP(t.host) ? undefined : t.host };
   const opening = StreamTurnClient.open(server, credential, local, {
     tls: t.transport === 'tls',
-    tlsOptions: { rejectUnauthorized: true, servername, ...(o.ca ? { ca: o.ca } : {}) },
+    tlsOptions: { rejectUnauthorized: true, host: t.host, ...name, ...(o.ca ? { ca: o.ca } : {}) },
   });
   // A port a firewall drops would keep a TCP connect waiting for minutes.
   let timer: NodeJS.Timeout | undefined;
