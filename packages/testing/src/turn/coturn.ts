@@ -1,9 +1,9 @@
 // coturn (Debian's `turnserver`) started by a test on a free loopback port: REST credentials
-// (use-auth-secret), loopback peers allowed, no CLI, logs to /dev/null, its SQLite file in a temporary folder.
+// (use-auth-secret), loopback peers allowed, no CLI, its log and SQLite file in a temporary folder.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ export interface Coturn {
   readonly port: number;
   /** TURN over TLS, when asked for. */
   readonly tlsPort: number | undefined;
+  /** What coturn has logged so far (sessions, allocations with their usernames, refusals). */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -101,8 +103,9 @@ async function startOnce(o: CoturnOptions): Promise<Coturn> {
     '--no-rfc5780',
     '--no-software-attribute',
     '--no-stdout-log',
-    '--log-file=/dev/null',
+    `--log-file=${join(dir, 'turn.log')}`,
     '--simple-log',
+    '--verbose',
     `--pidfile=${join(dir, 'turnserver.pid')}`,
     `--userdb=${join(dir, 'turndb')}`,
     ...(o.tls
@@ -130,5 +133,15 @@ async function startOnce(o: CoturnOptions): Promise<Coturn> {
     await stop();
     throw err;
   }
-  return { port, tlsPort, stop };
+  const log = () => {
+    try {
+      return readdirSync(dir)
+        .filter((f) => f.startsWith('turn') && f.endsWith('.log'))
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .join('');
+    } catch {
+      return '';
+    }
+  };
+  return { port, tlsPort, log, stop };
 }
