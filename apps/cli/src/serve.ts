@@ -222,7 +222,7 @@ export function serveCommand(): Command {
         '',
         'TURN relays to no private, loopback or other special-purpose address unless --turn-allow-peer says so.',
         'Behind a reverse proxy every client shares its address: raise --max-conns-per-ip and --max-sessions-per-ip.',
-        'Every limit, its error code and its metric: docs/security.md.',
+        'Every limit, its error code and its metric: docs/security.md. Deploying (TLS, a cluster, TURN, ports): docs/deploy.md.',
       ].join('\n'),
     )
     .action(async (flags: ServeFlags) => {

@@ -53,6 +53,7 @@ export function doctorCommand(): Command {
         '  parley doctor                                  # parley serve on this machine, port 8080',
         '  parley doctor https://parley.example.com       # a deployment behind TLS',
         '  parley doctor --json https://parley.example.com | jq .healthy',
+        '  parley doctor --room doctor --token "$(parley token --room doctor --secret "$ROOM_SECRET")" https://parley.example.com',
       ].join('\n'),
     )
     .action(async (url: string, flags: DoctorFlags) => {
