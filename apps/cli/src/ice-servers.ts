@@ -4,18 +4,16 @@
  * minted under the first --turn-secret. Every node given the same secret mints credentials every one of
  * those servers accepts.
  */
-import { type ServerOptions, turnIceServers } from '@parley/server';
+import { parseIceUrl, type ServerOptions, turnIceServers } from '@parley/server';
 import { mintRestCredential } from '@parley/turn';
 import { InvalidArgumentError } from 'commander';
 import type { StartedTurn, TurnFlags } from './turn.js';
-
-const TURN_URL = /^turns?:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?$/;
 
 /** Parses one --turn-url (several may come comma-separated, as in PARLEY_TURN_URL). */
 export function turnUrlArg(v: string, prev: string[]): string[] {
   const urls = v.split(',').map((u) => u.trim());
   for (const url of urls) {
-    if (!TURN_URL.test(url))
+    if (!parseIceUrl(url)?.scheme.startsWith('turn'))
       throw new InvalidArgumentError(
         `"${url}" is not a TURN URL like turn:turn.example.com:3478?transport=udp or turns:turn.example.com:5349?transport=tcp`,
       );

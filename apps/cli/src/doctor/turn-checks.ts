@@ -14,7 +14,7 @@ import {
   XorMappedAddress,
 } from '@parley/stun';
 import { StreamTurnClient, type TurnClientBase, TurnError, UdpTurnClient } from '@parley/turn/client';
-import { type IceTarget, iceTargets, type TurnTransport } from './ice-targets.js';
+import { type IceTarget, iceTargets } from './ice-targets.js';
 import { type CheckResult, fail, pass, skip } from './report.js';
 import { resolveHost } from './target.js';
 
@@ -52,7 +52,7 @@ export async function turnChecks(
   return results;
 }
 
-function notOffered(transport: TurnTransport): CheckResult {
+function notOffered(transport: IceTarget['transport']): CheckResult {
   const id = `turn-${transport}`;
   if (transport === 'tls')
     return skip(
