@@ -3,12 +3,16 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Coturn, startCoturn } from '@parley/testing/turn';
 import { WebSocket } from 'ws';
 import { runDoctor } from './doctor-run.js';
 import { startServe } from './hostile/harness.js';
+import { issueCert, type TestCa, testCa } from './hostile/tls-cert.js';
 
 const SECRET = 'shared-by-every-node-and-coturn';
 
@@ -55,11 +59,18 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; output
 describe('parley serve --turn-url with coturn', () => {
   let coturn: Coturn;
   let urls: string[];
+  let dir: string;
+  let ca: TestCa;
   before(async () => {
-    coturn = await startCoturn({ secret: SECRET });
+    dir = mkdtempSync(joinPath(tmpdir(), 'parley-turn-url-'));
+    ca = testCa(dir);
+    coturn = await startCoturn({ secret: SECRET, tls: issueCert(ca, 'coturn', ['127.0.0.1'], 30) });
     urls = [`turn:127.0.0.1:${coturn.port}?transport=udp`, `turn:127.0.0.1:${coturn.port}?transport=tcp`];
   });
-  after(() => coturn?.stop());
+  after(async () => {
+    await coturn?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('every node with the same secret hands out credentials coturn accepts: turnutils_uclient relays 20 packets, 0 lost', async () => {
     for (const b of ['turnutils_uclient', 'turnutils_peer'])
@@ -101,17 +112,18 @@ describe('parley serve --turn-url with coturn', () => {
     }
   });
 
-  test('parley doctor passes through coturn: allocations over UDP and TCP and a relayed round trip', async () => {
+  test('parley doctor passes through coturn: allocations over UDP, TCP and TLS and a relayed round trip', async () => {
+    const tls = `turns:127.0.0.1:${coturn.tlsPort}?transport=tcp`;
     const serve = await startServe([
       '--no-turn',
       '--turn-secret',
       SECRET,
-      ...urls.flatMap((u) => ['--turn-url', u]),
+      ...[...urls, tls].flatMap((u) => ['--turn-url', u]),
     ]);
     try {
-      const r = await runDoctor([serve.httpUrl]);
+      const r = await runDoctor([serve.httpUrl, '--ca', ca.cert]);
       assert.equal(r.code, 0, r.stdout);
-      for (const id of ['stun', 'turn-udp', 'turn-tcp', 'relay'])
+      for (const id of ['stun', 'turn-udp', 'turn-tcp', 'turn-tls', 'relay'])
         assert.equal(r.status[id], 'ok', `${id}:\n${r.stdout}`);
       assert.match(
         r.stdout,
