@@ -72,7 +72,7 @@ function localize(command: string, c: Context): string {
   s = s
     .replace(/--port (443|8080)\b/, '--port 0')
     .replace(/--http-redirect-port 80\b/, '--http-redirect-port 0')
-    .replace(/\b(0\.0\.0\.0|203\.0\.113\.7|10\.0\.0\.4|192\.0\.2\.10)\b/g, '127.0.0.1');
+    .replace(/\b(0\.0\.0\.0|203\.0\.113\.\d+|10\.0\.0\.\d+|192\.0\.2\.\d+)\b/g, '127.0.0.1');
   if (/ serve /.test(s))
     // Free TURN ports; TURN may relay between loopback addresses (the doctor's two relays are there).
     s += ' --turn-port 0 --turn-tls-port 0 --turn-allow-peer 127.0.0.0/8 --log-level warn';
