@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Coturn, startCoturn } from '@parley/testing/turn';
+import { type Coturn, startCoturn, UdpTurnClient } from '@parley/testing/turn';
 import { WebSocket } from 'ws';
 import { runDoctor } from './doctor-run.js';
 import { startServe } from './hostile/harness.js';
@@ -109,6 +109,29 @@ describe('parley serve --turn-url with coturn', () => {
     } finally {
       for (const c of children) c.kill('SIGTERM');
       await Promise.all(nodes.map((n) => n.stop()));
+    }
+  });
+
+  test('beside the embedded TURN server, one credential opens both it and coturn', async () => {
+    const serve = await startServe(['--turn-secret', SECRET, '--turn-url', urls[0]!]);
+    try {
+      const { iceServers } = await join(serve.wsUrl);
+      const [stun, turn] = iceServers;
+      assert.deepEqual(stun?.urls, [`stun:127.0.0.1:${serve.turnPort}`, `stun:127.0.0.1:${coturn.port}`]);
+      assert.deepEqual(turn?.urls.slice(-1), [urls[0]]);
+      assert.equal(turn?.urls.length, 3, 'the embedded UDP and TCP, then coturn');
+      const credential = { username: turn!.username!, password: turn!.credential! };
+      for (const port of [serve.turnPort!, coturn.port]) {
+        const client = await UdpTurnClient.open({ host: '127.0.0.1', port }, credential);
+        try {
+          const relayed = await client.allocateRelay();
+          assert.equal(relayed.address, '127.0.0.1', `allocation on ${port}`);
+        } finally {
+          await client.close();
+        }
+      }
+    } finally {
+      await serve.stop();
     }
   });
 
