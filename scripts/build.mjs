@@ -35,6 +35,13 @@ const targets = [
     packages: 'external',
   },
   {
+    // `@parley/turn/client`: the STUN/TURN client (`parley doctor`, and the tests' client builds on it).
+    entryPoints: [join(root, 'packages/turn/src/client/index.ts')],
+    outfile: join(root, 'packages/turn/dist/client.js'),
+    platform: 'node',
+    packages: 'external',
+  },
+  {
     // `@parley/client/game`: the game-state API, kept out of the SDK's main entry (and its size budget).
     entryPoints: [join(root, 'packages/client/src/game/index.ts')],
     outfile: join(root, 'packages/client/dist/game.js'),

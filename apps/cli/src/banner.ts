@@ -16,13 +16,15 @@ export interface BannerInput {
   tls: ServedTls | undefined;
   /** The --host it listens on. */
   host: string;
+  /** Other TURN servers handed to peers (--turn-url). */
+  turnUrls?: string[];
 }
 
 /** Label column: two spaces, the label, padded to 13 characters. */
 const INDENT = ' '.repeat(13);
 const row = (label: string, text: string) => `  ${label.padEnd(INDENT.length - 2)}${text}`;
 
-export function banner({ server, turn, staticDir, tls, host }: BannerInput): string {
+export function banner({ server, turn, staticDir, tls, host, turnUrls = [] }: BannerInput): string {
   const lines = ['Parley is running', row('signaling', server.wsUrl)];
   if (turn) {
     const by = (t: string) => turn.endpoints.filter((e) => e.transport === t).map((e) => e.port);
@@ -40,6 +42,7 @@ export function banner({ server, turn, staticDir, tls, host }: BannerInput): str
   } else {
     lines.push(row('stun/turn', 'off (--no-turn)'));
   }
+  for (const url of turnUrls) lines.push(row('turn', `${url}  (--turn-url)`));
   lines.push(row('health', `${server.httpUrl}/healthz  (also /readyz, /metrics)`));
   lines.push(row('web app', `${server.httpUrl}/${staticDir ? '' : '  (not built yet)'}`));
   if (server.redirectUrl) lines.push(row('redirect', `${server.redirectUrl}/ to https`));

@@ -9,12 +9,11 @@ import {
   type RunningServer,
   roomTokenAuthorizer,
   startServer,
-  turnIceServers,
 } from '@parley/server';
-import { mintRestCredential } from '@parley/turn';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { banner } from './banner.js';
+import { checkTurnUrls, iceServersOption } from './ice-servers.js';
 import { addTlsOptions, loadTls, reloadTls, type ServedTls, type TlsFlags } from './tls.js';
 import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags } from './turn.js';
 import { registerTurnMetrics } from './turn-metrics.js';
@@ -218,11 +217,12 @@ export function serveCommand(): Command {
         '  parley serve --port 8080 --host 0.0.0.0 --tls-self-signed   # calls from other devices on the LAN',
         '  parley serve --tls-cert fullchain.pem --tls-key privkey.pem   # kill -HUP after a renewal, or just wait',
         '  parley serve --turn-secret "$SECRET" --turn-external-ip 203.0.113.7   # behind 1:1 NAT',
+        '  parley serve --no-turn --turn-secret "$SECRET" --turn-url turn:turn.example.com:3478   # an existing coturn',
         '  PARLEY_PORT=9000 parley serve --no-turn',
         '',
         'TURN relays to no private, loopback or other special-purpose address unless --turn-allow-peer says so.',
         'Behind a reverse proxy every client shares its address: raise --max-conns-per-ip and --max-sessions-per-ip.',
-        'Every limit, its error code and its metric: docs/security.md.',
+        'Every limit, its error code and its metric: docs/security.md. Deploying (TLS, a cluster, TURN, ports): docs/deploy.md.',
       ].join('\n'),
     )
     .action(async (flags: ServeFlags) => {
@@ -239,6 +239,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
   let server: RunningServer;
   let tls: ServedTls | undefined;
   try {
+    checkTurnUrls(flags);
     tls = await loadTls(flags);
   } catch (err) {
     console.error(`parley serve: ${(err as Error).message}`);
@@ -271,16 +272,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       replay: { maxFrames: DEFAULTS.replay.maxFrames, maxBytes: flags.replayPerSession * KiB },
       replayTotalBytes: flags.replayTotal * MiB,
       ...(flags.roomSecret.length ? { authorize: roomTokenAuthorizer(flags.roomSecret) } : {}),
-      ...(turn
-        ? {
-            iceServers: turnIceServers({
-              mint: (user, expiresAtSec) => mintRestCredential(turn.secret, user, expiresAtSec),
-              ttlSeconds: flags.turnTtl,
-              endpoints: turn.endpoints,
-              ...(flags.turnExternalIp ? { host: flags.turnExternalIp } : {}),
-            }),
-          }
-        : {}),
+      ...iceServersOption(flags, turn),
       ...(staticDir ? { staticDir } : {}),
       ...(tls ? { tls: tls.credentials } : {}),
       ...(flags.httpRedirectPort !== undefined ? { httpRedirectPort: flags.httpRedirectPort } : {}),
@@ -307,7 +299,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       logger,
     );
   }
-  console.log(banner({ server, turn, staticDir, tls, host: flags.host }));
+  console.log(banner({ server, turn, staticDir, tls, host: flags.host, turnUrls: flags.turnUrl }));
   logger.info({ wsUrl: server.wsUrl, httpUrl: server.httpUrl }, 'listening');
   let stopping = false;
   const stop = (signal: string) => {

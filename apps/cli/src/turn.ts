@@ -15,12 +15,14 @@ import {
 } from '@parley/turn';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
+import { turnUrlArg } from './ice-servers.js';
 
 export interface TurnFlags {
   turn: boolean;
   turnPort: number;
   turnTlsPort: number;
   turnSecret: string[];
+  turnUrl: string[];
   turnRealm: string;
   turnTtl: number;
   turnAllowPeer: string[];
@@ -205,6 +207,15 @@ export function addTurnOptions(cmd: Command): Command {
         .env('PARLEY_TURN_SECRET')
         .default([], 'generated at start')
         .argParser(repeat),
+    )
+    .addOption(
+      new Option(
+        '--turn-url <url>',
+        'another TURN server that checks --turn-secret (coturn: use-auth-secret), handed to peers beside or, with --no-turn, instead of the embedded one (repeatable)',
+      )
+        .env('PARLEY_TURN_URL')
+        .default([], 'none')
+        .argParser(turnUrlArg),
     )
     .addOption(new Option('--turn-realm <realm>', 'TURN realm').env('PARLEY_TURN_REALM').default('parley'))
     .addOption(

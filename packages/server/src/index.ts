@@ -13,8 +13,10 @@ export { mintRoomToken, type RoomTokenClaims, roomTokenAuthorizer } from './room
 export { type RunningServer, type ServerOptions, startServer, type TlsCredentials } from './server.js';
 export { DEFAULT_MAX_SEND_QUEUE_BYTES } from './transport-ws.js';
 export {
+  type IceUrl,
   iceUrls,
   type MintTurnCredential,
+  parseIceUrl,
   type TurnCredentialOptions,
   type TurnEndpoint,
   turnIceServers,

@@ -7,7 +7,7 @@ import {
   RequestedTransport,
   type TransportAddress,
 } from '@parley/stun';
-import { type Attr, attr, errorCode, TestClient } from '@parley/testing/turn';
+import { type Attr, attr, errorCode, LongTermClient } from '@parley/testing/turn';
 import { mintRestCredential } from '../src/core/auth/rest-credentials.js';
 import { TurnCore, type TurnCoreOptions } from '../src/core/turn-core.js';
 import type { Action, ClientAddress } from '../src/core/types.js';
@@ -27,12 +27,12 @@ export function newCore(options: Partial<TurnCoreOptions> = {}): TurnCore {
   });
 }
 
-export function restClient(user = 'alice', expires = T0 / 1000 + 3600): TestClient {
-  return new TestClient(mintRestCredential(SECRET, user, expires));
+export function restClient(user = 'alice', expires = T0 / 1000 + 3600): LongTermClient {
+  return new LongTermClient(mintRestCredential(SECRET, user, expires));
 }
 
 /** The single message sent to the client among `actions`. */
-export function reply(c: TestClient, actions: readonly Action[]): DecodedStunMessage {
+export function reply(c: LongTermClient, actions: readonly Action[]): DecodedStunMessage {
   const sent = actions.filter((a) => a.kind === 'to-client');
   assert.equal(sent.length, 1, `expected one reply, got ${actions.map((a) => a.kind).join(', ')}`);
   return c.read((sent[0] as { data: Uint8Array }).data);
@@ -40,7 +40,7 @@ export function reply(c: TestClient, actions: readonly Action[]): DecodedStunMes
 
 export function request(
   core: TurnCore,
-  c: TestClient,
+  c: LongTermClient,
   method: number,
   attrs: Attr[] = [],
   now = T0,
@@ -52,7 +52,7 @@ export function request(
 /** Runs the 401 challenge and an authenticated Allocate; the relay socket "binds" on `port`. */
 export function allocate(
   core: TurnCore,
-  c: TestClient,
+  c: LongTermClient,
   attrs: Attr[] = [UDP],
   now = T0,
   src = from,

@@ -15,7 +15,7 @@ import {
   StunStreamFramer,
   XorPeerAddress,
 } from '@parley/stun';
-import { attr, errorCode, TestClient, UdpTurnClient } from '@parley/testing/turn';
+import { attr, errorCode, LongTermClient, UdpTurnClient } from '@parley/testing/turn';
 import { mintRestCredential, startTurnServer } from '@parley/turn';
 import { CHANNELS, encodeChannelFrame } from '../src/core/channel-data.js';
 import { sleep } from './harness.js';
@@ -158,7 +158,7 @@ test(`the server survives ${STREAMS} TCP connections of mutated and random bytes
   });
   const port = server.addresses[0]!.port;
   const credential = mintRestCredential(SECRET, 'storm', Math.floor(Date.now() / 1000) + 3600);
-  const s = new TestClient(credential);
+  const s = new LongTermClient(credential);
   s.realm = 'parley.test';
   s.nonce = 'not-a-real-nonce';
   const seeds = [

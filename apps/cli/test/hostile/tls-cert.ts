@@ -65,7 +65,12 @@ export function testCa(dir: string): TestCa {
  * A server certificate signed by `ca` for `names` (IP addresses and DNS names), with its key, as
  * `<name>-cert.pem` (the certificate followed by the CA's: a chain) and `<name>-key.pem`.
  */
-export function issueCert(ca: TestCa, name: string, names: string[]): { cert: string; key: string } {
+export function issueCert(
+  ca: TestCa,
+  name: string,
+  names: string[],
+  days = 1,
+): { cert: string; key: string } {
   const cert = join(ca.dir, `${name}-cert.pem`);
   const key = join(ca.dir, `${name}-key.pem`);
   const csr = join(ca.dir, `${name}.csr`);
@@ -97,7 +102,7 @@ export function issueCert(ca: TestCa, name: string, names: string[]): { cert: st
     ca.key,
     '-CAcreateserial',
     '-days',
-    '1',
+    String(days),
     '-extfile',
     ext,
     '-out',

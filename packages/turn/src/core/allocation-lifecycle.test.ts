@@ -13,13 +13,13 @@ import {
   XorMappedAddress,
   XorRelayedAddress,
 } from '@parley/stun';
-import { attr, errorCode, TestClient } from '@parley/testing/turn';
+import { attr, errorCode, LongTermClient } from '@parley/testing/turn';
 import { allocate, from, newCore, reply, request, restClient, T0, UDP } from '../../test/core-harness.js';
 
 describe('Binding', () => {
   test('answers with the client address as XOR-MAPPED-ADDRESS, no credentials needed', () => {
     const core = newCore();
-    const c = new TestClient({ username: '', password: '' });
+    const c = new LongTermClient({ username: '', password: '' });
     const res = reply(c, core.handleClient(c.build(Method.Binding, MessageClass.Request), from, T0));
     assert.equal(res.class, MessageClass.SuccessResponse);
     assert.deepEqual(getAttribute(res, XorMappedAddress), {
@@ -38,7 +38,7 @@ describe('Binding', () => {
 
   test('a request with an unknown comprehension-required attribute gets 420', () => {
     const core = newCore();
-    const c = new TestClient({ username: '', password: '' });
+    const c = new LongTermClient({ username: '', password: '' });
     const bytes = c.build(Method.Binding, MessageClass.Request, [attr(Data, new Uint8Array(1))]);
     // Rewrite the DATA attribute type (0x0013) to an unknown required one (0x7777).
     bytes[20] = 0x77;

@@ -9,7 +9,7 @@ import {
   type TransportAddress,
   XorPeerAddress,
 } from '@parley/stun';
-import { attr, errorCode, type TestClient } from '@parley/testing/turn';
+import { attr, errorCode, type LongTermClient } from '@parley/testing/turn';
 import { allocate, from, newCore, PEER, reply, request, restClient, T0 } from '../../test/core-harness.js';
 import { sourceKey } from './source-key.js';
 import type { TurnCore } from './turn-core.js';
@@ -19,7 +19,7 @@ import type { ClientAddress } from './types.js';
 
 const peer = (port: number, address = PEER.address): TransportAddress => ({ family: 'IPv4', address, port });
 
-function bind(core: TurnCore, c: TestClient, n: number, p: TransportAddress, src: ClientAddress = from) {
+function bind(core: TurnCore, c: LongTermClient, n: number, p: TransportAddress, src: ClientAddress = from) {
   return errorCode(
     reply(
       c,
@@ -192,7 +192,7 @@ describe("the server's own addresses", () => {
     const v4 = restClient('v4');
     const src = { ...from, port: 40001 };
     allocate(core, v4, undefined, T0, src);
-    const perm = (client: TestClient, p: TransportAddress, at = from) =>
+    const perm = (client: LongTermClient, p: TransportAddress, at = from) =>
       errorCode(
         reply(client, request(core, client, Method.CreatePermission, [attr(XorPeerAddress, p)], T0, at)),
       );

@@ -10,7 +10,7 @@ import {
   RequestedTransport,
   XorPeerAddress,
 } from '@parley/stun';
-import { attr, errorCode, type TestClient } from '@parley/testing/turn';
+import { attr, errorCode, type LongTermClient } from '@parley/testing/turn';
 import { allocate, newCore, PEER, reply, request, restClient, T0 } from '../../test/core-harness.js';
 import type { TurnCore } from './turn-core.js';
 import type { Action, ClientAddress } from './types.js';
@@ -19,7 +19,7 @@ const TCP = attr(RequestedTransport, 6);
 const control: ClientAddress = { listener: 1, transport: 'tcp', address: '192.0.2.10', port: 40000 };
 const dataConn: ClientAddress = { ...control, port: 40001 };
 
-function tcpAllocation(core: TurnCore, c: TestClient = restClient()) {
+function tcpAllocation(core: TurnCore, c: LongTermClient = restClient()) {
   const { id, response } = allocate(core, c, [TCP], T0, control);
   assert.equal(errorCode(response), undefined);
   return { c, id };

@@ -9,7 +9,7 @@ import {
   Method,
   XorPeerAddress,
 } from '@parley/stun';
-import { attr, TestClient } from '@parley/testing/turn';
+import { attr, LongTermClient } from '@parley/testing/turn';
 import {
   allocate,
   from,
@@ -59,7 +59,7 @@ describe('robustness', () => {
       core.handlePeer(id, bytes, '8.8.8.8', 5000, T0);
     }
     assert.ok(core.counters().dropped > 0);
-    const b = new TestClient({ username: '', password: '' });
+    const b = new LongTermClient({ username: '', password: '' });
     assert.equal(
       reply(b, core.handleClient(b.build(Method.Binding, MessageClass.Request), from, T0)).class,
       MessageClass.SuccessResponse,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MessageClass, Method } from '@parley/stun';
-import { errorCode, TestClient } from '@parley/testing/turn';
+import { errorCode, LongTermClient } from '@parley/testing/turn';
 import {
   allocate,
   from,
@@ -19,7 +19,10 @@ import { mintRestCredential } from './rest-credentials.js';
 describe('authentication', () => {
   test('a wrong password gets 401 and is counted', () => {
     const core = newCore();
-    const c = new TestClient({ ...mintRestCredential(SECRET, 'alice', T0 / 1000 + 60), password: 'guess' });
+    const c = new LongTermClient({
+      ...mintRestCredential(SECRET, 'alice', T0 / 1000 + 60),
+      password: 'guess',
+    });
     assert.equal(errorCode(allocate(core, c).response), 401);
     assert.equal(core.counters().authFailures['bad-integrity'], 1);
   });
@@ -83,7 +86,7 @@ describe('authentication', () => {
 
   test('a static user authenticates with their password', () => {
     const core = newCore({ secrets: [], users: { carol: 'pw' } });
-    const c = new TestClient({ username: 'carol', password: 'pw' });
+    const c = new LongTermClient({ username: 'carol', password: 'pw' });
     assert.equal(allocate(core, c).response.class, MessageClass.SuccessResponse);
   });
 });

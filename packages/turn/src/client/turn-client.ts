@@ -1,4 +1,4 @@
-// What the UDP and the stream (TCP/TLS) TURN test clients share: requests matched to answers by transaction
+// What the UDP and the stream (TCP/TLS) TURN clients share: requests matched to answers by transaction
 // id, the long-term-credential dance (401 → realm and nonce → signed request, a 438 or 401 with a fresh
 // nonce retried once), and Allocate, CreatePermission, ChannelBind, Refresh and Send built on it.
 import {
@@ -15,7 +15,7 @@ import {
   XorPeerAddress,
   XorRelayedAddress,
 } from '@parley/stun';
-import { type Attr, attr, errorCode, type TestClient, TurnError, transactionIdOf } from './test-client.js';
+import { type Attr, attr, errorCode, type LongTermClient, TurnError, transactionIdOf } from './messages.js';
 
 export interface RequestOptions {
   /** Sign the request (default: once a nonce is known). */
@@ -33,7 +33,7 @@ export abstract class TurnClientBase {
   /** Takes every ChannelData message that arrives instead of `other` (a load generator's hot path). */
   onChannelData: ((bytes: Uint8Array) => void) | undefined;
 
-  protected constructor(readonly stun: TestClient) {}
+  protected constructor(readonly stun: LongTermClient) {}
 
   /** Sends raw bytes to the server. */
   abstract send(bytes: Uint8Array): void;

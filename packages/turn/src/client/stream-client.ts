@@ -1,9 +1,9 @@
-// A TURN client over a real TCP (or TLS) connection, for tests that drive a server as a hostile or
-// ordinary client would: requests matched to answers by transaction id, every other frame kept.
+// A TURN client over a real TCP (or TLS) connection: requests matched to answers by transaction id, every
+// other frame kept. `parley doctor` uses it, and tests drive a server with it as a hostile or ordinary client.
 import { connect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type DecodedStunMessage, RequestedTransport, StunStreamFramer } from '@parley/stun';
-import { type Attr, attr, CHANNELS, type Credential, TestClient } from './test-client.js';
+import { type Attr, attr, CHANNELS, type Credential, LongTermClient } from './messages.js';
 import { type RequestOptions, TurnClientBase } from './turn-client.js';
 
 export class StreamTurnClient extends TurnClientBase {
@@ -16,7 +16,7 @@ export class StreamTurnClient extends TurnClientBase {
     readonly socket: Socket,
     credential: Credential,
   ) {
-    super(new TestClient(credential));
+    super(new LongTermClient(credential));
     socket.on('error', () => {});
     this.closed = new Promise((r) =>
       socket.once('close', () => {
@@ -41,17 +41,17 @@ export class StreamTurnClient extends TurnClientBase {
 
   /**
    * Connects to `server` from `local` (default 127.0.0.1); resolves once connected (with `tls`, once the
-   * handshake is done; the server's certificate is not checked).
+   * handshake is done; the server's certificate is not checked unless `tlsOptions` ask for it).
    */
   static async open(
     server: { host: string; port: number },
     credential: Credential,
     local = '127.0.0.1',
-    options: { tls?: boolean } = {},
+    options: { tls?: boolean; tlsOptions?: ConnectionOptions } = {},
   ): Promise<StreamTurnClient> {
     const raw = connect({ host: server.host, port: server.port, localAddress: local });
     const socket = options.tls
-      ? tlsConnect({ socket: raw, rejectUnauthorized: false, servername: 'localhost' })
+      ? tlsConnect({ socket: raw, rejectUnauthorized: false, servername: 'localhost', ...options.tlsOptions })
       : raw;
     if (socket !== raw) raw.on('error', () => {});
     const client = new StreamTurnClient(socket, credential);
@@ -60,6 +60,11 @@ export class StreamTurnClient extends TurnClientBase {
       socket.once('error', reject);
     });
     return client;
+  }
+
+  /** The server's certificate chain when over TLS. */
+  get tlsSocket(): TLSSocket | undefined {
+    return 'getPeerCertificate' in this.socket ? (this.socket as TLSSocket) : undefined;
   }
 
   get open(): boolean {
@@ -103,16 +108,4 @@ export class StreamTurnClient extends TurnClientBase {
   close(): void {
     this.socket.destroy();
   }
-}
-
-/** Resolves true if `socket` closes within `ms`, false if it is still open then. */
-export function closesWithin(closed: Promise<void>, ms: number): Promise<boolean> {
-  return Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
-}
-
-/** The TURN TCP port from `parley serve`'s banner ("stun/turn  udp 3478, tcp 3478"). */
-export function tcpTurnPort(banner: string): number {
-  const m = /stun\/turn\s+udp [\d,]+, tcp (\d+)/.exec(banner);
-  if (!m) throw new Error(`no TURN TCP port in:\n${banner}`);
-  return Number(m[1]);
 }

@@ -1,6 +1,5 @@
 // Building and reading STUN/TURN messages as a long-term-credential client (RFC 8489 §9.2): the part every
-// TURN test client shares, whatever carries the bytes (the core directly, UDP, TCP, TLS).
-import { createHash, createHmac } from 'node:crypto';
+// TURN client shares, whatever carries the bytes (the core directly in tests, UDP, TCP, TLS).
 import {
   type AttributeCodec,
   addAttribute,
@@ -50,24 +49,6 @@ export class TurnError extends Error {
   }
 }
 
-/**
- * OpenSSL-backed hashes for clients that sign at volume (the benchmarks' load generator, the fuzzers), so
- * they spend their CPU on sending rather than on pure-JS SHA-1. Tests that only sign a few messages use the
- * codec's own hashes, so the server (OpenSSL) is checked against a second implementation.
- */
-export const nodeCrypto: StunCrypto = {
-  digest(algorithm, parts) {
-    const h = createHash(algorithm);
-    for (const p of parts) h.update(p);
-    return h.digest();
-  },
-  hmac(algorithm, key, parts) {
-    const h = createHmac(algorithm, key);
-    for (const p of parts) h.update(p);
-    return h.digest();
-  },
-};
-
 /** The server's channel range: RFC 5766's 0x4000–0x7FFF (see CHANNELS in @parley/turn's channel-data.ts). */
 export const CHANNELS: ChannelRangeOptions = Object.freeze({ legacyRange: true });
 
@@ -105,7 +86,7 @@ export function signMessage(
  * A long-term-credential client without a transport: builds requests (signed once a realm and nonce are
  * known), reads answers (remembering REALM and NONCE from 401/438 challenges), verifies their integrity.
  */
-export class TestClient {
+export class LongTermClient {
   realm = '';
   nonce = '';
   private cachedKey: { of: string; key: Uint8Array } | undefined;

@@ -1,7 +1,8 @@
-// A TURN client over a real UDP socket, for tests, the fuzzers' neighbours and the benchmarks' load generator.
+// A TURN client over a real UDP socket: `parley doctor`, and the tests, the fuzzers' neighbours and the
+// benchmarks' load generator.
 import { createSocket, type Socket } from 'node:dgram';
 import { type DecodedStunMessage, RequestedTransport, type StunCrypto } from '@parley/stun';
-import { type Attr, attr, type Credential, TestClient, TurnError } from './test-client.js';
+import { type Attr, attr, type Credential, LongTermClient, TurnError } from './messages.js';
 import { type RequestOptions, TurnClientBase } from './turn-client.js';
 
 export interface UdpClientOptions {
@@ -29,7 +30,7 @@ export class UdpTurnClient extends TurnClientBase {
     readonly server: { host: string; port: number },
     private readonly o: UdpClientOptions,
   ) {
-    super(new TestClient(credential, true, o.crypto));
+    super(new LongTermClient(credential, true, o.crypto));
     // A copy per datagram, unless a load generator takes ChannelData as it comes.
     socket.on('message', (msg) => this.received(this.onChannelData ? msg : new Uint8Array(msg)));
   }
