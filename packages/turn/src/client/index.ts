@@ -2,7 +2,7 @@
  * @parley/turn/client: the one STUN/TURN client. LongTermClient builds, signs and reads messages;
  * UdpTurnClient and StreamTurnClient (TCP, TLS) carry them over real sockets with the long-term-credential
  * dance and the Binding/Allocate/CreatePermission/ChannelBind/Refresh/Send helpers. `parley doctor` checks a
- * deployment with it; @parley/testing/turn builds the tests' client on it. Node only.
+ * deployment with it, and the repository's tests build their client on it. Node only.
  */
 
 export {
