@@ -14,6 +14,7 @@ import {
   encodeSessionFrame,
   type FrameBody,
   type PeerLeaveReason,
+  type PeerMetadata,
   peerJoinedBody,
   peerLeftBody,
   relayedBody,
@@ -23,6 +24,7 @@ export type { Clock, CoreDeps, CoreStats, Random, Transport } from './core-types
 
 import { fullBucket, takeToken } from '@parley/limits';
 import { Admission } from './admission.js';
+import type { ClusterSide, TakeOver } from './cluster-link.js';
 import type { CoreDeps, CoreStats } from './core-types.js';
 import { HEARD, type LivenessRecord, QUIET } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
@@ -31,7 +33,10 @@ import { peerIdOf, resumeToken, tokenMatches } from './resume-token.js';
 import { Rooms } from './rooms.js';
 import { Conn, NO_METADATA, Session } from './session.js';
 
-export class SignalingCore<C> {
+/** A remote session keeps no frames: the node that holds its client does. */
+const NO_REPLAY = { maxFrames: 0, maxBytes: 0 };
+
+export class SignalingCore<C> implements ClusterSide {
   readonly options: CoreOptions;
   private readonly conns = new Map<C, Conn<C>>();
   private readonly sessionsById = new Map<string, Session<C>>();
@@ -44,6 +49,14 @@ export class SignalingCore<C> {
   private droppedCount = 0;
   private seatsReclaimed = 0;
   private idleClosed = 0;
+  private remoteCount = 0;
+  private framesToNodes = 0;
+  private framesFromNodes = 0;
+  private unreachable = 0;
+  /** Peers whose sessions are being taken over from another node, by this node's connections. */
+  private readonly claiming = new Set<string>();
+  /** Frames that came from other nodes for sessions whose join the cluster has not confirmed yet. */
+  private readonly joining = new Map<string, [FrameBody, string][]>();
 
   constructor(
     options: Partial<CoreOptions>,
@@ -57,7 +70,7 @@ export class SignalingCore<C> {
   stats(): CoreStats {
     return {
       connections: this.conns.size,
-      sessions: this.sessionsById.size,
+      sessions: this.sessionsById.size - this.remoteCount,
       rooms: this.rooms.count,
       framesIn: this.framesIn,
       framesOut: this.framesOut,
@@ -67,6 +80,16 @@ export class SignalingCore<C> {
       replayOverBudget: this.replayBudget.refusals,
       seatsReclaimed: this.seatsReclaimed,
       idleClosed: this.idleClosed,
+      ...(this.deps.cluster
+        ? {
+            cluster: {
+              remoteSessions: this.remoteCount,
+              framesToNodes: this.framesToNodes,
+              framesFromNodes: this.framesFromNodes,
+              unreachable: this.unreachable,
+            },
+          }
+        : {}),
     };
   }
 
@@ -124,8 +147,8 @@ export class SignalingCore<C> {
   /** A text frame arrived; `bytes` is its size on the wire. */
   receive(handle: C, text: string, bytes = text.length): void {
     const conn = this.conns.get(handle);
-    // A connection the server is closing gets nothing more done for it.
-    if (!conn || conn.closing) return;
+    // A connection the server is closing (or moving a session to) gets nothing more done for it.
+    if (!conn || conn.closing || conn.claiming) return;
     this.framesIn++;
     // Any frame proves the socket alive, and spares it the next liveness ping.
     conn.pingAt = HEARD;
@@ -197,6 +220,7 @@ export class SignalingCore<C> {
       case 'leave':
         return this.leave(conn);
       case 'ack':
+        if (conn.session) this.deps.cluster?.acked(conn.session.id, frame.seq);
         return conn.session?.ack(frame.seq);
       case 'ping':
         return this.send(conn, encodePong(frame.id));
@@ -232,9 +256,31 @@ export class SignalingCore<C> {
       this.admission.tokenKeyOf(frame),
     );
     session.resumes = fullBucket(this.options.resumeRate.burst, this.deps.clock.now());
-    const seat = this.seatFor(frame.room);
+    const cluster = this.deps.cluster;
+    if (!cluster?.connected) return this.startSession(conn, session);
+    // In a cluster the store orders joins: a newcomer learns everyone who joined before it, on any node.
+    conn.claiming = true;
+    const early: [FrameBody, string][] = [];
+    this.joining.set(id, early);
+    cluster.joined(id, session.room, session.descriptor(), (members) => {
+      conn.claiming = false;
+      this.joining.delete(id);
+      for (const [peerId, node, descriptor] of members)
+        this.remoteJoined(peerId, session.room, node, descriptor, false);
+      if (this.conns.get(conn.handle) !== conn || conn.closing) return cluster.left(id, session.room);
+      this.startSession(conn, session, new Set(members.map((m) => m[0])));
+      for (const [body, pendingId] of early) this.stampAndSend(session, body, pendingId);
+    });
+  }
+
+  /** Every check has passed: the session enters its room and everyone there is told. */
+  private startSession(conn: Conn<C>, session: Session<C>, before?: Set<string>): void {
+    const seat = this.seatFor(session.room);
     // A room's array is replaced, never changed, when someone joins or leaves: this one stays as it is.
-    const others = (this.rooms.get(frame.room) ?? []).filter((s) => s !== seat);
+    // In a cluster, the peers of other nodes it sees are those that joined before it (`before`).
+    const others = (this.rooms.get(session.room) ?? []).filter(
+      (s) => s !== seat && (before === undefined || s.remoteNode === undefined || before.has(s.id)),
+    );
     const joined = this.sessionFrame('joined', session, others, conn.host);
     const body = peerJoinedBody(session.descriptor());
     if (seat) {
@@ -257,8 +303,17 @@ export class SignalingCore<C> {
     if (conn.session)
       return this.error(conn, 'ALREADY_IN_ROOM', `already in room "${conn.session.room}"`, 'resume');
     const session = this.sessionByToken(frame.token);
-    if (!session)
+    if (!session) {
+      const id = peerIdOf(frame.token);
+      const cluster = this.deps.cluster;
+      const held = id === undefined ? undefined : this.sessionsById.get(id);
+      // A session held by another node (or by none, when that node died): take it over, in a cluster.
+      if (id && cluster?.connected && (held?.remoteNode !== undefined) === (held !== undefined)) {
+        if (!this.claiming.has(id) && cluster.tokenValid(id, frame.token))
+          return this.takeOver(conn, id, frame.lastSeq);
+      }
       return this.error(conn, 'RESUME_FAILED', 'unknown or expired resume token; join again', 'resume');
+    }
     // Each resume sends the whole replay buffer: a session may not ask for it over and over.
     const r = this.options.resumeRate;
     if (!takeToken(session.resumes, this.deps.clock.now(), 1000 / r.everyMs, r.burst)) {
@@ -340,7 +395,7 @@ export class SignalingCore<C> {
   }
 
   private newResumeToken(peerId: string): string {
-    return resumeToken(peerId, this.deps.random.token());
+    return this.deps.cluster?.mintToken(peerId) ?? resumeToken(peerId, this.deps.random.token());
   }
 
   private sessionByToken(token: string): Session<C> | undefined {
@@ -352,7 +407,10 @@ export class SignalingCore<C> {
   private endSession(session: Session<C>, reason: PeerLeaveReason): void {
     if (this.sessionsById.get(session.id) !== session) return;
     this.sessionsById.delete(session.id);
-    this.admission.sessionEnded(session.address, session.tokenKey);
+    if (session.remoteNode === undefined) {
+      this.admission.sessionEnded(session.address, session.tokenKey);
+      this.deps.cluster?.left(session.id, session.room);
+    } else this.remoteCount--;
     if (session.cancelExpiry) this.droppedCount--;
     session.cancelExpiry?.();
     session.cancelExpiry = undefined;
@@ -368,10 +426,26 @@ export class SignalingCore<C> {
     for (const other of this.rooms.get(session.room) ?? []) this.deliver(other, body);
   }
 
-  /** Numbers a frame for a session, keeps it for replay, and sends it if the session is connected. */
+  /**
+   * Numbers a frame for a session, keeps it for replay, and sends it if the session is connected. In a
+   * cluster, a frame for a peer on another node goes to that node, which numbers it.
+   */
   private deliver(session: Session<C>, body: FrameBody): void {
+    if (session.remoteNode !== undefined) {
+      if (!this.deps.cluster?.connected) {
+        this.unreachable++;
+        return;
+      }
+      this.framesToNodes++;
+      return this.deps.cluster.forward(session.id, body);
+    }
+    this.stampAndSend(session, body, undefined);
+  }
+
+  private stampAndSend(session: Session<C>, body: FrameBody, pendingId: string | undefined): void {
     const text = session.stamp(body);
     this.framesOut++;
+    this.deps.cluster?.stamped(session.id, session.seq, text, pendingId);
     if (session.conn) this.send(session.conn, text);
   }
 
@@ -415,5 +489,173 @@ export class SignalingCore<C> {
 
   private send(conn: Conn<C>, text: string | Uint8Array, burst = false): void {
     this.deps.transport.send(conn.handle, text, burst);
+  }
+
+  // ---- the cluster side (see cluster-link.ts): called by the adapter, never without one ----
+
+  /** Asks the cluster for a session another node held, and resumes it on `conn` when it comes. */
+  private takeOver(conn: Conn<C>, id: string, lastSeq: number): void {
+    const cluster = this.deps.cluster as NonNullable<CoreDeps<C>['cluster']>;
+    this.claiming.add(id);
+    conn.claiming = true;
+    cluster.takeOver(id, (found) => {
+      this.claiming.delete(id);
+      conn.claiming = false;
+      const live = this.conns.get(conn.handle) === conn && !conn.closing;
+      if (!found) {
+        if (live) this.error(conn, 'RESUME_FAILED', 'unknown or expired resume token; join again', 'resume');
+        return;
+      }
+      this.adoptSession(conn, live, id, lastSeq, found);
+    });
+  }
+
+  private adoptSession(conn: Conn<C>, live: boolean, id: string, lastSeq: number, found: TakeOver): void {
+    const held = this.sessionsById.get(id);
+    if (held) {
+      this.rooms.remove(held);
+      if (held.remoteNode !== undefined) this.remoteCount--;
+      else this.admission.sessionEnded(held.address, held.tokenKey);
+      held.cancelExpiry?.();
+      if (held.cancelExpiry) this.droppedCount--;
+      held.release();
+    }
+    const metadata = (JSON.parse(found.descriptor) as { metadata?: PeerMetadata }).metadata ?? NO_METADATA;
+    const session = new Session<C>(
+      id,
+      found.room,
+      metadata,
+      this.newResumeToken(id),
+      this.options.replay,
+      this.replayBudget,
+      conn.address,
+      undefined,
+    );
+    session.resumes = fullBucket(this.options.resumeRate.burst, this.deps.clock.now());
+    // The frames the client has not seen must follow on from what it has, without a gap.
+    let next = lastSeq + 1;
+    for (const [seq, bytes] of found.stamped) {
+      if (seq <= lastSeq) continue;
+      if (seq !== next) break;
+      session.restore(seq, bytes);
+      next++;
+    }
+    const complete = next > found.seq || found.seq <= lastSeq;
+    if (session.seq < lastSeq) session.seq = lastSeq;
+    this.rooms.add(session);
+    this.sessionsById.set(id, session);
+    this.admission.sessionStarted(session.address, undefined);
+    if (!complete) {
+      this.endSession(session, 'timeout');
+      if (live)
+        this.error(
+          conn,
+          'RESUME_FAILED',
+          `frames after seq ${lastSeq} are no longer kept; join again`,
+          'resume',
+        );
+      return;
+    }
+    if (live) {
+      this.attach(conn, session);
+      const others = (this.rooms.get(session.room) ?? []).filter((s) => s !== session);
+      this.send(conn, this.sessionFrame('resumed', session, others, conn.host), true);
+      for (const text of session.replaySince(lastSeq) ?? []) this.send(conn, text, true);
+    } else {
+      session.droppedAt = this.deps.clock.now();
+      this.droppedCount++;
+      session.cancelExpiry = this.deps.clock.setTimeout(
+        () => this.endSession(session, 'timeout'),
+        this.options.resumeWindowMs,
+      );
+    }
+    for (const [pendingId, body] of found.pending) this.stampAndSend(session, body, pendingId);
+  }
+
+  remoteJoined(id: string, room: string, node: string, descriptor: string, announce: boolean): void {
+    const known = this.sessionsById.get(id);
+    if (known) {
+      if (known.remoteNode !== undefined) known.remoteNode = node;
+      return;
+    }
+    const metadata = (JSON.parse(descriptor) as { metadata?: PeerMetadata }).metadata ?? NO_METADATA;
+    const session = new Session<C>(id, room, metadata, '', NO_REPLAY, this.replayBudget, node, undefined);
+    session.remoteNode = node;
+    this.rooms.add(session);
+    this.sessionsById.set(id, session);
+    this.remoteCount++;
+    if (!announce) return;
+    const body = peerJoinedBody(descriptor);
+    for (const other of this.rooms.get(room) ?? [])
+      if (other.remoteNode === undefined) this.deliver(other, body);
+  }
+
+  remoteLeft(id: string, reason: PeerLeaveReason | undefined): void {
+    const session = this.sessionsById.get(id);
+    if (!session || session.remoteNode === undefined) return;
+    this.sessionsById.delete(id);
+    this.remoteCount--;
+    this.rooms.remove(session);
+    if (!reason) return;
+    const body = peerLeftBody(id, reason);
+    for (const other of this.rooms.get(session.room) ?? [])
+      if (other.remoteNode === undefined) this.deliver(other, body);
+  }
+
+  timedOut(id: string): void {
+    const session = this.sessionsById.get(id);
+    if (session?.remoteNode !== undefined) this.endSession(session, 'timeout');
+  }
+
+  moved(id: string, node: string): void {
+    const session = this.sessionsById.get(id);
+    if (!session) return;
+    if (session.remoteNode !== undefined) {
+      session.remoteNode = node;
+      return;
+    }
+    // Its client resumed on another node: this node lets the session go without a word to anyone.
+    this.admission.sessionEnded(session.address, session.tokenKey);
+    if (session.cancelExpiry) this.droppedCount--;
+    session.cancelExpiry?.();
+    session.cancelExpiry = undefined;
+    session.release();
+    const conn = session.conn;
+    session.conn = undefined;
+    session.remoteNode = node;
+    this.remoteCount++;
+    if (conn) {
+      conn.session = undefined;
+      this.closeConn(conn, CLOSE_CODES.SESSION_RESUMED, 'session resumed on another node');
+    }
+  }
+
+  fromCluster(id: string, body: FrameBody, pendingId: string): void {
+    const early = this.joining.get(id);
+    if (early) return void early.push([body, pendingId]);
+    const session = this.sessionsById.get(id);
+    if (!session || session.remoteNode !== undefined) return;
+    this.framesFromNodes++;
+    this.stampAndSend(session, body, pendingId);
+  }
+
+  *localSessions(): Iterable<{ id: string; room: string; descriptor: string }> {
+    for (const s of this.sessionsById.values())
+      if (s.remoteNode === undefined) yield { id: s.id, room: s.room, descriptor: s.descriptor() };
+  }
+
+  remoteNodes(): Map<string, string[]> {
+    const nodes = new Map<string, string[]>();
+    for (const s of this.sessionsById.values()) {
+      if (s.remoteNode === undefined) continue;
+      const list = nodes.get(s.remoteNode);
+      if (list) list.push(s.id);
+      else nodes.set(s.remoteNode, [s.id]);
+    }
+    return nodes;
+  }
+
+  get localCount(): number {
+    return this.sessionsById.size - this.remoteCount;
   }
 }
