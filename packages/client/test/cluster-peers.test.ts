@@ -43,7 +43,10 @@ describe('a two-node cluster', () => {
     // Nodes are counted once a second: wait for the count, then read the rest of the same scrape.
     let metrics = '';
     await until(
-      async () => /parley_cluster_nodes 2/.test((metrics = (await one.get('/metrics')).body)),
+      async () => {
+        metrics = (await one.get('/metrics')).body;
+        return /parley_cluster_nodes 2/.test(metrics);
+      },
       'node one to count two nodes',
       10_000,
     );
