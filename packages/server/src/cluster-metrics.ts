@@ -66,9 +66,14 @@ export function registerClusterMetrics(
     [],
     () => ({ all: cluster().unreachable }),
   );
-  mirror('parley_cluster_redis_errors_total', 'Redis calls that failed', [], () => ({
-    all: figures().errors,
-  }));
+  mirror(
+    'parley_cluster_redis_errors_total',
+    'Redis calls that failed, and errors of the connections to Redis',
+    [],
+    () => ({
+      all: figures().errors,
+    }),
+  );
   new Histogram({
     name: 'parley_cluster_redis_seconds',
     help: 'Latency of Redis calls (pipelined: from the call to its reply)',

@@ -400,7 +400,9 @@ export class RedisCluster implements ClusterLink {
     return this.prefix + name;
   }
 
+  /** A connection's error (a failed connect, a reset): counted, and logged. */
   private log(what: string, err: Error): void {
+    this.errors++;
     this.options.logger.warn({ err: err.message }, what);
   }
 }
