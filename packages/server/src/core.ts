@@ -14,7 +14,6 @@ import {
   encodeSessionFrame,
   type FrameBody,
   type PeerLeaveReason,
-  type PeerMetadata,
   peerJoinedBody,
   peerLeftBody,
   relayedBody,
@@ -24,7 +23,8 @@ export type { Clock, CoreDeps, CoreStats, Random, Transport } from './core-types
 
 import { fullBucket, takeToken } from '@parley/limits';
 import { Admission } from './admission.js';
-import type { ClusterSide, TakeOver } from './cluster-link.js';
+import type { ClusterSide } from './cluster-link.js';
+import { ClusterPeers, type CoreInternals } from './core-cluster.js';
 import type { CoreDeps, CoreStats } from './core-types.js';
 import { HEARD, type LivenessRecord, QUIET } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
@@ -36,7 +36,7 @@ import { Conn, NO_METADATA, Session } from './session.js';
 /** A remote session keeps no frames: the node that holds its client does. */
 const NO_REPLAY = { maxFrames: 0, maxBytes: 0 };
 
-export class SignalingCore<C> implements ClusterSide {
+export class SignalingCore<C> {
   readonly options: CoreOptions;
   private readonly conns = new Map<C, Conn<C>>();
   private readonly sessionsById = new Map<string, Session<C>>();
@@ -49,14 +49,8 @@ export class SignalingCore<C> implements ClusterSide {
   private droppedCount = 0;
   private seatsReclaimed = 0;
   private idleClosed = 0;
-  private remoteCount = 0;
-  private framesToNodes = 0;
-  private framesFromNodes = 0;
-  private unreachable = 0;
-  /** Peers whose sessions are being taken over from another node, by this node's connections. */
-  private readonly claiming = new Set<string>();
-  /** Frames that came from other nodes for sessions whose join the cluster has not confirmed yet. */
-  private readonly joining = new Map<string, [FrameBody, string][]>();
+  /** In a cluster: the peers of other nodes, and what the adapter asks of this core (core-cluster.ts). */
+  private readonly cluster: ClusterPeers<C> | undefined;
 
   constructor(
     options: Partial<CoreOptions>,
@@ -65,12 +59,23 @@ export class SignalingCore<C> implements ClusterSide {
     this.options = { ...DEFAULTS, ...options };
     this.replayBudget = new ReplayBudget(this.options.replayTotalBytes);
     this.admission = new Admission(this.options);
+    this.cluster = deps.cluster && new ClusterPeers(this.internals(), deps.cluster);
+  }
+
+  /** What a cluster adapter calls (undefined without a cluster). */
+  get clusterSide(): ClusterSide | undefined {
+    return this.cluster;
+  }
+
+  /** Sessions this node holds (in a cluster, not those of other nodes). */
+  get localCount(): number {
+    return this.sessionsById.size - (this.cluster?.remoteCount ?? 0);
   }
 
   stats(): CoreStats {
     return {
       connections: this.conns.size,
-      sessions: this.sessionsById.size - this.remoteCount,
+      sessions: this.localCount,
       rooms: this.rooms.count,
       framesIn: this.framesIn,
       framesOut: this.framesOut,
@@ -80,16 +85,7 @@ export class SignalingCore<C> implements ClusterSide {
       replayOverBudget: this.replayBudget.refusals,
       seatsReclaimed: this.seatsReclaimed,
       idleClosed: this.idleClosed,
-      ...(this.deps.cluster
-        ? {
-            cluster: {
-              remoteSessions: this.remoteCount,
-              framesToNodes: this.framesToNodes,
-              framesFromNodes: this.framesFromNodes,
-              unreachable: this.unreachable,
-            },
-          }
-        : {}),
+      ...(this.cluster ? { cluster: this.cluster.stats() } : {}),
     };
   }
 
@@ -195,12 +191,24 @@ export class SignalingCore<C> implements ClusterSide {
     if (!session || session.conn !== conn) return;
     session.conn = undefined;
     if (this.options.resumeWindowMs <= 0) return this.endSession(session, 'timeout');
+    this.awaitClient(session);
+  }
+
+  /** A session without a connection waits for its client for the resume window. */
+  private awaitClient(session: Session<C>): void {
     session.droppedAt = this.deps.clock.now();
     this.droppedCount++;
     session.cancelExpiry = this.deps.clock.setTimeout(
       () => this.endSession(session, 'timeout'),
       this.options.resumeWindowMs,
     );
+  }
+
+  /** Stops a session's wait for its client, if it was waiting. */
+  private stopWaiting(session: Session<C>): void {
+    if (session.cancelExpiry) this.droppedCount--;
+    session.cancelExpiry?.();
+    session.cancelExpiry = undefined;
   }
 
   /** The connection of a peer, if it has one now. */
@@ -256,21 +264,8 @@ export class SignalingCore<C> implements ClusterSide {
       this.admission.tokenKeyOf(frame),
     );
     session.resumes = fullBucket(this.options.resumeRate.burst, this.deps.clock.now());
-    const cluster = this.deps.cluster;
-    if (!cluster?.connected) return this.startSession(conn, session);
-    // In a cluster the store orders joins: a newcomer learns everyone who joined before it, on any node.
-    conn.claiming = true;
-    const early: [FrameBody, string][] = [];
-    this.joining.set(id, early);
-    cluster.joined(id, session.room, session.descriptor(), (members) => {
-      conn.claiming = false;
-      this.joining.delete(id);
-      for (const [peerId, node, descriptor] of members)
-        this.remoteJoined(peerId, session.room, node, descriptor, false);
-      if (this.conns.get(conn.handle) !== conn || conn.closing) return cluster.left(id, session.room);
-      this.startSession(conn, session, new Set(members.map((m) => m[0])));
-      for (const [body, pendingId] of early) this.stampAndSend(session, body, pendingId);
-    });
+    if (this.cluster?.link.connected) return this.cluster.join(conn, session);
+    this.startSession(conn, session);
   }
 
   /** Every check has passed: the session enters its room and everyone there is told. */
@@ -304,14 +299,9 @@ export class SignalingCore<C> implements ClusterSide {
       return this.error(conn, 'ALREADY_IN_ROOM', `already in room "${conn.session.room}"`, 'resume');
     const session = this.sessionByToken(frame.token);
     if (!session) {
-      const id = peerIdOf(frame.token);
-      const cluster = this.deps.cluster;
-      const held = id === undefined ? undefined : this.sessionsById.get(id);
-      // A session held by another node (or by none, when that node died): take it over, in a cluster.
-      if (id && cluster?.connected && (held?.remoteNode !== undefined) === (held !== undefined)) {
-        if (!this.claiming.has(id) && cluster.tokenValid(id, frame.token))
-          return this.takeOver(conn, id, frame.lastSeq);
-      }
+      // In a cluster, a session another node holds (or held, when that node died) is taken over.
+      if (this.cluster?.mayTakeOver(frame.token))
+        return this.cluster.takeOver(conn, frame.token, frame.lastSeq);
       return this.error(conn, 'RESUME_FAILED', 'unknown or expired resume token; join again', 'resume');
     }
     // Each resume sends the whole replay buffer: a session may not ask for it over and over.
@@ -341,9 +331,7 @@ export class SignalingCore<C> implements ClusterSide {
       old.session = undefined;
       this.closeConn(old, CLOSE_CODES.SESSION_RESUMED, 'session resumed on another connection');
     }
-    if (session.cancelExpiry) this.droppedCount--;
-    session.cancelExpiry?.();
-    session.cancelExpiry = undefined;
+    this.stopWaiting(session);
     // The token just used stays good until the client shows it has the new one (any other frame on this
     // connection): a `resumed` lost with its connection must not cost the client its session.
     session.previousResumeToken = session.resumeToken;
@@ -410,10 +398,8 @@ export class SignalingCore<C> implements ClusterSide {
     if (session.remoteNode === undefined) {
       this.admission.sessionEnded(session.address, session.tokenKey);
       this.deps.cluster?.left(session.id, session.room);
-    } else this.remoteCount--;
-    if (session.cancelExpiry) this.droppedCount--;
-    session.cancelExpiry?.();
-    session.cancelExpiry = undefined;
+    } else if (this.cluster) this.cluster.remoteCount--;
+    this.stopWaiting(session);
     session.release();
     const conn = session.conn;
     session.conn = undefined;
@@ -431,14 +417,7 @@ export class SignalingCore<C> implements ClusterSide {
    * cluster, a frame for a peer on another node goes to that node, which numbers it.
    */
   private deliver(session: Session<C>, body: FrameBody): void {
-    if (session.remoteNode !== undefined) {
-      if (!this.deps.cluster?.connected) {
-        this.unreachable++;
-        return;
-      }
-      this.framesToNodes++;
-      return this.deps.cluster.forward(session.id, body);
-    }
+    if (session.remoteNode !== undefined) return this.cluster?.forward(session.id, body);
     this.stampAndSend(session, body, undefined);
   }
 
@@ -491,171 +470,48 @@ export class SignalingCore<C> implements ClusterSide {
     this.deps.transport.send(conn.handle, text, burst);
   }
 
-  // ---- the cluster side (see cluster-link.ts): called by the adapter, never without one ----
-
-  /** Asks the cluster for a session another node held, and resumes it on `conn` when it comes. */
-  private takeOver(conn: Conn<C>, id: string, lastSeq: number): void {
-    const cluster = this.deps.cluster as NonNullable<CoreDeps<C>['cluster']>;
-    this.claiming.add(id);
-    conn.claiming = true;
-    cluster.takeOver(id, (found) => {
-      this.claiming.delete(id);
-      conn.claiming = false;
-      const live = this.conns.get(conn.handle) === conn && !conn.closing;
-      if (!found) {
-        if (live) this.error(conn, 'RESUME_FAILED', 'unknown or expired resume token; join again', 'resume');
-        return;
-      }
-      this.adoptSession(conn, live, id, lastSeq, found);
-    });
-  }
-
-  private adoptSession(conn: Conn<C>, live: boolean, id: string, lastSeq: number, found: TakeOver): void {
-    const held = this.sessionsById.get(id);
-    if (held) {
-      this.rooms.remove(held);
-      if (held.remoteNode !== undefined) this.remoteCount--;
-      else this.admission.sessionEnded(held.address, held.tokenKey);
-      held.cancelExpiry?.();
-      if (held.cancelExpiry) this.droppedCount--;
-      held.release();
-    }
-    const metadata = (JSON.parse(found.descriptor) as { metadata?: PeerMetadata }).metadata ?? NO_METADATA;
-    const session = new Session<C>(
-      id,
-      found.room,
-      metadata,
-      this.newResumeToken(id),
-      this.options.replay,
-      this.replayBudget,
-      conn.address,
-      undefined,
-    );
-    session.resumes = fullBucket(this.options.resumeRate.burst, this.deps.clock.now());
-    // The frames the client has not seen must follow on from what it has, without a gap.
-    let next = lastSeq + 1;
-    for (const [seq, bytes] of found.stamped) {
-      if (seq <= lastSeq) continue;
-      if (seq !== next) break;
-      session.restore(seq, bytes);
-      next++;
-    }
-    const complete = next > found.seq || found.seq <= lastSeq;
-    if (session.seq < lastSeq) session.seq = lastSeq;
-    this.rooms.add(session);
-    this.sessionsById.set(id, session);
-    this.admission.sessionStarted(session.address, undefined);
-    if (!complete) {
-      this.endSession(session, 'timeout');
-      if (live)
-        this.error(
-          conn,
-          'RESUME_FAILED',
-          `frames after seq ${lastSeq} are no longer kept; join again`,
-          'resume',
+  /** The parts of this core the cluster side works with (core-cluster.ts). */
+  private internals(): CoreInternals<C> {
+    return {
+      options: this.options,
+      clock: this.deps.clock,
+      sessions: this.sessionsById,
+      rooms: this.rooms,
+      conns: this.conns,
+      admission: this.admission,
+      newSession: (id, room, metadata, conn) => {
+        const session = new Session<C>(
+          id,
+          room,
+          metadata,
+          this.newResumeToken(id),
+          this.options.replay,
+          this.replayBudget,
+          conn.address,
+          undefined,
         );
-      return;
-    }
-    if (live) {
-      this.attach(conn, session);
-      const others = (this.rooms.get(session.room) ?? []).filter((s) => s !== session);
-      this.send(conn, this.sessionFrame('resumed', session, others, conn.host), true);
-      for (const text of session.replaySince(lastSeq) ?? []) this.send(conn, text, true);
-    } else {
-      session.droppedAt = this.deps.clock.now();
-      this.droppedCount++;
-      session.cancelExpiry = this.deps.clock.setTimeout(
-        () => this.endSession(session, 'timeout'),
-        this.options.resumeWindowMs,
-      );
-    }
-    for (const [pendingId, body] of found.pending) this.stampAndSend(session, body, pendingId);
-  }
-
-  remoteJoined(id: string, room: string, node: string, descriptor: string, announce: boolean): void {
-    const known = this.sessionsById.get(id);
-    if (known) {
-      if (known.remoteNode !== undefined) known.remoteNode = node;
-      return;
-    }
-    const metadata = (JSON.parse(descriptor) as { metadata?: PeerMetadata }).metadata ?? NO_METADATA;
-    const session = new Session<C>(id, room, metadata, '', NO_REPLAY, this.replayBudget, node, undefined);
-    session.remoteNode = node;
-    this.rooms.add(session);
-    this.sessionsById.set(id, session);
-    this.remoteCount++;
-    if (!announce) return;
-    const body = peerJoinedBody(descriptor);
-    for (const other of this.rooms.get(room) ?? [])
-      if (other.remoteNode === undefined) this.deliver(other, body);
-  }
-
-  remoteLeft(id: string, reason: PeerLeaveReason | undefined): void {
-    const session = this.sessionsById.get(id);
-    if (!session || session.remoteNode === undefined) return;
-    this.sessionsById.delete(id);
-    this.remoteCount--;
-    this.rooms.remove(session);
-    if (!reason) return;
-    const body = peerLeftBody(id, reason);
-    for (const other of this.rooms.get(session.room) ?? [])
-      if (other.remoteNode === undefined) this.deliver(other, body);
-  }
-
-  timedOut(id: string): void {
-    const session = this.sessionsById.get(id);
-    if (session?.remoteNode !== undefined) this.endSession(session, 'timeout');
-  }
-
-  moved(id: string, node: string): void {
-    const session = this.sessionsById.get(id);
-    if (!session) return;
-    if (session.remoteNode !== undefined) {
-      session.remoteNode = node;
-      return;
-    }
-    // Its client resumed on another node: this node lets the session go without a word to anyone.
-    this.admission.sessionEnded(session.address, session.tokenKey);
-    if (session.cancelExpiry) this.droppedCount--;
-    session.cancelExpiry?.();
-    session.cancelExpiry = undefined;
-    session.release();
-    const conn = session.conn;
-    session.conn = undefined;
-    session.remoteNode = node;
-    this.remoteCount++;
-    if (conn) {
-      conn.session = undefined;
-      this.closeConn(conn, CLOSE_CODES.SESSION_RESUMED, 'session resumed on another node');
-    }
-  }
-
-  fromCluster(id: string, body: FrameBody, pendingId: string): void {
-    const early = this.joining.get(id);
-    if (early) return void early.push([body, pendingId]);
-    const session = this.sessionsById.get(id);
-    if (!session || session.remoteNode !== undefined) return;
-    this.framesFromNodes++;
-    this.stampAndSend(session, body, pendingId);
-  }
-
-  *localSessions(): Iterable<{ id: string; room: string; descriptor: string }> {
-    for (const s of this.sessionsById.values())
-      if (s.remoteNode === undefined) yield { id: s.id, room: s.room, descriptor: s.descriptor() };
-  }
-
-  remoteNodes(): Map<string, string[]> {
-    const nodes = new Map<string, string[]>();
-    for (const s of this.sessionsById.values()) {
-      if (s.remoteNode === undefined) continue;
-      const list = nodes.get(s.remoteNode);
-      if (list) list.push(s.id);
-      else nodes.set(s.remoteNode, [s.id]);
-    }
-    return nodes;
-  }
-
-  get localCount(): number {
-    return this.sessionsById.size - this.remoteCount;
+        session.resumes = fullBucket(this.options.resumeRate.burst, this.deps.clock.now());
+        return session;
+      },
+      remoteSession: (id, room, metadata, node) => {
+        const session = new Session<C>(id, room, metadata, '', NO_REPLAY, this.replayBudget, node, undefined);
+        session.remoteNode = node;
+        return session;
+      },
+      startSession: (conn, session, before) => this.startSession(conn, session, before),
+      resumeOn: (conn, session, lastSeq) => {
+        this.attach(conn, session);
+        const others = (this.rooms.get(session.room) ?? []).filter((s) => s !== session);
+        this.send(conn, this.sessionFrame('resumed', session, others, conn.host), true);
+        for (const text of session.replaySince(lastSeq) ?? []) this.send(conn, text, true);
+      },
+      endSession: (session, reason) => this.endSession(session, reason),
+      deliver: (session, body) => this.deliver(session, body),
+      stampAndSend: (session, body, pendingId) => this.stampAndSend(session, body, pendingId),
+      awaitClient: (session) => this.awaitClient(session),
+      stopWaiting: (session) => this.stopWaiting(session),
+      error: (conn, code, message, ref) => this.error(conn, code, message, ref),
+      closeConn: (conn, code, reason) => this.closeConn(conn, code, reason),
+    };
   }
 }

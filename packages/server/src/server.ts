@@ -128,7 +128,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     onInternalError: (err) => log.error({ err }, 'signaling core failed on a frame'),
     ...(cluster ? { cluster } : {}),
   });
-  if (cluster) await cluster.start(core);
+  if (cluster && core.clusterSide) await cluster.start(core.clusterSide);
   let shuttingDown = false;
   const allowedOrigins = options.allowedOrigins ?? [];
   const wss = createWsServer(
