@@ -11,6 +11,8 @@ export interface TestRedis {
   readonly port: number;
   /** `redis://127.0.0.1:PORT` */
   readonly url: string;
+  /** The running redis-server's process id. */
+  readonly pid: number | undefined;
   /** Starts it again on the same port (after kill). */
   start(): Promise<void>;
   /** Kills it (SIGKILL by default) and waits for the exit. */
@@ -23,6 +25,9 @@ export async function startRedis(): Promise<TestRedis> {
   const redis: TestRedis = {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
     async start() {
       const proc = spawn(
         'redis-server',
