@@ -24,16 +24,18 @@ const PAIRS = Number(process.env.PAIRS ?? 20);
 const COST_RATE = Number(process.env.COST_RATE ?? 2000);
 const WINDOW_MS = Number(process.env.WINDOW_MS ?? 4000);
 const P99_LIMIT_MS = 10;
+const NOISY_CORES = 0.5;
 const RATES = [1000, 2000, 4000, 8000, 12_000, 16_000, 24_000, 32_000];
 
-type Kind = 'local' | 'cross';
+/** alone: a node without --redis (the single-node default); local: both peers on one node of the cluster; cross: on two nodes. */
+type Kind = 'alone' | 'local' | 'cross';
 
 interface Node {
   child: ChildProcess;
   port: number;
 }
 
-async function startNode(redisUrl: string): Promise<Node> {
+async function startNode(redisUrl: string | undefined): Promise<Node> {
   const child = spawn(
     process.execPath,
     [
@@ -58,7 +60,9 @@ async function startNode(redisUrl: string): Promise<Node> {
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, PARLEY_REDIS_URL: redisUrl, PARLEY_CLUSTER_SECRET: 'bench' },
+      env: redisUrl
+        ? { ...process.env, PARLEY_REDIS_URL: redisUrl, PARLEY_CLUSTER_SECRET: 'bench' }
+        : process.env,
     },
   );
   let out = '';
@@ -142,6 +146,8 @@ interface StepResult {
   clientCpu: number;
   othersCpu: number;
   clientLimited: boolean;
+  /** Other processes used more than NOISY_CORES meanwhile: a failed step then proves little. */
+  noisy: boolean;
 }
 
 /** Redis's command counts (INFO commandstats): script calls (what the nodes send), and every command. */
@@ -175,13 +181,14 @@ async function main(): Promise<void> {
   const redisPid = redis.pid;
   const a = await startNode(redis.url);
   const b = await startNode(redis.url);
+  const alone = await startNode(undefined);
   const hist = new Histogram();
   let delivered = 0;
   const onMessage = (sentAt: number) => {
     delivered++;
     hist.record((performance.now() - sentAt) * 1000);
   };
-  const pairs: Record<Kind, [Peer, Peer][]> = { local: [], cross: [] };
+  const pairs: Record<Kind, [Peer, Peer][]> = { alone: [], local: [], cross: [] };
   for (let i = 0; i < PAIRS; i++) {
     const l1 = await Peer.join(a.port, `local-${i}`, onMessage);
     const l2 = await Peer.join(a.port, `local-${i}`, onMessage);
@@ -189,6 +196,9 @@ async function main(): Promise<void> {
     const c1 = await Peer.join(a.port, `cross-${i}`, onMessage);
     const c2 = await Peer.join(b.port, `cross-${i}`, onMessage);
     pairs.cross.push([c1, c2]);
+    const s1 = await Peer.join(alone.port, `alone-${i}`, onMessage);
+    const s2 = await Peer.join(alone.port, `alone-${i}`, onMessage);
+    pairs.alone.push([s1, s2]);
   }
   await new Promise((r) => setTimeout(r, 1000));
 
@@ -219,29 +229,23 @@ async function main(): Promise<void> {
     delivered = 0;
     sent = 0;
     const calls0 = await redisCalls(redis.port);
-    const cpu0 = [
-      processTickSeconds(a.child.pid),
-      processTickSeconds(b.child.pid),
-      processTickSeconds(redisPid),
-    ];
+    const pids = [kind === 'alone' ? alone.child.pid : a.child.pid, b.child.pid, redisPid];
+    const cpu0 = pids.map(processTickSeconds);
     const self0 = selfCpuSeconds();
     const machine0 = machineBusySeconds();
     timer = setInterval(send, tickMs);
     await new Promise((r) => setTimeout(r, WINDOW_MS));
     clearInterval(timer);
     await new Promise((r) => setTimeout(r, 500));
-    const cpu1 = [
-      processTickSeconds(a.child.pid),
-      processTickSeconds(b.child.pid),
-      processTickSeconds(redisPid),
-    ];
+    const cpu1 = pids.map(processTickSeconds);
     const self = selfCpuSeconds() - self0;
     const machine = machineBusySeconds() - machine0;
     const calls1 = await redisCalls(redis.port);
     const calls = calls1.all - calls0.all;
     const scriptCalls = calls1.scripts - calls0.scripts;
     const [da, db, dr] = cpu1.map((v, i) => v - (cpu0[i] as number)) as [number, number, number];
-    const total = kind === 'local' ? da : da + db + dr;
+    // A local frame in a cluster costs Redis work too (kept there for a resume on another node).
+    const total = kind === 'alone' ? da : kind === 'local' ? da + dr : da + db + dr;
     const seconds = (WINDOW_MS + 500) / 1000;
     hist.recordLost(Math.max(0, sent - delivered));
     return {
@@ -259,6 +263,7 @@ async function main(): Promise<void> {
       clientCpu: self / seconds,
       othersCpu: Math.max(0, (machine - da - db - dr - self) / seconds),
       clientLimited: sent < 0.95 * rate * (WINDOW_MS / 1000) || self / seconds > 0.9,
+      noisy: (machine - da - db - dr - self) / seconds > NOISY_CORES,
     };
   }
 
@@ -269,59 +274,84 @@ async function main(): Promise<void> {
       `${r.kind.padEnd(5)} offered ${String(r.offered).padStart(6)}/s delivered ${r.delivered.toFixed(0).padStart(6)}/s ` +
         `p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms  cpu/frame ${r.cpuPerFrameUs.toFixed(1)} µs  ` +
         `redis scripts/frame ${r.redisScriptCallsPerFrame.toFixed(2)} cmds/frame ${r.redisCommandsPerFrame.toFixed(2)}  client ${r.clientCpu.toFixed(2)} cores, others ${r.othersCpu.toFixed(2)}` +
-        (r.clientLimited ? '  (client-limited)' : ''),
+        (r.clientLimited ? '  (client-limited)' : '') +
+        (r.noisy ? '  (noisy)' : ''),
     );
   };
-  // CPU cost at one moderate rate, three rounds alternating kinds.
-  const cost: Record<Kind, StepResult[]> = { local: [], cross: [] };
+  // CPU cost at one moderate rate, three rounds, the order flipped each round.
+  const kinds: Kind[] = ['alone', 'local', 'cross'];
+  const cost: Record<Kind, StepResult[]> = { alone: [], local: [], cross: [] };
   for (let round = 0; round < 3; round++)
-    for (const kind of (round % 2 ? ['cross', 'local'] : ['local', 'cross']) as Kind[]) {
+    for (const kind of round % 2 ? [...kinds].reverse() : kinds) {
       const r = await step(kind, COST_RATE);
       log(r);
       cost[kind].push(r);
     }
-  // Highest rate held at p99 ≤ 10 ms, each kind's own search.
-  const knee: Record<Kind, number> = { local: 0, cross: 0 };
-  for (const kind of ['local', 'cross'] as Kind[]) {
+  // Highest rate held at p99 ≤ 10 ms, each kind's own search; why each search stopped.
+  const knee: Record<Kind, number> = { alone: 0, local: 0, cross: 0 };
+  const stop: Record<Kind, string> = { alone: 'max rate', local: 'max rate', cross: 'max rate' };
+  for (const kind of kinds) {
     for (const rate of RATES) {
       const r = await step(kind, rate);
       log(r);
-      if (r.p99Ms > P99_LIMIT_MS || r.delivered < 0.95 * rate || r.clientLimited) break;
+      if (r.p99Ms > P99_LIMIT_MS || r.delivered < 0.95 * rate || r.clientLimited) {
+        stop[kind] = r.clientLimited ? 'client-limited' : r.noisy ? 'noisy: untrustworthy' : 'p99 or loss';
+        break;
+      }
       knee[kind] = rate;
     }
   }
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+  const per = (kind: Kind, pick: (r: StepResult) => number) => median(cost[kind].map(pick));
   const summary = {
     pairs: PAIRS,
     costRate: COST_RATE,
-    localCpuPerFrameUs: median(cost.local.map((r) => r.cpuPerFrameUs)),
-    crossCpuPerFrameUs: median(cost.cross.map((r) => r.cpuPerFrameUs)),
-    crossRedisCommandsPerFrame: median(cost.cross.map((r) => r.redisCommandsPerFrame)),
-    crossRedisScriptCallsPerFrame: median(cost.cross.map((r) => r.redisScriptCallsPerFrame)),
-    localRedisCommandsPerFrame: median(cost.local.map((r) => r.redisCommandsPerFrame)),
-    kneeLocal: knee.local,
-    kneeCross: knee.cross,
+    cpuPerFrameUs: {
+      alone: per('alone', (r) => r.cpuPerFrameUs),
+      local: per('local', (r) => r.cpuPerFrameUs),
+      cross: per('cross', (r) => r.cpuPerFrameUs),
+    },
+    redisScriptCallsPerFrame: {
+      local: per('local', (r) => r.redisScriptCallsPerFrame),
+      cross: per('cross', (r) => r.redisScriptCallsPerFrame),
+    },
+    redisCommandsPerFrame: {
+      local: per('local', (r) => r.redisCommandsPerFrame),
+      cross: per('cross', (r) => r.redisCommandsPerFrame),
+    },
+    knee,
+    stop,
+    noisySteps: results.filter((r) => r.noisy).length,
+    steps: results.length,
   };
-  const ratio = summary.crossCpuPerFrameUs / summary.localCpuPerFrameUs;
-  console.log('\n| | local (one node) | cross-node (two nodes + Redis) |');
-  console.log('| --- | --- | --- |');
+  const c = summary.cpuPerFrameUs;
+  const x = (v: number) => `${v.toFixed(1)} µs (${(v / c.alone).toFixed(2)}x)`;
+  console.log('\n| | one node, no Redis | one node of the cluster | across two nodes |');
+  console.log('| --- | --- | --- | --- |');
   console.log(
-    `| total CPU per frame at ${COST_RATE}/s (median of 3) | ${summary.localCpuPerFrameUs.toFixed(1)} µs | ${summary.crossCpuPerFrameUs.toFixed(1)} µs (${ratio.toFixed(2)}x) |`,
+    `| total CPU per frame at ${COST_RATE}/s, median of 3 (node(s) + Redis) | ${c.alone.toFixed(1)} µs | ${x(c.local)} | ${x(c.cross)} |`,
+  );
+  const r = summary.redisScriptCallsPerFrame;
+  const all = summary.redisCommandsPerFrame;
+  console.log(
+    `| Redis calls per frame (commands Redis ran, inside scripts too) | 0 | ${r.local.toFixed(2)} (${all.local.toFixed(2)}) | ${r.cross.toFixed(2)} (${all.cross.toFixed(2)}) |`,
   );
   console.log(
-    `| Redis commands per frame (script calls sent; all commands run) | ${summary.localRedisCommandsPerFrame.toFixed(2)} | ${summary.crossRedisScriptCallsPerFrame.toFixed(2)}; ${summary.crossRedisCommandsPerFrame.toFixed(2)} |`,
+    `| frames/s held at p99 ≤ 10 ms (why the search stopped) | ${knee.alone} (${stop.alone}) | ${knee.local} (${stop.local}) | ${knee.cross} (${stop.cross}) |`,
   );
-  console.log(`| frames/s held at p99 ≤ 10 ms | ${knee.local} | ${knee.cross} |`);
+  console.log(
+    `\n${summary.noisySteps} of ${summary.steps} steps ran while other processes used > ${NOISY_CORES} cores.`,
+  );
   const dir = join(root, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `cluster-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ summary, ratio, steps: results }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ summary, steps: results }, null, 2)}\n`);
   console.log(`\nwrote ${file}`);
-  for (const [x, y] of [...pairs.local, ...pairs.cross]) {
-    x.ws.close();
-    y.ws.close();
+  for (const [p, q] of [...pairs.alone, ...pairs.local, ...pairs.cross]) {
+    p.ws.close();
+    q.ws.close();
   }
-  for (const n of [a, b]) {
+  for (const n of [a, b, alone]) {
     n.child.kill('SIGKILL');
     await once(n.child, 'exit');
   }
