@@ -10,6 +10,7 @@ import type { FrameBody, PeerLeaveReason } from '@parley/protocol';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type ClusterLink, type ClusterSide, clusterTokens, type TakeOver } from './cluster-link.js';
+import type { ClusterFigures } from './cluster-metrics.js';
 import { CLAIM, JOIN, LEAVE, SEND, STAMPED } from './cluster-scripts.js';
 
 export interface RedisClusterOptions {
@@ -23,15 +24,6 @@ export interface RedisClusterOptions {
   nodeTtlMs?: number;
   prefix?: string;
   logger: Logger;
-}
-
-/** What /metrics shows of the cluster. */
-export interface RedisClusterStats {
-  ready: boolean;
-  nodesSeen: number;
-  errors: number;
-  /** Latencies (seconds) of Redis calls since the last read. */
-  takeLatencies(): number[];
 }
 
 type Script = (...args: (string | number | Buffer)[]) => Promise<unknown>;
@@ -134,7 +126,7 @@ export class RedisCluster implements ClusterLink {
     this.timers.push(setInterval(() => this.heartbeat(), 1000));
   }
 
-  stats(): RedisClusterStats {
+  stats(): ClusterFigures {
     return {
       ready: this.connected,
       nodesSeen: this.nodesSeen,

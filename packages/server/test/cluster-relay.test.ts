@@ -98,4 +98,29 @@ describe('two nodes over Redis', () => {
     back.ws.close();
     q.ws.close();
   });
+
+  test('a forged or foreign resume token takes no session over; the nodes keep serving', async () => {
+    const p = await joined(a.wsUrl, 'forged');
+    const q = await joined(b.wsUrl, 'forged');
+    await p.next((f) => f.type === 'peer-joined', 5000);
+    const [id, secret = ''] = [
+      p.token.slice(0, p.token.lastIndexOf('.')),
+      p.token.slice(p.token.lastIndexOf('.') + 1),
+    ];
+    const flipped = `${id}.${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+    const foreign = `${id}.${'x'.repeat(secret.length)}`;
+    for (const token of [flipped, foreign, `${q.id}.${secret}`, 'no-dot-at-all', `${id}.`]) {
+      const x = await connect(b.wsUrl);
+      x.send({ type: 'resume', token, lastSeq: 0 });
+      assert.equal((await x.next((f) => f.type === 'error', 5000)).code, 'RESUME_FAILED', token);
+      x.ws.close();
+    }
+    // The real session is untouched: p still gets what q sends, and nobody left.
+    q.send({ type: 'message', to: p.id, data: 'still here' });
+    assert.equal((await p.next((f) => f.type === 'message', 5000)).data, 'still here');
+    assert.equal((await fetch(`${b.httpUrl}/healthz`)).status, 200);
+    assert.ok(!q.frames.some((f) => f.type === 'peer-left'));
+    p.ws.close();
+    q.ws.close();
+  });
 });
