@@ -109,7 +109,9 @@ export class RedisCluster implements ClusterLink {
         this[flag] = false;
       });
     }
-    this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    this.sub.on('message', (channel: string, message: string) =>
+      this.safely(() => this.onMessage(channel, message)),
+    );
   }
 
   get connected(): boolean {
@@ -184,9 +186,9 @@ export class RedisCluster implements ClusterLink {
           const node = value.slice(0, at);
           if (id !== peerId && node !== this.nodeId) members.push([id, node, value.slice(at + 1)]);
         }
-        then(members);
+        this.safely(() => then(members));
       },
-      () => then([]),
+      () => this.safely(() => then([])),
     );
   }
 
@@ -250,8 +252,8 @@ export class RedisCluster implements ClusterLink {
         if (last === undefined || streamIdAfter(id, last)) this.side?.fromCluster(peerId, body, id);
     };
     this.call(this.cmd.pClaim(...keys, peerId, this.nodeId, this.prefix, this.key('presence'))).then(
-      (reply) => done(reply ? parseClaim(reply as ClaimReply) : undefined),
-      () => done(undefined),
+      (reply) => this.safely(() => done(reply ? parseClaim(reply as ClaimReply) : undefined)),
+      () => this.safely(() => done(undefined)),
     );
   }
 
@@ -307,13 +309,17 @@ export class RedisCluster implements ClusterLink {
     const ttl = this.options.nodeTtlMs ?? 5000;
     this.call(this.cmd.set(this.key(`node:${this.nodeId}`), '1', 'PX', ttl));
     this.call(this.cmd.sadd(this.key('nodes'), this.nodeId));
-    this.call(this.cmd.smembers(this.key('nodes'))).then((members) => this.census(members), noop);
+    this.call(this.cmd.smembers(this.key('nodes'))).then(
+      (members) => this.census(members).catch((err) => this.log('counting nodes failed', err)),
+      noop,
+    );
   }
 
   /** Counts the live nodes, and reaps the peers of nodes gone for longer than the resume window. */
   private async census(members: string[]): Promise<void> {
     const nodes = this.side?.remoteNodes() ?? new Map<string, string[]>();
     const names = [...new Set([...members, ...nodes.keys()])];
+    if (names.length === 0) return;
     const alive = await this.call(this.cmd.mget(names.map((n) => this.key(`node:${n}`)))).catch(() => []);
     const live = new Set(names.filter((_, i) => alive[i] !== null && alive[i] !== undefined));
     this.nodesSeen = Math.max(1, live.size);
@@ -335,10 +341,10 @@ export class RedisCluster implements ClusterLink {
   /** A peer of a dead node not resumed anywhere: the first node to end it in the store announces it. */
   private reap(id: string, node: string): void {
     this.call(this.cmd.hget(this.key(`peer:${id}`), 'room')).then((room) => {
-      if (typeof room !== 'string') return this.side?.timedOut(id);
+      if (typeof room !== 'string') return this.safely(() => this.side?.timedOut(id));
       this.leave(id, room, node, 'timeout', '0').then(
         (ended) => {
-          if (ended === 1) this.side?.timedOut(id);
+          if (ended === 1) this.safely(() => this.side?.timedOut(id));
         },
         () => {},
       );
@@ -390,6 +396,15 @@ export class RedisCluster implements ClusterLink {
 
   private key(name: string): string {
     return this.prefix + name;
+  }
+
+  /** Runs what the core does for a reply or a message: a failure there is logged, never thrown. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.options.logger.error({ err }, 'cluster: handling a message from Redis failed');
+    }
   }
 
   /** A connection's error (a failed connect, a reset): counted, and logged. */
