@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type RunningServer, startServer } from '@parley/server';
+import { mintRoomToken, type RunningServer, roomTokenAuthorizer, startServer } from '@parley/server';
 import { startRedis, type TestRedis, until } from '@parley/testing';
 import { pino } from 'pino';
 import { connect, joined } from './ws-client.js';
@@ -122,5 +122,49 @@ describe('two nodes over Redis', () => {
     assert.ok(!q.frames.some((f) => f.type === 'peer-left'));
     p.ws.close();
     q.ws.close();
+  });
+});
+
+describe('room tokens across nodes', () => {
+  let redis: TestRedis;
+  let a: RunningServer;
+  let b: RunningServer;
+  const secret = 'room-token-secret';
+  before(async () => {
+    redis = await startRedis();
+    const node = () =>
+      startServer({
+        port: 0,
+        logger: pino({ level: 'silent' }),
+        authorize: roomTokenAuthorizer([secret]),
+        cluster: { redisUrl: redis.url, secret: 'test-cluster-secret' },
+      });
+    a = await node();
+    b = await node();
+  });
+  after(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await redis?.kill();
+  });
+
+  test('every node checks the token of a join, and a joined peer meets the peers of the other node', async () => {
+    const token = mintRoomToken(secret, 'vip', 60);
+    const p = await connect(a.wsUrl);
+    p.send({ type: 'join', room: 'vip', token });
+    const pj = await p.next((f) => f.type === 'joined', 5000);
+    const intruder = await connect(b.wsUrl);
+    intruder.send({ type: 'join', room: 'vip' });
+    assert.equal((await intruder.next((f) => f.type === 'error', 5000)).code, 'UNAUTHORIZED');
+    const wrong = await connect(b.wsUrl);
+    wrong.send({ type: 'join', room: 'vip', token: mintRoomToken('not the secret', 'vip', 60) });
+    assert.equal((await wrong.next((f) => f.type === 'error', 5000)).code, 'UNAUTHORIZED');
+    const q = await connect(b.wsUrl);
+    q.send({ type: 'join', room: 'vip', token });
+    const qj = await q.next((f) => f.type === 'joined', 5000);
+    assert.deepEqual(
+      (qj.peers as { id: string }[]).map((x) => x.id),
+      [pj.selfId],
+    );
+    for (const c of [p, intruder, wrong, q]) c.ws.close();
   });
 });
