@@ -53,6 +53,8 @@ export class RedisCluster implements ClusterLink {
   errors = 0;
   nodesSeen = 1;
   private stopped = false;
+  /** The liveness key has been set since the store last came up. */
+  private beating = false;
 
   /** Loads ioredis (only now: a node without a cluster never loads it) and makes the adapter. */
   static async create(options: RedisClusterOptions): Promise<RedisCluster> {
@@ -267,6 +269,7 @@ export class RedisCluster implements ClusterLink {
   /** The store is (back) up: register this node's peers again and load everyone else's. */
   private resync(): void {
     if (!this.connected || this.stopped || !this.side) return;
+    this.beating = false;
     this.heartbeat();
     for (const s of this.side.localSessions()) {
       this.call(
@@ -307,7 +310,16 @@ export class RedisCluster implements ClusterLink {
   private heartbeat(): void {
     if (!this.cmdReady || this.stopped) return;
     const ttl = this.options.nodeTtlMs ?? 5000;
-    this.call(this.cmd.set(this.key(`node:${this.nodeId}`), '1', 'PX', ttl));
+    // GET: the key's old value. Gone while this node was registered means the others took it for dead
+    // (an event loop stalled past the TTL) and may have ended its peers: register them again.
+    const beating = this.beating;
+    this.beating = true;
+    this.call(this.cmd.set(this.key(`node:${this.nodeId}`), '1', 'PX', ttl, 'GET')).then((old) => {
+      if (old === null && beating) {
+        this.options.logger.warn('cluster: this node was taken for dead; registering its peers again');
+        this.resync();
+      }
+    }, noop);
     this.call(this.cmd.sadd(this.key('nodes'), this.nodeId));
     this.call(this.cmd.smembers(this.key('nodes'))).then(
       (members) => this.census(members).catch((err) => this.log('counting nodes failed', err)),
