@@ -31,6 +31,8 @@ type Scripts = Record<'pJoin' | 'pLeave' | 'pSend' | 'pStamped' | 'pClaim', Scri
 
 const MAX_QUEUED_LEAVES = 10_000;
 const MAX_LATENCY_SAMPLES = 10_000;
+/** Frames per script call at most (a busier tick makes several calls). */
+const BATCH = 256;
 
 export class RedisCluster implements ClusterLink {
   readonly nodeId = randomBytes(6).toString('base64url');
@@ -53,6 +55,11 @@ export class RedisCluster implements ClusterLink {
   errors = 0;
   nodesSeen = 1;
   private stopped = false;
+  /** The tick's frames for other nodes' peers: (id, body)… */
+  private sends: (string | number | Buffer)[] = [];
+  /** The tick's frames stamped here: (id, seq, bytes, pending id)… */
+  private stamps: (string | number | Buffer)[] = [];
+  private flushScheduled = false;
   /** The liveness key has been set since the store last came up. */
   private beating = false;
 
@@ -86,8 +93,8 @@ export class RedisCluster implements ClusterLink {
     const scripts: [keyof Scripts, number, string][] = [
       ['pJoin', 2, JOIN],
       ['pLeave', 5, LEAVE],
-      ['pSend', 2, SEND],
-      ['pStamped', 4, STAMPED],
+      ['pSend', 0, SEND],
+      ['pStamped', 0, STAMPED],
       ['pClaim', 4, CLAIM],
     ];
     for (const [name, numberOfKeys, lua] of scripts) this.cmd.defineCommand(name, { numberOfKeys, lua });
@@ -203,38 +210,40 @@ export class RedisCluster implements ClusterLink {
   }
 
   forward(peerId: string, body: FrameBody): void {
-    this.call(
-      this.cmd.pSend(
-        this.key(`peer:${peerId}`),
-        this.key(`pend:${peerId}`),
-        peerId,
-        body,
-        this.options.maxFrames,
-        this.ttl,
-        this.key('to:'),
-      ),
-    );
+    this.sends.push(peerId, body);
+    this.scheduleFlush();
   }
 
   stamped(peerId: string, seq: number, bytes: Buffer, pendingId: string | undefined): void {
     if (!this.cmdReady) return;
-    this.call(
-      this.cmd.pStamped(
-        this.key(`peer:${peerId}`),
-        this.key(`replay:${peerId}`),
-        this.key(`cur:${peerId}`),
-        this.key(`pend:${peerId}`),
-        peerId,
-        this.nodeId,
-        seq,
-        bytes,
-        this.options.maxFrames,
-        this.ttl,
-        pendingId ?? '',
-        this.key('to:'),
-      ),
-    );
+    this.stamps.push(peerId, seq, bytes, pendingId ?? '');
+    this.scheduleFlush();
   }
+
+  /**
+   * The tick's frames go out in one call per kind, after every frame of the tick was handed over and
+   * before the WebSocket writes of the tick (their flush is a later setImmediate): a frame is in Redis
+   * before its peer can have it. Stamped frames first: they were made before any move the tick saw.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const { maxFrames } = this.options;
+    const stamps = this.stamps;
+    const sends = this.sends;
+    this.stamps = [];
+    this.sends = [];
+    const head = [maxFrames, this.ttl, this.prefix, this.key('to:')];
+    for (let i = 0; i < stamps.length; i += 4 * BATCH)
+      this.call(this.cmd.pStamped(this.nodeId, ...head, ...stamps.slice(i, i + 4 * BATCH)));
+    for (let i = 0; i < sends.length; i += 2 * BATCH)
+      this.call(this.cmd.pSend(...head, ...sends.slice(i, i + 2 * BATCH)));
+  };
 
   acked(peerId: string, seq: number): void {
     if (!this.cmdReady) return;

@@ -37,43 +37,56 @@ redis.call('PUBLISH', ARGV[3], 'l\\n' .. ARGV[1] .. '\\n' .. ARGV[4] .. '\\n' ..
 return 1`;
 
 /**
- * A frame for a peer: kept in its pending stream and published to the node that holds it. KEYS peer,
- * pend · ARGV id, body, max length, ttl ms, channel prefix (`…to:`).
+ * Frames for peers, a tick's worth in one call: each kept in its peer's pending stream and published to
+ * the node that holds the peer. ARGV max length, ttl ms, key prefix, channel prefix (`…to:`), then
+ * (id, body) pairs. Keys are built here (one Redis, not Redis Cluster: see docs/cluster.md).
  */
 export const SEND = `
-local n = redis.call('HGET', KEYS[1], 'node')
-if not n then return 0 end
-local e = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'b', ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[5] .. n, ARGV[1] .. '\\n' .. e .. '\\n' .. ARGV[2])
+for i = 5, #ARGV, 2 do
+  local id = ARGV[i]
+  local body = ARGV[i + 1]
+  local n = redis.call('HGET', ARGV[3] .. 'peer:' .. id, 'node')
+  if n then
+    local pend = ARGV[3] .. 'pend:' .. id
+    local e = redis.call('XADD', pend, 'MAXLEN', '~', ARGV[1], '*', 'b', body)
+    redis.call('PEXPIRE', pend, ARGV[2])
+    redis.call('PUBLISH', ARGV[4] .. n, id .. '\\n' .. e .. '\\n' .. body)
+  end
+end
 return 1`;
 
 /**
- * A frame a node stamped for its peer, kept for replay on any node. When the peer moved meanwhile, a
- * frame of this node's own making goes to the new holder unstamped (a relayed one is in the pending
- * stream already, where the new holder read it). KEYS peer, replay, cur, pend · ARGV id, node, seq,
- * frame bytes, max length, ttl ms, pending id ('' for none), channel prefix (`…to:`).
+ * Frames this node stamped for its peers, a tick's worth in one call, kept for replay on any node. When
+ * a peer moved meanwhile, a frame of this node's own making goes to the new holder unstamped (a relayed
+ * one is in the pending stream already, where the new holder read it). ARGV node, max length, ttl ms,
+ * key prefix, channel prefix (`…to:`), then (id, seq, frame bytes, pending id or '') quadruples.
  */
 export const STAMPED = `
-local n = redis.call('HGET', KEYS[1], 'node')
-if not n then return 0 end
-if n ~= ARGV[2] then
-  if ARGV[7] == '' then
-    local b = string.sub(ARGV[4], string.find(ARGV[4], ',', 1, true) + 1)
-    local e = redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], '*', 'b', b)
-    redis.call('PEXPIRE', KEYS[4], ARGV[6])
-    redis.call('PUBLISH', ARGV[8] .. n, ARGV[1] .. '\\n' .. e .. '\\n' .. b)
+for i = 6, #ARGV, 4 do
+  local id = ARGV[i]
+  local seq = ARGV[i + 1]
+  local bytes = ARGV[i + 2]
+  local pid = ARGV[i + 3]
+  local p = ARGV[4]
+  local n = redis.call('HGET', p .. 'peer:' .. id, 'node')
+  if n and n ~= ARGV[1] then
+    if pid == '' then
+      local b = string.sub(bytes, string.find(bytes, ',', 1, true) + 1)
+      local e = redis.call('XADD', p .. 'pend:' .. id, 'MAXLEN', '~', ARGV[2], '*', 'b', b)
+      redis.call('PEXPIRE', p .. 'pend:' .. id, ARGV[3])
+      redis.call('PUBLISH', ARGV[5] .. n, id .. '\\n' .. e .. '\\n' .. b)
+    end
+  elseif n then
+    redis.call('XADD', p .. 'replay:' .. id, 'MAXLEN', ARGV[2], seq .. '-0', 'b', bytes)
+    redis.call('PEXPIRE', p .. 'replay:' .. id, ARGV[3])
+    redis.call('HSET', p .. 'cur:' .. id, 'seq', seq)
+    if pid ~= '' then
+      redis.call('HSET', p .. 'cur:' .. id, 'pend', pid)
+      redis.call('XTRIM', p .. 'pend:' .. id, 'MINID', pid)
+    end
+    redis.call('PEXPIRE', p .. 'cur:' .. id, ARGV[3])
   end
-  return 0
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], ARGV[3] .. '-0', 'b', ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call('HSET', KEYS[3], 'seq', ARGV[3])
-if ARGV[7] ~= '' then
-  redis.call('HSET', KEYS[3], 'pend', ARGV[7])
-  redis.call('XTRIM', KEYS[4], 'MINID', ARGV[7])
-end
-redis.call('PEXPIRE', KEYS[3], ARGV[6])
 return 1`;
 
 /**
