@@ -31,6 +31,7 @@ type Scripts = Record<'pJoin' | 'pLeave' | 'pSend' | 'pStamped' | 'pClaim', Scri
 
 const MAX_QUEUED_LEAVES = 10_000;
 const MAX_LATENCY_SAMPLES = 10_000;
+const NL = 0x0a;
 /** Frames per script call at most (a busier tick makes several calls). */
 const BATCH = 256;
 
@@ -118,8 +119,8 @@ export class RedisCluster implements ClusterLink {
         this[flag] = false;
       });
     }
-    this.sub.on('message', (channel: string, message: string) =>
-      this.safely(() => this.onMessage(channel, message)),
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) =>
+      this.safely(() => this.onMessage(channel.toString(), message)),
     );
   }
 
@@ -372,20 +373,11 @@ export class RedisCluster implements ClusterLink {
     }, noop);
   }
 
-  private onMessage(channel: string, message: string): void {
+  private onMessage(channel: string, bytes: Buffer): void {
     const side = this.side;
     if (!side) return;
-    if (channel !== this.key('presence')) {
-      const a = message.indexOf('\n');
-      const b = message.indexOf('\n', a + 1);
-      const id = message.slice(0, a);
-      const entry = message.slice(a + 1, b);
-      const body = message.slice(b + 1) as FrameBody;
-      const claim = this.claims.get(id);
-      if (claim) claim.push([entry, body]);
-      else side.fromCluster(id, body, entry);
-      return;
-    }
+    if (channel !== this.key('presence')) return this.onFrames(side, bytes);
+    const message = bytes.toString();
     const parts = message.split('\n', 5);
     const [kind, id = ''] = parts;
     if (kind === 'j') {
@@ -397,6 +389,25 @@ export class RedisCluster implements ClusterLink {
       side.remoteLeft(id, parts[3] === '1' ? (parts[2] as PeerLeaveReason) : undefined);
     } else if (kind === 'm') {
       if (parts[2] !== this.nodeId) side.moved(id, parts[2] ?? '');
+    }
+  }
+
+  /** A message of frames for this node's peers: records `<id>\n<entry id>\n<bytes>\n<body>`. */
+  private onFrames(side: ClusterSide, bytes: Buffer): void {
+    let at = 0;
+    while (at < bytes.length) {
+      const a = bytes.indexOf(NL, at);
+      const b = bytes.indexOf(NL, a + 1);
+      const c = bytes.indexOf(NL, b + 1);
+      if (a < 0 || b < 0 || c < 0) return;
+      const id = bytes.toString('latin1', at, a);
+      const entry = bytes.toString('latin1', a + 1, b);
+      const end = c + 1 + Number(bytes.toString('latin1', b + 1, c));
+      const body = bytes.toString('utf8', c + 1, end) as FrameBody;
+      at = end;
+      const claim = this.claims.get(id);
+      if (claim) claim.push([entry, body]);
+      else side.fromCluster(id, body, entry);
     }
   }
 

@@ -37,11 +37,14 @@ redis.call('PUBLISH', ARGV[3], 'l\\n' .. ARGV[1] .. '\\n' .. ARGV[4] .. '\\n' ..
 return 1`;
 
 /**
- * Frames for peers, a tick's worth in one call: each kept in its peer's pending stream and published to
- * the node that holds the peer. ARGV max length, ttl ms, key prefix, channel prefix (`…to:`), then
- * (id, body) pairs. Keys are built here (one Redis, not Redis Cluster: see docs/cluster.md).
+ * Frames for peers, a tick's worth in one call: each kept in its peer's pending stream, and published to
+ * the node that holds the peer, one message per node holding records `<id>\n<entry id>\n<bytes>\n<body>`.
+ * ARGV max length, ttl ms, key prefix, channel prefix (`…to:`), then (id, body) pairs. Keys are built
+ * here (one Redis, not Redis Cluster: see docs/cluster.md).
  */
 export const SEND = `
+local out = {}
+local nodes = {}
 for i = 5, #ARGV, 2 do
   local id = ARGV[i]
   local body = ARGV[i + 1]
@@ -50,9 +53,15 @@ for i = 5, #ARGV, 2 do
     local pend = ARGV[3] .. 'pend:' .. id
     local e = redis.call('XADD', pend, 'MAXLEN', '~', ARGV[1], '*', 'b', body)
     redis.call('PEXPIRE', pend, ARGV[2])
-    redis.call('PUBLISH', ARGV[4] .. n, id .. '\\n' .. e .. '\\n' .. body)
+    if not out[n] then
+      out[n] = {}
+      nodes[#nodes + 1] = n
+    end
+    local list = out[n]
+    list[#list + 1] = id .. '\\n' .. e .. '\\n' .. #body .. '\\n' .. body
   end
 end
+for _, n in ipairs(nodes) do redis.call('PUBLISH', ARGV[4] .. n, table.concat(out[n])) end
 return 1`;
 
 /**
@@ -74,7 +83,7 @@ for i = 6, #ARGV, 4 do
       local b = string.sub(bytes, string.find(bytes, ',', 1, true) + 1)
       local e = redis.call('XADD', p .. 'pend:' .. id, 'MAXLEN', '~', ARGV[2], '*', 'b', b)
       redis.call('PEXPIRE', p .. 'pend:' .. id, ARGV[3])
-      redis.call('PUBLISH', ARGV[5] .. n, id .. '\\n' .. e .. '\\n' .. b)
+      redis.call('PUBLISH', ARGV[5] .. n, id .. '\\n' .. e .. '\\n' .. #b .. '\\n' .. b)
     end
   elseif n then
     redis.call('XADD', p .. 'replay:' .. id, 'MAXLEN', ARGV[2], seq .. '-0', 'b', bytes)
