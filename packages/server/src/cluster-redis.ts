@@ -10,6 +10,14 @@ import type { FrameBody, PeerLeaveReason } from '@parley/protocol';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type ClusterLink, type ClusterSide, clusterTokens, type TakeOver } from './cluster-link.js';
+import {
+  type ClaimReply,
+  parseClaim,
+  parseFrames,
+  parseMembers,
+  parsePresence,
+  streamIdAfter,
+} from './cluster-messages.js';
 import type { ClusterFigures } from './cluster-metrics.js';
 import { CLAIM, JOIN, LEAVE, SEND, STAMPED } from './cluster-scripts.js';
 
@@ -31,7 +39,6 @@ type Scripts = Record<'pJoin' | 'pLeave' | 'pSend' | 'pStamped' | 'pClaim', Scri
 
 const MAX_QUEUED_LEAVES = 10_000;
 const MAX_LATENCY_SAMPLES = 10_000;
-const NL = 0x0a;
 /** Frames per script call at most (a busier tick makes several calls). */
 const BATCH = 256;
 
@@ -187,15 +194,7 @@ export class RedisCluster implements ClusterLink {
       ),
     ).then(
       (reply) => {
-        const flat = reply as string[];
-        const members: [string, string, string][] = [];
-        for (let i = 0; i + 1 < flat.length; i += 2) {
-          const id = flat[i] as string;
-          const value = flat[i + 1] as string;
-          const at = value.indexOf('\n');
-          const node = value.slice(0, at);
-          if (id !== peerId && node !== this.nodeId) members.push([id, node, value.slice(at + 1)]);
-        }
+        const members = parseMembers(reply as string[], peerId, this.nodeId);
         this.safely(() => then(members));
       },
       () => this.safely(() => then([])),
@@ -376,39 +375,19 @@ export class RedisCluster implements ClusterLink {
   private onMessage(channel: string, bytes: Buffer): void {
     const side = this.side;
     if (!side) return;
-    if (channel !== this.key('presence')) return this.onFrames(side, bytes);
-    const message = bytes.toString();
-    const parts = message.split('\n', 5);
-    const [kind, id = ''] = parts;
-    if (kind === 'j') {
-      const [, , room = '', node = '', announce] = parts;
-      if (node === this.nodeId) return;
-      const descriptor = message.slice(parts.join('\n').length + 1);
-      side.remoteJoined(id, room, node, descriptor, announce === '1');
-    } else if (kind === 'l') {
-      side.remoteLeft(id, parts[3] === '1' ? (parts[2] as PeerLeaveReason) : undefined);
-    } else if (kind === 'm') {
-      if (parts[2] !== this.nodeId) side.moved(id, parts[2] ?? '');
+    if (channel !== this.key('presence')) {
+      return parseFrames(bytes, (id, entry, body) => {
+        const claim = this.claims.get(id);
+        if (claim) claim.push([entry, body]);
+        else side.fromCluster(id, body, entry);
+      });
     }
-  }
-
-  /** A message of frames for this node's peers: records `<id>\n<entry id>\n<bytes>\n<body>`. */
-  private onFrames(side: ClusterSide, bytes: Buffer): void {
-    let at = 0;
-    while (at < bytes.length) {
-      const a = bytes.indexOf(NL, at);
-      const b = bytes.indexOf(NL, a + 1);
-      const c = bytes.indexOf(NL, b + 1);
-      if (a < 0 || b < 0 || c < 0) return;
-      const id = bytes.toString('latin1', at, a);
-      const entry = bytes.toString('latin1', a + 1, b);
-      const end = c + 1 + Number(bytes.toString('latin1', b + 1, c));
-      const body = bytes.toString('utf8', c + 1, end) as FrameBody;
-      at = end;
-      const claim = this.claims.get(id);
-      if (claim) claim.push([entry, body]);
-      else side.fromCluster(id, body, entry);
-    }
+    const event = parsePresence(bytes.toString());
+    if (event?.kind === 'joined') {
+      if (event.node !== this.nodeId)
+        side.remoteJoined(event.id, event.room, event.node, event.descriptor, event.announce);
+    } else if (event?.kind === 'left') side.remoteLeft(event.id, event.reason);
+    else if (event?.kind === 'moved' && event.node !== this.nodeId) side.moved(event.id, event.node);
   }
 
   /** Times a call and counts its failure; the promise never rejects unhandled. */
@@ -444,26 +423,6 @@ export class RedisCluster implements ClusterLink {
     this.errors++;
     this.options.logger.warn({ err: err.message }, what);
   }
-}
-
-type Entry = [string, string[]];
-type ClaimReply = [string, string, string, Entry[], Entry[]];
-
-function parseClaim([room, descriptor, seq, stamped, pending]: ClaimReply): TakeOver {
-  return {
-    room,
-    descriptor,
-    seq: Number(seq),
-    stamped: stamped.map(([id, fields]) => [Number.parseInt(id, 10), Buffer.from(fields[1] ?? '')]),
-    pending: pending.map(([id, fields]) => [id, (fields[1] ?? '') as FrameBody]),
-  };
-}
-
-/** Whether stream entry id `a` (`<ms>-<n>`) comes after `b`. */
-function streamIdAfter(a: string, b: string): boolean {
-  const [am = 0, an = 0] = a.split('-').map(Number);
-  const [bm = 0, bn = 0] = b.split('-').map(Number);
-  return am > bm || (am === bm && an > bn);
 }
 
 function noop(): void {}
