@@ -42,6 +42,8 @@ export interface ServeFlags extends TurnFlags, TlsFlags {
   metricsAllow: string[];
   maxMetadata: number;
   ratePerIp: number;
+  redis?: string;
+  clusterSecret?: string;
 }
 
 const KiB = 1024;
@@ -204,6 +206,18 @@ export function serveCommand(): Command {
         }),
     )
     .addOption(
+      new Option(
+        '--redis <url>',
+        'join a cluster of nodes sharing rooms through Redis (redis://HOST:PORT); needs --cluster-secret',
+      ).env('PARLEY_REDIS_URL'),
+    )
+    .addOption(
+      new Option(
+        '--cluster-secret <secret>',
+        'signs resume tokens so a client can resume on any node: the same on every node of a cluster',
+      ).env('PARLEY_CLUSTER_SECRET'),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level')
         .env('PARLEY_LOG_LEVEL')
         .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
@@ -235,6 +249,10 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
   // Logs are JSON lines on stderr; stdout carries the human-readable banner.
   const logger = pino({ level: flags.logLevel, name: 'parley' }, pino.destination(2));
   const staticDir = flags.static ?? webDist;
+  if (flags.redis && !flags.clusterSecret) {
+    console.error('parley serve: --redis needs --cluster-secret (the same on every node)');
+    process.exit(1);
+  }
   let turn: StartedTurn | undefined;
   let server: RunningServer;
   let tls: ServedTls | undefined;
@@ -274,6 +292,7 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       ...(flags.roomSecret.length ? { authorize: roomTokenAuthorizer(flags.roomSecret) } : {}),
       ...iceServersOption(flags, turn),
       ...(staticDir ? { staticDir } : {}),
+      ...(flags.redis ? { cluster: { redisUrl: flags.redis, secret: flags.clusterSecret ?? '' } } : {}),
       ...(tls ? { tls: tls.credentials } : {}),
       ...(flags.httpRedirectPort !== undefined ? { httpRedirectPort: flags.httpRedirectPort } : {}),
       ...(turn ? { registerMetrics: (registry) => registerTurnMetrics(registry, turn.server) } : {}),
@@ -306,9 +325,11 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 5000);
+    // A node of a cluster drains on SIGTERM: its clients resume on the other nodes before it exits.
+    const drain = signal === 'SIGTERM' && flags.redis !== undefined;
+    const force = setTimeout(() => process.exit(1), drain ? 20_000 : 5000);
     force.unref();
-    Promise.all([server.close(), turn?.server.close()]).then(() => {
+    Promise.all([drain ? server.drain(12_000) : server.close(), turn?.server.close()]).then(() => {
       console.log('Parley stopped.');
       process.exit(0);
     });

@@ -17,8 +17,12 @@ import { type SequencedFrame, type Session, SignalingClient } from './signaling.
 import type { RtcImplementation, WebSocketConstructor } from './types.js';
 
 export interface JoinOptions {
-  /** The signaling endpoint, e.g. `wss://parley.example/ws` (Node also takes `ws+unix:///path.sock:/ws`). */
-  url: string;
+  /**
+   * The signaling endpoint, e.g. `wss://parley.example/ws` (Node also takes `ws+unix:///path.sock:/ws`),
+   * or the endpoints of a cluster's nodes: a (re)connect that fails moves on to the next one, and a node
+   * that drains sends its clients to the next one.
+   */
+  url: string | readonly string[];
   room: string;
   /** A room token (JWT) when the server requires one. */
   token?: string;

@@ -34,7 +34,8 @@ export type SignalingEvents = {
 };
 
 export interface SignalingOptions {
-  url: string;
+  /** The server's URL, or several (the nodes of a cluster): a failed attempt moves on to the next. */
+  url: string | readonly string[];
   WebSocket: WebSocketConstructor;
   join: { room: string; token?: string; metadata?: Record<string, unknown> };
   reconnect?: BackoffOptions;
@@ -59,6 +60,11 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   #state: SignalingState = 'connecting';
   #session: Session | undefined;
   #attempt = 0;
+  readonly #urls: readonly string[];
+  /** The URL dialled now (an index into #urls). */
+  #urlAt = 0;
+  /** URLs the first join has tried (it tries each once before it gives up). */
+  #firstTries = 0;
   /** Set until the first join settles: its failures reject connect() instead of reconnecting. */
   #firstJoin: { resolve: (frame: JoinedFrame) => void; reject: (err: ParleyError) => void } | undefined;
   #outbox: ClientFrame[] = [];
@@ -71,6 +77,8 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   constructor(options: SignalingOptions) {
     super();
     this.#options = options;
+    this.#urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+    if (this.#urls.length === 0) throw new ParleyError('CONNECT_FAILED', 'no signaling URL given');
     this.#heartbeat = new Heartbeat(
       options.heartbeat ?? {},
       (id) => {
@@ -139,9 +147,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   }
 
   #open(): WebSocketLike {
-    const ws = new this.#options.WebSocket(this.#options.url, [
-      subprotocol(PROTOCOL_VERSION),
-    ]) as WebSocketLike;
+    const ws = new this.#options.WebSocket(this.#url, [subprotocol(PROTOCOL_VERSION)]) as WebSocketLike;
     this.#ws = ws;
     return ws;
   }
@@ -249,6 +255,11 @@ export class SignalingClient extends Emitter<SignalingEvents> {
       this.#shutdown();
       return;
     }
+    // A draining node will not take us back: resume on the next one, and at once.
+    if (code === CLOSE_CODES.DRAINING) {
+      this.#nextUrl();
+      this.#attempt = 0;
+    }
     this.#setState('reconnecting');
     this.#scheduleReconnect();
   }
@@ -269,7 +280,7 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     try {
       ws = this.#open();
     } catch (err) {
-      this.#fail(new ParleyError('CONNECT_FAILED', `cannot open ${this.#options.url}`, { cause: err }));
+      this.#fail(new ParleyError('CONNECT_FAILED', `cannot open ${this.#url}`, { cause: err }));
       return;
     }
     // An attempt that neither opens nor fails (packets silently dropped) must not stall.
@@ -311,6 +322,16 @@ export class SignalingClient extends Emitter<SignalingEvents> {
    * transport failure counts as a drop and is retried, a refused join ends the room.
    */
   #fail(err: ParleyError, code = 1006, refused = false): void {
+    if (!refused && this.#urls.length > 1) {
+      // This server is unreachable: the next attempt goes to the next one.
+      this.#nextUrl();
+      if (this.#firstJoin && ++this.#firstTries < this.#urls.length) {
+        if (this.#ws) this.#forget(this.#ws);
+        this.#ws = undefined;
+        this.#dial();
+        return;
+      }
+    }
     const first = this.#firstJoin;
     this.#firstJoin = undefined;
     if (first) {
@@ -343,6 +364,14 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     this.#ws = undefined;
     this.#outbox = [];
     this.#setState('closed');
+  }
+
+  get #url(): string {
+    return this.#urls[this.#urlAt] as string;
+  }
+
+  #nextUrl(): void {
+    this.#urlAt = (this.#urlAt + 1) % this.#urls.length;
   }
 
   #setState(state: SignalingState): void {

@@ -31,7 +31,7 @@ export function startTestServer(options: ServerOptions = {}): Promise<RunningSer
 }
 
 /** Joins with Node's implementations and no STUN/TURN (host candidates suffice on one machine). */
-export function join(url: string, room: string, extra: Partial<JoinOptions> = {}): Promise<Room> {
+export function join(url: JoinOptions['url'], room: string, extra: Partial<JoinOptions> = {}): Promise<Room> {
   return joinRoom({ url, room, rtc, WebSocket, iceServers: [], ...extra });
 }
 

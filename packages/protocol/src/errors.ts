@@ -50,6 +50,8 @@ export const CLOSE_CODES = {
   ORIGIN_FORBIDDEN: 4005,
   /** The connection stayed in no room for longer than the server allows. */
   IDLE: 4006,
+  /** The server is draining (SIGTERM in a cluster): reconnect and resume, on another node when there is one. */
+  DRAINING: 4007,
 } as const;
 
 /**

@@ -1,3 +1,5 @@
+import type { ClusterLink } from './cluster-link.js';
+
 /** What the signaling core is given (transport, clock, randomness) and what it reports. */
 export interface Transport<C> {
   /**
@@ -22,6 +24,8 @@ export interface CoreDeps<C> {
   random: Random;
   /** Told about failures inside the core (never caused by a client's bytes alone). */
   onInternalError?: (err: unknown) => void;
+  /** The other nodes of a cluster; absent: this node is alone (and nothing of a cluster is loaded). */
+  cluster?: ClusterLink;
 }
 
 export interface CoreStats {
@@ -44,4 +48,6 @@ export interface CoreStats {
   seatsReclaimed: number;
   /** Connections closed for staying in no room past idleTimeoutMs, ever. */
   idleClosed: number;
+  /** In a cluster: peers held by other nodes, frames relayed to and from them, ever, and frames lost. */
+  cluster?: { remoteSessions: number; framesToNodes: number; framesFromNodes: number; unreachable: number };
 }

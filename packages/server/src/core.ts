@@ -23,6 +23,8 @@ export type { Clock, CoreDeps, CoreStats, Random, Transport } from './core-types
 
 import { fullBucket, takeToken } from '@parley/limits';
 import { Admission } from './admission.js';
+import type { ClusterSide } from './cluster-link.js';
+import { ClusterPeers, type CoreInternals } from './core-cluster.js';
 import type { CoreDeps, CoreStats } from './core-types.js';
 import { HEARD, type LivenessRecord, QUIET } from './liveness.js';
 import { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
@@ -30,6 +32,9 @@ import { ReplayBudget } from './replay-buffer.js';
 import { peerIdOf, resumeToken, tokenMatches } from './resume-token.js';
 import { Rooms } from './rooms.js';
 import { Conn, NO_METADATA, Session } from './session.js';
+
+/** A remote session keeps no frames: the node that holds its client does. */
+const NO_REPLAY = { maxFrames: 0, maxBytes: 0 };
 
 export class SignalingCore<C> {
   readonly options: CoreOptions;
@@ -44,6 +49,8 @@ export class SignalingCore<C> {
   private droppedCount = 0;
   private seatsReclaimed = 0;
   private idleClosed = 0;
+  /** In a cluster: the peers of other nodes, and what the adapter asks of this core (core-cluster.ts). */
+  private readonly cluster: ClusterPeers<C> | undefined;
 
   constructor(
     options: Partial<CoreOptions>,
@@ -52,12 +59,23 @@ export class SignalingCore<C> {
     this.options = { ...DEFAULTS, ...options };
     this.replayBudget = new ReplayBudget(this.options.replayTotalBytes);
     this.admission = new Admission(this.options);
+    this.cluster = deps.cluster && new ClusterPeers(this.internals(), deps.cluster);
+  }
+
+  /** What a cluster adapter calls (undefined without a cluster). */
+  get clusterSide(): ClusterSide | undefined {
+    return this.cluster;
+  }
+
+  /** Sessions this node holds (in a cluster, not those of other nodes). */
+  get localCount(): number {
+    return this.sessionsById.size - (this.cluster?.remoteCount ?? 0);
   }
 
   stats(): CoreStats {
     return {
       connections: this.conns.size,
-      sessions: this.sessionsById.size,
+      sessions: this.localCount,
       rooms: this.rooms.count,
       framesIn: this.framesIn,
       framesOut: this.framesOut,
@@ -67,6 +85,7 @@ export class SignalingCore<C> {
       replayOverBudget: this.replayBudget.refusals,
       seatsReclaimed: this.seatsReclaimed,
       idleClosed: this.idleClosed,
+      ...(this.cluster ? { cluster: this.cluster.stats() } : {}),
     };
   }
 
@@ -124,8 +143,8 @@ export class SignalingCore<C> {
   /** A text frame arrived; `bytes` is its size on the wire. */
   receive(handle: C, text: string, bytes = text.length): void {
     const conn = this.conns.get(handle);
-    // A connection the server is closing gets nothing more done for it.
-    if (!conn || conn.closing) return;
+    // A connection the server is closing (or moving a session to) gets nothing more done for it.
+    if (!conn || conn.closing || conn.claiming) return;
     this.framesIn++;
     // Any frame proves the socket alive, and spares it the next liveness ping.
     conn.pingAt = HEARD;
@@ -172,12 +191,24 @@ export class SignalingCore<C> {
     if (!session || session.conn !== conn) return;
     session.conn = undefined;
     if (this.options.resumeWindowMs <= 0) return this.endSession(session, 'timeout');
+    this.awaitClient(session);
+  }
+
+  /** A session without a connection waits for its client for the resume window. */
+  private awaitClient(session: Session<C>): void {
     session.droppedAt = this.deps.clock.now();
     this.droppedCount++;
     session.cancelExpiry = this.deps.clock.setTimeout(
       () => this.endSession(session, 'timeout'),
       this.options.resumeWindowMs,
     );
+  }
+
+  /** Stops a session's wait for its client, if it was waiting. */
+  private stopWaiting(session: Session<C>): void {
+    if (session.cancelExpiry) this.droppedCount--;
+    session.cancelExpiry?.();
+    session.cancelExpiry = undefined;
   }
 
   /** The connection of a peer, if it has one now. */
@@ -197,6 +228,7 @@ export class SignalingCore<C> {
       case 'leave':
         return this.leave(conn);
       case 'ack':
+        if (conn.session) this.deps.cluster?.acked(conn.session.id, frame.seq);
         return conn.session?.ack(frame.seq);
       case 'ping':
         return this.send(conn, encodePong(frame.id));
@@ -232,9 +264,18 @@ export class SignalingCore<C> {
       this.admission.tokenKeyOf(frame),
     );
     session.resumes = fullBucket(this.options.resumeRate.burst, this.deps.clock.now());
-    const seat = this.seatFor(frame.room);
+    if (this.cluster?.link.connected) return this.cluster.join(conn, session);
+    this.startSession(conn, session);
+  }
+
+  /** Every check has passed: the session enters its room and everyone there is told. */
+  private startSession(conn: Conn<C>, session: Session<C>, before?: Set<string>): void {
+    const seat = this.seatFor(session.room);
     // A room's array is replaced, never changed, when someone joins or leaves: this one stays as it is.
-    const others = (this.rooms.get(frame.room) ?? []).filter((s) => s !== seat);
+    // In a cluster, the peers of other nodes it sees are those that joined before it (`before`).
+    const others = (this.rooms.get(session.room) ?? []).filter(
+      (s) => s !== seat && (before === undefined || s.remoteNode === undefined || before.has(s.id)),
+    );
     const joined = this.sessionFrame('joined', session, others, conn.host);
     const body = peerJoinedBody(session.descriptor());
     if (seat) {
@@ -257,8 +298,12 @@ export class SignalingCore<C> {
     if (conn.session)
       return this.error(conn, 'ALREADY_IN_ROOM', `already in room "${conn.session.room}"`, 'resume');
     const session = this.sessionByToken(frame.token);
-    if (!session)
+    if (!session) {
+      // In a cluster, a session another node holds (or held, when that node died) is taken over.
+      if (this.cluster?.mayTakeOver(frame.token))
+        return this.cluster.takeOver(conn, frame.token, frame.lastSeq);
       return this.error(conn, 'RESUME_FAILED', 'unknown or expired resume token; join again', 'resume');
+    }
     // Each resume sends the whole replay buffer: a session may not ask for it over and over.
     const r = this.options.resumeRate;
     if (!takeToken(session.resumes, this.deps.clock.now(), 1000 / r.everyMs, r.burst)) {
@@ -286,9 +331,7 @@ export class SignalingCore<C> {
       old.session = undefined;
       this.closeConn(old, CLOSE_CODES.SESSION_RESUMED, 'session resumed on another connection');
     }
-    if (session.cancelExpiry) this.droppedCount--;
-    session.cancelExpiry?.();
-    session.cancelExpiry = undefined;
+    this.stopWaiting(session);
     // The token just used stays good until the client shows it has the new one (any other frame on this
     // connection): a `resumed` lost with its connection must not cost the client its session.
     session.previousResumeToken = session.resumeToken;
@@ -340,7 +383,7 @@ export class SignalingCore<C> {
   }
 
   private newResumeToken(peerId: string): string {
-    return resumeToken(peerId, this.deps.random.token());
+    return this.deps.cluster?.mintToken(peerId) ?? resumeToken(peerId, this.deps.random.token());
   }
 
   private sessionByToken(token: string): Session<C> | undefined {
@@ -352,10 +395,11 @@ export class SignalingCore<C> {
   private endSession(session: Session<C>, reason: PeerLeaveReason): void {
     if (this.sessionsById.get(session.id) !== session) return;
     this.sessionsById.delete(session.id);
-    this.admission.sessionEnded(session.address, session.tokenKey);
-    if (session.cancelExpiry) this.droppedCount--;
-    session.cancelExpiry?.();
-    session.cancelExpiry = undefined;
+    if (session.remoteNode === undefined) {
+      this.admission.sessionEnded(session.address, session.tokenKey);
+      this.deps.cluster?.left(session.id, session.room);
+    } else if (this.cluster) this.cluster.remoteCount--;
+    this.stopWaiting(session);
     session.release();
     const conn = session.conn;
     session.conn = undefined;
@@ -368,10 +412,19 @@ export class SignalingCore<C> {
     for (const other of this.rooms.get(session.room) ?? []) this.deliver(other, body);
   }
 
-  /** Numbers a frame for a session, keeps it for replay, and sends it if the session is connected. */
+  /**
+   * Numbers a frame for a session, keeps it for replay, and sends it if the session is connected. In a
+   * cluster, a frame for a peer on another node goes to that node, which numbers it.
+   */
   private deliver(session: Session<C>, body: FrameBody): void {
+    if (session.remoteNode !== undefined) return this.cluster?.forward(session.id, body);
+    this.stampAndSend(session, body, undefined);
+  }
+
+  private stampAndSend(session: Session<C>, body: FrameBody, pendingId: string | undefined): void {
     const text = session.stamp(body);
     this.framesOut++;
+    this.deps.cluster?.stamped(session.id, session.seq, text, pendingId);
     if (session.conn) this.send(session.conn, text);
   }
 
@@ -415,5 +468,50 @@ export class SignalingCore<C> {
 
   private send(conn: Conn<C>, text: string | Uint8Array, burst = false): void {
     this.deps.transport.send(conn.handle, text, burst);
+  }
+
+  /** The parts of this core the cluster side works with (core-cluster.ts). */
+  private internals(): CoreInternals<C> {
+    return {
+      options: this.options,
+      clock: this.deps.clock,
+      sessions: this.sessionsById,
+      rooms: this.rooms,
+      conns: this.conns,
+      admission: this.admission,
+      newSession: (id, room, metadata, conn) => {
+        const session = new Session<C>(
+          id,
+          room,
+          metadata,
+          this.newResumeToken(id),
+          this.options.replay,
+          this.replayBudget,
+          conn.address,
+          undefined,
+        );
+        session.resumes = fullBucket(this.options.resumeRate.burst, this.deps.clock.now());
+        return session;
+      },
+      remoteSession: (id, room, metadata, node) => {
+        const session = new Session<C>(id, room, metadata, '', NO_REPLAY, this.replayBudget, node, undefined);
+        session.remoteNode = node;
+        return session;
+      },
+      startSession: (conn, session, before) => this.startSession(conn, session, before),
+      resumeOn: (conn, session, lastSeq) => {
+        this.attach(conn, session);
+        const others = (this.rooms.get(session.room) ?? []).filter((s) => s !== session);
+        this.send(conn, this.sessionFrame('resumed', session, others, conn.host), true);
+        for (const text of session.replaySince(lastSeq) ?? []) this.send(conn, text, true);
+      },
+      endSession: (session, reason) => this.endSession(session, reason),
+      deliver: (session, body) => this.deliver(session, body),
+      stampAndSend: (session, body, pendingId) => this.stampAndSend(session, body, pendingId),
+      awaitClient: (session) => this.awaitClient(session),
+      stopWaiting: (session) => this.stopWaiting(session),
+      error: (conn, code, message, ref) => this.error(conn, code, message, ref),
+      closeConn: (conn, code, reason) => this.closeConn(conn, code, reason),
+    };
   }
 }

@@ -10,7 +10,8 @@ import serveStatic from 'serve-static';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 export interface HttpState {
-  ready(): boolean;
+  /** True when ready, else why not (shown in the 503's body). */
+  ready(): true | string;
   stats(): Record<string, unknown>;
   metrics: Registry;
   /** Told about a request the handler failed on (never caused by the request's bytes alone). */
@@ -30,10 +31,10 @@ export function createRequestHandler(state: HttpState, staticDir: string | undef
       return json(res, 405, { error: 'method not allowed', allow: 'GET, HEAD' });
     }
     if (path === '/healthz') return json(res, 200, { status: 'ok', ...state.stats() });
-    if (path === '/readyz')
-      return state.ready()
-        ? json(res, 200, { status: 'ready' })
-        : json(res, 503, { status: 'shutting down' });
+    if (path === '/readyz') {
+      const ready = state.ready();
+      return ready === true ? json(res, 200, { status: 'ready' }) : json(res, 503, { status: ready });
+    }
     if (path === '/metrics') {
       if (state.metricsAllowed && !state.metricsAllowed(req.socket.remoteAddress))
         return json(res, 403, { error: 'metrics are not open to this address (--metrics-allow)' });

@@ -48,7 +48,8 @@ export class Rooms<C> {
     if (!peers || peers.length < max) return undefined;
     let oldest: Session<C> | undefined;
     for (const s of peers)
-      if (!s.conn && (oldest === undefined || s.droppedAt < oldest.droppedAt)) oldest = s;
+      if (!s.conn && s.remoteNode === undefined && (oldest === undefined || s.droppedAt < oldest.droppedAt))
+        oldest = s;
     return oldest;
   }
 }

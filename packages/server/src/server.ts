@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { addressAllowList } from './address-list.js';
 import { systemClock } from './clock.js';
+import { registerClusterMetrics } from './cluster-metrics.js';
 import { ConnectionGate, type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection-gate.js';
 import { SignalingCore } from './core.js';
 import { createRequestHandler } from './http.js';
@@ -55,6 +56,11 @@ export interface ServerOptions extends Partial<CoreOptions> {
   tls?: TlsCredentials;
   /** With `tls`: also listen on this port (same host) for plain HTTP and redirect every request to HTTPS. */
   httpRedirectPort?: number;
+  /**
+   * Join a cluster of nodes sharing rooms through Redis (see docs/cluster.md). Every node needs the same
+   * `secret`: it signs the resume tokens that let a client resume on any node.
+   */
+  cluster?: { redisUrl: string; secret: string };
   logger?: Logger;
 }
 
@@ -81,6 +87,12 @@ export interface RunningServer {
   terminate(peerId: string): boolean;
   /** Stops accepting, closes every socket with 1001, and resolves when the server is down. */
   close(): Promise<void>;
+  /**
+   * In a cluster: /readyz turns 503 at once, every client is told to go (close 4007 DRAINING) and
+   * resumes on another node; resolves once every session has moved (or `timeoutMs` passed), the server
+   * closed and this node left the cluster, without a `peer-left` for anyone. Alone: as close().
+   */
+  drain(timeoutMs?: number): Promise<void>;
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -99,12 +111,24 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let originRefused = 0;
   let tlsHandshakeFailed = 0;
   const gate = new ConnectionGate({ ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits });
+  // The cluster's code (and ioredis) is loaded only for a cluster: a single node runs without it.
+  const cluster = options.cluster
+    ? await (await import('./cluster-redis.js')).RedisCluster.create({
+        url: options.cluster.redisUrl,
+        secret: options.cluster.secret,
+        resumeWindowMs: options.resumeWindowMs ?? DEFAULTS.resumeWindowMs,
+        maxFrames: options.replay?.maxFrames ?? DEFAULTS.replay.maxFrames,
+        logger: log,
+      })
+    : undefined;
   const core = new SignalingCore<WebSocket>(options, {
     transport,
     clock: systemClock,
     random: cryptoRandom,
     onInternalError: (err) => log.error({ err }, 'signaling core failed on a frame'),
+    ...(cluster ? { cluster } : {}),
   });
+  if (cluster && core.clusterSide) await cluster.start(core.clusterSide);
   let shuttingDown = false;
   const allowedOrigins = options.allowedOrigins ?? [];
   const wss = createWsServer(
@@ -126,6 +150,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     }),
   );
   options.registerMetrics?.(metrics);
+  if (cluster)
+    registerClusterMetrics(
+      metrics,
+      () => cluster.stats(),
+      () => core.stats(),
+    );
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const httpOptions: HttpOptions = {
     // Slow senders: a request's headers must arrive within the bound, the whole request within 30 s,
@@ -136,7 +166,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
   const handler = createRequestHandler(
     {
-      ready: () => !shuttingDown,
+      ready: () =>
+        shuttingDown ? 'shutting down' : cluster && !cluster.connected ? 'redis unreachable' : true,
       stats: () => {
         const { connections, sessions, rooms } = core.stats();
         return { connections, sessions, rooms };
@@ -212,6 +243,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     redirect.on('error', (err) => log.warn({ err: err.message }, 'http redirect server error'));
   }
 
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    shuttingDown = true;
+    for (const ws of core.handles()) ws.close(CLOSE_CODES.GOING_AWAY, 'SERVER_SHUTTING_DOWN');
+    // Give clients 2 s to finish the closing handshake, then cut whoever is left.
+    const deadline = Date.now() + 2000;
+    while (core.stats().connections > 0 && Date.now() < deadline) await sleep(10);
+    for (const ws of core.handles()) ws.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    http.closeAllConnections();
+    redirect?.closeAllConnections();
+    await Promise.all(
+      [http, redirect].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))),
+    );
+    await cluster?.stop();
+  };
+  let closed = false;
+
   return {
     httpUrl,
     wsUrl,
@@ -229,20 +279,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       ws.terminate();
       return true;
     },
-    async close() {
-      if (shuttingDown) return;
+    close,
+    async drain(timeoutMs = 10_000) {
+      if (!cluster) return close();
       shuttingDown = true;
-      for (const ws of core.handles()) ws.close(CLOSE_CODES.GOING_AWAY, 'SERVER_SHUTTING_DOWN');
-      // Give clients 2 s to finish the closing handshake, then cut whoever is left.
-      const deadline = Date.now() + 2000;
-      while (core.stats().connections > 0 && Date.now() < deadline) await sleep(10);
-      for (const ws of core.handles()) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      http.closeAllConnections();
-      redirect?.closeAllConnections();
-      await Promise.all(
-        [http, redirect].map((s) => s && new Promise<void>((resolve) => s.close(() => resolve()))),
-      );
+      for (const ws of core.handles()) ws.close(CLOSE_CODES.DRAINING, 'DRAINING');
+      const deadline = Date.now() + timeoutMs;
+      while (core.localCount > 0 && cluster.connected && Date.now() < deadline) await sleep(20);
+      log.info({ left: core.localCount }, 'drained');
+      await close();
     },
   };
 }

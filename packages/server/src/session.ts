@@ -20,6 +20,8 @@ export class Conn<C> implements Bucket {
   cancelIdle: (() => void) | undefined = undefined;
   /** The server is closing this connection: nothing it sends is handled any more. */
   closing = false;
+  /** In a cluster: its resume waits for the session to come over from another node. */
+  claiming = false;
 
   constructor(
     readonly handle: C,
@@ -50,6 +52,8 @@ export class Session<C> {
   droppedAt = 0;
   /** Resumes left in its bucket (see CoreOptions.resumeRate); set by the core when the session starts. */
   resumes: Bucket = { milliTokens: 0, last: 0 };
+  /** In a cluster: the node that holds this peer's client, when it is not this one. */
+  remoteNode: string | undefined = undefined;
   private buffer: ReplayBuffer | undefined;
 
   constructor(
@@ -84,6 +88,14 @@ export class Session<C> {
       this.buffer.push(seq, bytes);
     }
     return bytes;
+  }
+
+  /** Keeps frame `seq`, stamped by another node before this session moved here, for replay. */
+  restore(seq: number, bytes: Buffer): void {
+    this.seq = seq;
+    if (this.replay.maxFrames <= 0) return;
+    this.buffer ??= new ReplayBuffer(this.replay.maxFrames, this.replay.maxBytes, this.budget);
+    this.buffer.push(seq, bytes);
   }
 
   ack(seq: number): void {

@@ -1,5 +1,6 @@
 /** @parley/testing: helpers every package's tests share (never shipped). */
 export { FakeClock } from './fake-clock.js';
 export { NetnsLab, netnsUnavailable } from './netns.js';
+export { startRedis, type TestRedis } from './redis.js';
 export { SeededRandom } from './seeded-random.js';
 export { until } from './until.js';
