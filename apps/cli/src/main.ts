@@ -1,5 +1,6 @@
 /** The `parley` command. */
 import { Command } from 'commander';
+import { natCommand } from './nat.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
 
@@ -8,6 +9,7 @@ const program = new Command('parley')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(serveCommand())
-  .addCommand(tokenCommand());
+  .addCommand(tokenCommand())
+  .addCommand(natCommand());
 
 await program.parseAsync(process.argv);

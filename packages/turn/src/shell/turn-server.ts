@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { TurnCounters } from '../core/counters.js';
 import { DEFAULT_QUOTAS, type Quotas } from '../core/state.js';
@@ -10,6 +11,7 @@ import type { NativeUdp } from './native-udp.js';
 import {
   advertised,
   isWildcard,
+  type ListenAddress,
   relayHosts,
   selfIps,
   type TurnServer,
@@ -85,6 +87,44 @@ async function openListeners(
   }
 }
 
+/**
+ * RFC 5780: opens the three UDP sockets beside the first UDP listener (its IP on the alternate port, the
+ * alternate IP on both ports) as listeners, and tells the core which four sockets answer discovery.
+ */
+async function openDiscovery(
+  o: TurnServerOptions,
+  core: TurnCore,
+  sockets: SocketTable,
+  handlers: ListenerHandlers,
+  bind: BindUdp,
+): Promise<ListenAddress[]> {
+  const d = o.behaviorDiscovery;
+  if (!d) return [];
+  const primaryIndex = o.listen.findIndex((l) => l.transport === 'udp');
+  const primary = sockets.listeners[primaryIndex];
+  const host = o.listen[primaryIndex]?.host;
+  if (!primary || !host || isIP(host) === 0 || isWildcard(host))
+    throw new TypeError('behaviour discovery needs a UDP listener on an IP address (not a wildcard)');
+  if (isIP(d.alternateHost) !== isIP(host) || d.alternateHost === host)
+    throw new TypeError(
+      `the alternate STUN address ${d.alternateHost} must be another IP of ${host}'s family`,
+    );
+  const altPort = d.alternatePort ?? primary.port + 1;
+  const wanted: ListenAddress[] = [
+    { transport: 'udp', host, port: altPort },
+    { transport: 'udp', host: d.alternateHost, port: primary.port },
+    { transport: 'udp', host: d.alternateHost, port: altPort },
+  ];
+  const entries = [{ listener: primaryIndex, address: host, port: primary.port }];
+  for (const w of wanted) {
+    const index = sockets.listeners.length;
+    sockets.listeners.push(await listenUdp(index, w.host, w.port, handlers, o.udpBufferBytes, bind));
+    entries.push({ listener: index, address: w.host, port: w.port });
+  }
+  core.setBehaviorDiscovery(entries);
+  return entries.map((e) => ({ transport: 'udp', host: e.address, port: e.port }));
+}
+
 /** Tells the core every address of the server's own, so that none of them is a relay target. */
 function addSelfAddresses(
   core: TurnCore,
@@ -133,8 +173,15 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
     bind,
     udpBufferBytes: o.udpBufferBytes,
   });
+  let discoveryAddresses: ListenAddress[] = [];
   try {
     await openListeners(o, sockets, driver.listenerHandlers(), bind, core.state.counters);
+    discoveryAddresses = await openDiscovery(o, core, sockets, driver.listenerHandlers(), bind).catch(
+      async (err) => {
+        await Promise.all(sockets.listeners.map((l) => l.close()));
+        throw err;
+      },
+    );
   } catch (err) {
     native?.close();
     throw err;
@@ -150,7 +197,10 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
   timer.unref();
 
   return {
-    addresses: sockets.listeners.map((l) => ({ transport: l.transport, host: l.host, port: l.port })),
+    addresses: sockets.listeners
+      .slice(0, o.listen.length)
+      .map((l) => ({ transport: l.transport, host: l.host, port: l.port })),
+    discoveryAddresses,
     udpDataPath: native ? 'native' : 'dgram',
     counters: () => {
       mirror?.sync();

@@ -1,0 +1,93 @@
+/**
+ * RFC 5780 NAT behaviour discovery in the lab: `parley serve --stun-alternate-ip` on the public segment's
+ * two addresses, and `parley nat --json` run behind each kind of lab router must name that router's
+ * behaviour (full cone, restricted cone, port-restricted, symmetric; UDP blocked).
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LabProcess, REPO_ROOT, startLabServe } from './agents.js';
+import { Lab, labUnavailable, type RouterSpec, SERVER_ALT_IP, SERVER_IP } from './lab.js';
+
+const ROUTERS: (RouterSpec & { expect: { kind: string; mapping: string; filtering: string } })[] = [
+  {
+    name: 'fc',
+    kind: 'full-cone',
+    expect: { kind: 'full-cone', mapping: 'endpoint-independent', filtering: 'endpoint-independent' },
+  },
+  {
+    name: 'rc',
+    kind: 'restricted',
+    expect: { kind: 'restricted-cone', mapping: 'endpoint-independent', filtering: 'address-dependent' },
+  },
+  {
+    name: 'pr',
+    kind: 'port-restricted',
+    expect: {
+      kind: 'port-restricted',
+      mapping: 'endpoint-independent',
+      filtering: 'address-and-port-dependent',
+    },
+  },
+  {
+    name: 'sy',
+    kind: 'symmetric',
+    expect: {
+      kind: 'symmetric',
+      mapping: 'address-and-port-dependent',
+      filtering: 'address-and-port-dependent',
+    },
+  },
+  {
+    name: 'udp',
+    kind: 'udp-blocked',
+    expect: { kind: 'udp-blocked', mapping: 'unknown', filtering: 'unknown' },
+  },
+];
+
+const CLI = join(REPO_ROOT, 'apps/cli/bin/parley.js');
+
+describe('NAT lab: RFC 5780 discovery names each router’s behaviour', {
+  skip: labUnavailable(),
+  timeout: 120_000,
+}, () => {
+  const lab = new Lab();
+  let serve: LabProcess | undefined;
+
+  before(async () => {
+    lab.create(ROUTERS);
+    serve = await startLabServe(lab, ['--stun-alternate-ip', SERVER_ALT_IP]);
+  });
+
+  after(async () => {
+    await serve?.stop();
+    lab.destroy();
+  });
+
+  for (const r of ROUTERS) {
+    it(`${r.kind}: parley nat says ${r.expect.kind}`, async (t) => {
+      const run = new LabProcess(`nat ${r.name}`, lab.host(r.name).ns, [
+        process.execPath,
+        CLI,
+        'nat',
+        '--server',
+        `stun:${SERVER_IP}:3478`,
+        '--json',
+      ]);
+      await run.exited;
+      const json = run.output.slice(run.output.indexOf('{'));
+      const report = JSON.parse(json) as {
+        kind: string;
+        mapping: string;
+        filtering: string;
+        summary: string;
+      };
+      t.diagnostic(report.summary);
+      assert.deepEqual(
+        { kind: report.kind, mapping: report.mapping, filtering: report.filtering },
+        r.expect,
+        run.output,
+      );
+    });
+  }
+});
