@@ -16,7 +16,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { banner } from './banner.js';
 import { addTlsOptions, loadTls, reloadTls, type ServedTls, type TlsFlags } from './tls.js';
-import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags } from './turn.js';
+import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags, withAlternateStun } from './turn.js';
 import { registerTurnMetrics } from './turn-metrics.js';
 
 export interface ServeFlags extends TurnFlags, TlsFlags {
@@ -273,12 +273,15 @@ export async function serve(flags: ServeFlags): Promise<RunningServer> {
       ...(flags.roomSecret.length ? { authorize: roomTokenAuthorizer(flags.roomSecret) } : {}),
       ...(turn
         ? {
-            iceServers: turnIceServers({
-              mint: (user, expiresAtSec) => mintRestCredential(turn.secret, user, expiresAtSec),
-              ttlSeconds: flags.turnTtl,
-              endpoints: turn.endpoints,
-              ...(flags.turnExternalIp ? { host: flags.turnExternalIp } : {}),
-            }),
+            iceServers: withAlternateStun(
+              turnIceServers({
+                mint: (user, expiresAtSec) => mintRestCredential(turn.secret, user, expiresAtSec),
+                ttlSeconds: flags.turnTtl,
+                endpoints: turn.endpoints,
+                ...(flags.turnExternalIp ? { host: flags.turnExternalIp } : {}),
+              }),
+              turn,
+            ),
           }
         : {}),
       ...(staticDir ? { staticDir } : {}),

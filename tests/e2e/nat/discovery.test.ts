@@ -1,12 +1,14 @@
 /**
  * RFC 5780 NAT behaviour discovery in the lab: `parley serve --stun-alternate-ip` on the public segment's
  * two addresses, and `parley nat --json` run behind each kind of lab router must name that router's
- * behaviour (full cone, restricted cone, port-restricted, symmetric; UDP blocked).
+ * behaviour (full cone, restricted cone, port-restricted, symmetric; UDP blocked). The web app's check
+ * page, in Chromium behind the full cone and the symmetric NAT, must tell a cone from a symmetric mapping.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LabProcess, REPO_ROOT, startLabServe } from './agents.js';
+import { ChromiumInNamespace } from './endpoints.js';
 import { Lab, labUnavailable, type RouterSpec, SERVER_ALT_IP, SERVER_IP } from './lab.js';
 
 const ROUTERS: (RouterSpec & { expect: { kind: string; mapping: string; filtering: string } })[] = [
@@ -63,6 +65,30 @@ describe('NAT lab: RFC 5780 discovery names each router’s behaviour', {
     await serve?.stop();
     lab.destroy();
   });
+
+  for (const [router, expect] of [
+    ['fc', /Cone NAT \(endpoint-independent mapping\)/],
+    ['sy', /Symmetric NAT: /],
+  ] as const) {
+    it(`the check page in Chromium behind ${router} says ${expect.source}`, async () => {
+      const browser = new ChromiumInNamespace(lab, lab.host(router).ns);
+      await browser.start();
+      try {
+        const page = await browser.newPage(`http://${SERVER_IP}:${lab.signalingPort}/#/check`);
+        const row = await page.waitForFunction(
+          () =>
+            [...document.querySelectorAll('[data-testid=check-row]')]
+              .map((r) => r.textContent ?? '')
+              .find((t) => t.includes('NAT type') && !t.includes('Checking')),
+          null,
+          { timeout: 30_000 },
+        );
+        assert.match(String(await row.jsonValue()), expect);
+      } finally {
+        await browser.stop();
+      }
+    });
+  }
 
   for (const r of ROUTERS) {
     it(`${r.kind}: parley nat says ${r.expect.kind}`, async (t) => {
