@@ -27,6 +27,8 @@ export type ChannelEvents = {
 };
 
 const MAX_QUEUED = 4096;
+/** How long a closed RTCDataChannel waits for its connection to report failing before it counts as closed on purpose. */
+const CLOSE_GRACE_MS = 1000;
 
 export class Channel extends Emitter<ChannelEvents> {
   readonly label: string;
@@ -36,15 +38,19 @@ export class Channel extends Emitter<ChannelEvents> {
   #queue: ChannelData[] = [];
   #state: ChannelState = 'connecting';
   #lowThreshold = 0;
-  /** Asked by the channel whether a closing RTCDataChannel means "closed for good" (the connection is up). */
-  readonly #isConnectionUp: () => boolean;
+  /**
+   * The connection that is up now (any object that identifies it), or undefined while there is none: a
+   * RTCDataChannel that closes while the same connection stays up was closed on purpose by the other side.
+   */
+  readonly #liveConnection: () => object | undefined;
+  #closeCheck: ReturnType<typeof setTimeout> | undefined;
 
   /** @internal Created by Peer. */
-  constructor(label: string, options: ChannelOptions, isConnectionUp: () => boolean) {
+  constructor(label: string, options: ChannelOptions, liveConnection: () => object | undefined) {
     super();
     this.label = label;
     this.options = { ...options };
-    this.#isConnectionUp = isConnectionUp;
+    this.#liveConnection = liveConnection;
   }
 
   get readyState(): ChannelState {
@@ -159,12 +165,22 @@ export class Channel extends Emitter<ChannelEvents> {
     detach(dc);
     this.#bound = this.#bound.filter((d) => d !== dc);
     if (this.#openChannel()) return;
-    // The connection is up and the channel went anyway: the other side closed it on purpose.
-    if (this.#isConnectionUp()) this.#finish();
-    else if (this.#state === 'open') this.#state = 'connecting';
+    if (this.#state === 'open') this.#state = 'connecting';
+    const connection = this.#liveConnection();
+    if (!connection) return; // the connection is going: recovery binds a new RTCDataChannel
+    // The connection still looks up. Either the other side closed this channel on purpose, or the connection
+    // is failing and says so a moment later: libdatachannel closes its channels before it reports the
+    // connection closed. Decide once that moment has passed, so that a failing connection never takes the
+    // channel (and every message sent on it meanwhile) with it.
+    clearTimeout(this.#closeCheck);
+    this.#closeCheck = setTimeout(() => {
+      this.#closeCheck = undefined;
+      if (this.#bound.length === 0 && this.#liveConnection() === connection) this.#finish();
+    }, CLOSE_GRACE_MS);
   }
 
   #finish(): void {
+    clearTimeout(this.#closeCheck);
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#queue = [];

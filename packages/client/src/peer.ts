@@ -91,7 +91,9 @@ export class Peer extends Emitter<PeerEvents> {
   /** Sends on the default reliable ordered channel; waits in a queue until it is open. */
   send(data: ChannelData): void {
     if (this.#closed) throw new ParleyError('PEER_CLOSED');
-    this.#channels.get(DEFAULT_CHANNEL)?.send(data);
+    const main = this.#channels.get(DEFAULT_CHANNEL);
+    if (!main) throw new ParleyError('CHANNEL_CLOSED', `channel "${DEFAULT_CHANNEL}" is closed`);
+    main.send(data);
   }
 
   /** The channel with this label, created (on both sides) if it does not exist yet. */
@@ -172,7 +174,7 @@ export class Peer extends Emitter<PeerEvents> {
   }
 
   #addChannel(label: string, options: ChannelOptions): Channel {
-    const ch = new Channel(label, options, () => this.#state === 'connected');
+    const ch = new Channel(label, options, () => this.#liveConnection());
     this.#channels.set(label, ch);
     ch.on('message', (data) => this.emit('message', data, label));
     ch.on('close', () => {
@@ -180,6 +182,12 @@ export class Peer extends Emitter<PeerEvents> {
       if (this.#channels.get(label) === ch) this.#channels.delete(label);
     });
     return ch;
+  }
+
+  /** The current connection while it is up, as far as both our state and the connection itself say. */
+  #liveConnection(): Negotiation | undefined {
+    const neg = this.#neg;
+    return this.#state === 'connected' && neg.pc.connectionState === 'connected' ? neg : undefined;
   }
 
   #createOn(ch: Channel): void {
