@@ -90,6 +90,47 @@ describe('NAT lab: RFC 5780 discovery names each router’s behaviour', {
     });
   }
 
+  it('parley serve --host 0.0.0.0 answers STUN from the address each request came to', async () => {
+    // A second server on every address of the public namespace (203.0.113.10 and .11 on its loopback,
+    // 198.18.k.1 towards each router). Asked on .11, the answer must come from .11: one from the outgoing
+    // interface's 198.18.k.1 would be dropped by the port-restricted NAT, and the client would see no UDP.
+    const wild = new LabProcess('parley serve 0.0.0.0', lab.pub, [
+      process.execPath,
+      CLI,
+      'serve',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8081',
+      '--turn-port',
+      '3490',
+      '--turn-relay-ip',
+      SERVER_IP,
+    ]);
+    try {
+      await wild.waitForOutput(/Press Ctrl\+C/, 20_000);
+      for (const ip of [SERVER_IP, SERVER_ALT_IP]) {
+        const run = new LabProcess(`nat pr via ${ip}`, lab.host('pr').ns, [
+          process.execPath,
+          CLI,
+          'nat',
+          '--server',
+          `stun:${ip}:3490`,
+          '--json',
+        ]);
+        await run.exited;
+        const report = JSON.parse(run.output.slice(run.output.indexOf('{'))) as {
+          udp: boolean;
+          mapped?: string;
+        };
+        assert.equal(report.udp, true, `an answer to ${ip}: ${run.output}`);
+        assert.match(report.mapped ?? '', /^198\.18\./);
+      }
+    } finally {
+      await wild.stop();
+    }
+  });
+
   for (const r of ROUTERS) {
     it(`${r.kind}: parley nat says ${r.expect.kind}`, async (t) => {
       const run = new LabProcess(`nat ${r.name}`, lab.host(r.name).ns, [

@@ -108,4 +108,7 @@ describe('NAT lab: recovery from network changes', { skip, timeout: 300_000 }, (
 
   it('a host whose address changes: the channel comes back', (t) =>
     measure(t, 'renumber', 'pr1', () => lab.renumber(lab.host('pr1'), '10.2.0.9')).then(() => undefined));
+
+  it('a host behind a symmetric NAT whose address changes: new mappings, recovered by ICE recovery', (t) =>
+    measure(t, 'renumber-sy', 'sy1', () => lab.renumber(lab.host('sy1'), '10.3.0.9')).then(() => undefined));
 });
