@@ -109,7 +109,7 @@ for (const udpDataPath of ['native', 'dgram'] as const) {
       }
     });
 
-    test('a permission for the other relay’s address is granted, a private one still refused', async () => {
+    test('over TCP, a permission for a private address is still refused, and the allocation lives on', async () => {
       const [, tcp] = server.addresses;
       const a = await StreamTurnClient.open({ host: '127.0.0.1', port: tcp!.port }, credential('tcp-2'));
       try {
