@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { discoverNatBehavior, type NatReport } from '@parley/turn';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { StartedTurn } from './turn.js';
 
 const DEFAULT_PORT = 3478;
 
@@ -54,4 +55,23 @@ export function natCommand(): Command {
       const report = await discoverNatBehavior({ host, port: flags.server.port });
       console.log(flags.json ? JSON.stringify(report, null, 2) : describeReport(report));
     });
+}
+
+/**
+ * With RFC 5780 discovery on, the ICE servers also name STUN on the alternate IP, right after the primary
+ * STUN entry: the web app's check page compares the reflexive ports a browser gets from each.
+ */
+export function withAlternateStun<A extends unknown[], S extends { urls: string | string[] }>(
+  iceServers: (...args: A) => S[],
+  turn: StartedTurn,
+): (...args: A) => (S | { urls: string[] })[] {
+  const alt = turn.server.discoveryAddresses[2];
+  if (!alt) return iceServers;
+  const url = `stun:${alt.host.includes(':') ? `[${alt.host}]` : alt.host}:${alt.port}`;
+  return (...args) => {
+    const list: (S | { urls: string[] })[] = iceServers(...args);
+    const at = list.findIndex((s) => [s.urls].flat().some((u) => u.startsWith('stun:'))) + 1;
+    list.splice(at, 0, { urls: [url] });
+    return list;
+  };
 }

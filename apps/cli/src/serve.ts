@@ -15,8 +15,9 @@ import { mintRestCredential } from '@parley/turn';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { banner } from './banner.js';
+import { withAlternateStun } from './nat.js';
 import { addTlsOptions, loadTls, reloadTls, type ServedTls, type TlsFlags } from './tls.js';
-import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags, withAlternateStun } from './turn.js';
+import { addTurnOptions, type StartedTurn, startTurn, type TurnFlags } from './turn.js';
 import { registerTurnMetrics } from './turn-metrics.js';
 
 export interface ServeFlags extends TurnFlags, TlsFlags {

@@ -330,25 +330,6 @@ export async function startTurn(flags: TurnFlags, host: string, log: Logger): Pr
   return { server, secret: secrets[0] as string, secretGenerated, endpoints, relayIp };
 }
 
-/**
- * With RFC 5780 discovery on, the ICE servers also name STUN on the alternate IP, right after the primary
- * STUN entry: the web app's check page compares the reflexive ports a browser gets from each.
- */
-export function withAlternateStun<A extends unknown[], S extends { urls: string | string[] }>(
-  iceServers: (...args: A) => S[],
-  turn: StartedTurn,
-): (...args: A) => (S | { urls: string[] })[] {
-  const alt = turn.server.discoveryAddresses[2];
-  if (!alt) return iceServers;
-  const url = `stun:${alt.host.includes(':') ? `[${alt.host}]` : alt.host}:${alt.port}`;
-  return (...args) => {
-    const list: (S | { urls: string[] })[] = iceServers(...args);
-    const at = list.findIndex((s) => [s.urls].flat().some((u) => u.startsWith('stun:'))) + 1;
-    list.splice(at, 0, { urls: [url] });
-    return list;
-  };
-}
-
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::';
 }
