@@ -7,6 +7,7 @@
 import { parseIceUrl, type ServerOptions, turnIceServers } from '@parley/server';
 import { mintRestCredential } from '@parley/turn';
 import { InvalidArgumentError } from 'commander';
+import { withAlternateStun } from './nat.js';
 import type { StartedTurn, TurnFlags } from './turn.js';
 
 /** Parses one --turn-url (several may come comma-separated, as in PARLEY_TURN_URL). */
@@ -36,13 +37,13 @@ export function iceServersOption(
 ): Pick<ServerOptions, 'iceServers'> {
   const secret = turn?.secret ?? flags.turnSecret[0];
   if (secret === undefined || (!turn && !flags.turnUrl.length)) return {};
-  return {
-    iceServers: turnIceServers({
-      mint: (user, expiresAtSec) => mintRestCredential(secret, user, expiresAtSec),
-      ttlSeconds: flags.turnTtl,
-      endpoints: turn?.endpoints ?? [],
-      urls: flags.turnUrl,
-      ...(flags.turnExternalIp ? { host: flags.turnExternalIp } : {}),
-    }),
-  };
+  const iceServers = turnIceServers({
+    mint: (user, expiresAtSec) => mintRestCredential(secret, user, expiresAtSec),
+    ttlSeconds: flags.turnTtl,
+    endpoints: turn?.endpoints ?? [],
+    urls: flags.turnUrl,
+    ...(flags.turnExternalIp ? { host: flags.turnExternalIp } : {}),
+  });
+  // With --stun-alternate-ip, STUN on the second address too, so a browser can tell its NAT's mapping.
+  return { iceServers: turn ? withAlternateStun(iceServers, turn) : iceServers };
 }

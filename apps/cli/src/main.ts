@@ -1,6 +1,7 @@
 /** The `parley` command. */
 import { Command } from 'commander';
 import { doctorCommand } from './doctor/command.js';
+import { natCommand } from './nat.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
 
@@ -10,6 +11,7 @@ const program = new Command('parley')
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(serveCommand())
   .addCommand(tokenCommand())
-  .addCommand(doctorCommand());
+  .addCommand(doctorCommand())
+  .addCommand(natCommand());
 
 await program.parseAsync(process.argv);

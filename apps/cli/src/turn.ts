@@ -45,6 +45,8 @@ export interface TurnFlags {
   turnTcpIdleTimeout?: number;
   turnTcpAllocatedIdleTimeout?: number;
   turnMaxFrameBytes?: number;
+  stunAlternateIp?: string;
+  stunAlternatePort?: number;
 }
 
 /**
@@ -252,6 +254,19 @@ export function addTurnOptions(cmd: Command): Command {
         .argParser(rangeArg),
     )
     .addOption(
+      new Option(
+        '--stun-alternate-ip <ip>',
+        'a second IP of this machine: STUN answers RFC 5780 NAT behaviour discovery (`parley nat`) on both',
+      )
+        .env('PARLEY_STUN_ALTERNATE_IP')
+        .argParser(ipArg),
+    )
+    .addOption(
+      new Option('--stun-alternate-port <port>', 'second STUN port for discovery (default: --turn-port + 1)')
+        .env('PARLEY_STUN_ALTERNATE_PORT')
+        .argParser(portArg),
+    )
+    .addOption(
       new Option('--turn-cert <file>', 'TLS certificate (PEM) for TURN over TLS').env('PARLEY_TURN_CERT'),
     )
     .addOption(
@@ -301,11 +316,25 @@ export async function startTurn(flags: TurnFlags, host: string, log: Logger): Pr
     ...(flags.turnExternalIp ? { externalAddress: flags.turnExternalIp } : {}),
     ...(flags.turnRelayPorts ? { relayPortRange: flags.turnRelayPorts } : {}),
     ...(tls ? { tls } : {}),
+    ...(flags.stunAlternateIp
+      ? {
+          behaviorDiscovery: {
+            alternateHost: flags.stunAlternateIp,
+            ...(flags.stunAlternatePort !== undefined ? { alternatePort: flags.stunAlternatePort } : {}),
+          },
+        }
+      : {}),
     ...limitOptions(flags),
     log: (line) => log.info(line),
   });
   log.info(
-    { listen: server.addresses, relayIp, allowPeers: flags.turnAllowPeer, udpDataPath: server.udpDataPath },
+    {
+      listen: server.addresses,
+      discovery: server.discoveryAddresses,
+      relayIp,
+      allowPeers: flags.turnAllowPeer,
+      udpDataPath: server.udpDataPath,
+    },
     'stun/turn listening',
   );
   const endpoints = server.addresses.map((a) => ({ transport: a.transport, port: a.port }));

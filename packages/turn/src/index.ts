@@ -28,6 +28,12 @@ export {
 export { DEFAULT_LIFETIMES, DEFAULT_QUOTAS, type Lifetimes, type Quotas } from './core/state.js';
 export { TurnCore, type TurnCoreOptions } from './core/turn-core.js';
 export type { Action, ClientAddress, ClientTransport, IpFamily, PeerAddress } from './core/types.js';
+export {
+  discoverNatBehavior,
+  type NatDiscoveryOptions,
+  type NatReport,
+} from './discovery/nat-behavior.js';
+export { type Filtering, type Mapping, type NatKind, natKind, natSummary } from './discovery/nat-verdict.js';
 export { defaultStreamLimits, type StreamLimits } from './shell/stream-gate.js';
 export {
   type ListenAddress,

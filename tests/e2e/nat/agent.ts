@@ -72,7 +72,15 @@ async function handle(c: Command): Promise<void> {
       });
       rooms.set(c.room, room);
       for (const peer of room.peers.values()) watch(c.room, peer);
-      room.on('peer-joined', (peer) => watch(c.room, peer));
+      room.on('peer-joined', (peer) => {
+        report({ ev: 'peer-joined', room: c.room, peer: peer.id });
+        watch(c.room, peer);
+      });
+      room.on('peer-left', (peer, reason) =>
+        report({ ev: 'peer-left', room: c.room, peer: peer.id, reason }),
+      );
+      room.on('state', (state) => report({ ev: 'room-state', room: c.room, state }));
+      room.on('rejoined', (selfId) => report({ ev: 'rejoined', room: c.room, selfId }));
       report({ ev: 'joined', room: c.room, selfId: room.selfId });
       return;
     }

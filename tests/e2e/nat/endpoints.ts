@@ -88,6 +88,14 @@ export class ChromiumInNamespace {
     });
   }
 
+  /** A page of its own at `url`. */
+  async newPage(url: string): Promise<Page> {
+    if (!this.#browser) throw new Error('Chromium is not started');
+    const page = await (await this.#browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+    await page.goto(url);
+    return page;
+  }
+
   async endpoint(): Promise<ChromiumEndpoint> {
     if (!this.#browser) throw new Error('Chromium is not started');
     const context = await this.#browser.newContext({ ignoreHTTPSErrors: true });

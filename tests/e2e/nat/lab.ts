@@ -196,9 +196,15 @@ export class Lab {
   /** The host gets another address on its LAN (DHCP renumbering): its sockets' old address is gone. */
   renumber(host: LabHost, to: string): void {
     const gw = `10.${host.router.index}.${host.lan}.1`;
+    // Deleting an interface's primary address deletes its secondaries in the same subnet too, unless they
+    // are promoted: without this the host is left with no address and no route at all.
+    this.exec(host.ns, ['sysctl', '-qw', 'net.ipv4.conf.eth0.promote_secondaries=1']);
     run('ip', ['-n', host.ns, 'addr', 'add', `${to}/24`, 'dev', 'eth0']);
     run('ip', ['-n', host.ns, 'addr', 'del', `${host.address}/24`, 'dev', 'eth0']);
-    spawnSync('ip', ['-n', host.ns, 'route', 'replace', 'default', 'via', gw]);
+    run('ip', ['-n', host.ns, 'route', 'replace', 'default', 'via', gw]);
+    const now = run('ip', ['-n', host.ns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+    if (!now.includes(`${to}/`) || now.includes(`${host.address}/`))
+      throw new Error(`renumbering ${host.ns} to ${to} left: ${now}`);
     host.address = to;
   }
 

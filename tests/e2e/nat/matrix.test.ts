@@ -86,22 +86,35 @@ const PAIRS: Pair[] = [
   { a: 'hp/0', b: 'hp/1', expect: 'direct', why: 'the router loops public mappings back' },
   { a: 'nohp/0', b: 'nohp/1', expect: 'relay', why: 'no LAN path and no hairpinning' },
   { a: 'bare1', b: 'bare2', expect: 'relay', why: 'conntrack clash on simultaneous open (see above)' },
-  { a: 'udp', b: 'pr1', expect: 'relay', relayProtocol: 'tcp', why: 'no UDP: TURN over TCP' },
-  { a: 'udp', b: 'sy1', expect: 'relay', relayProtocol: 'tcp', why: 'no UDP: TURN over TCP' },
-  { a: 'tls', b: 'fc1', expect: 'relay', relayProtocol: 'tls', why: 'TCP to 443 only: TURN over TLS' },
-  { a: 'tls', b: 'sy2', expect: 'relay', relayProtocol: 'tls', why: 'TCP to 443 only: TURN over TLS' },
+  // Behind the UDP-blocking firewalls the peer is Chromium (TURN over TCP and TLS is what only a browser
+  // has), and so is the other side (`@chromium`): libjuice (node-datachannel) answers Chromium's checks from
+  // a TCP or TLS relay with 400, see "Not working yet" in docs/connectivity.md.
+  { a: 'udp', b: 'sy1@chromium', expect: 'relay', relayProtocol: 'tcp', why: 'no UDP: TURN over TCP' },
+  {
+    a: 'tls',
+    b: 'fc1@chromium',
+    expect: 'relay',
+    relayProtocol: 'tls',
+    why: 'TCP to 443 only: TURN over TLS',
+  },
+  {
+    a: 'udp',
+    b: 'tls',
+    expect: 'relay',
+    relayProtocol: 'tcp',
+    why: 'both relayed by one server: TURN/TCP ↔ TURN/TLS',
+  },
 ];
 
 const BROWSER_NETWORKS = new Set(['udp', 'tls']);
-/**
- * The Chromium pairs (TURN over TCP and TLS behind the UDP-blocking firewalls) do not connect yet: see
- * "Not working yet" in docs/connectivity.md. They run with PARLEY_LAB_BROWSER=1.
- */
-const withBrowsers = process.env.PARLEY_LAB_BROWSER === '1';
+/** A side runs Chromium behind the UDP-blocking firewalls, or where the pair names it (`sy1@chromium`). */
+const isBrowser = (side: string) => BROWSER_NETWORKS.has(side) || side.endsWith('@chromium');
+/** The Chromium rows; PARLEY_LAB_BROWSER=0 leaves them out (a machine without Chromium). */
+const withBrowsers = process.env.PARLEY_LAB_BROWSER !== '0';
 /** PARLEY_LAB_PAIRS=regex runs only the pairs whose `a-b` matches (while working on the lab). */
 const only = process.env.PARLEY_LAB_PAIRS ? new RegExp(process.env.PARLEY_LAB_PAIRS) : undefined;
 const selected = PAIRS.filter(
-  (p) => (withBrowsers || !BROWSER_NETWORKS.has(p.a)) && (!only || only.test(`${p.a}-${p.b}`)),
+  (p) => (withBrowsers || !(isBrowser(p.a) || isBrowser(p.b))) && (!only || only.test(`${p.a}-${p.b}`)),
 );
 
 interface Row {
@@ -126,7 +139,14 @@ const describePath = (i: PathInfo | null): string =>
       (i.relayProtocol ? ` (TURN/${i.relayProtocol.toUpperCase()})` : '');
 
 function networkName(side: string): string {
-  return NETWORK[side.replace(/\/\d$/, '').replace(/\d$/, '')] ?? side;
+  return (
+    NETWORK[
+      side
+        .replace(/@chromium$/, '')
+        .replace(/\/\d$/, '')
+        .replace(/\d$/, '')
+    ] ?? side
+  );
 }
 
 function makeCertificate(dir: string): { cert: string; key: string } {
@@ -144,9 +164,7 @@ export function renderTable(rows: Row[]): string {
     head +
     rows
       .map((r) => {
-        const peers = [r.pair.a, r.pair.b]
-          .map((s) => (BROWSER_NETWORKS.has(s.split('/')[0]!) ? 'Chromium' : 'Node'))
-          .join(' ↔ ');
+        const peers = [r.pair.a, r.pair.b].map((s) => (isBrowser(s) ? 'Chromium' : 'Node')).join(' ↔ ');
         const best =
           r.pair.expect + (r.pair.relayProtocol ? ` (TURN/${r.pair.relayProtocol.toUpperCase()})` : '');
         return `| ${networkName(r.pair.a)} ↔ ${networkName(r.pair.b)} | ${peers} | ${best}: ${r.pair.why} | ${r.path} | ${r.setupMs} | ${r.pass ? 'yes' : `**no** (${r.detail})`} |`;
@@ -184,16 +202,20 @@ describe('NAT lab: every pair of networks connects, by the best path', { skip, t
       key,
     ]);
     const started: Promise<void>[] = [];
+    const startBrowser = (key: string, ns: string) => {
+      const b = new ChromiumInNamespace(lab, ns);
+      browsers.set(key, b);
+      started.push(b.start());
+    };
     for (const router of lab.routers.values()) {
       for (const host of router.hosts) {
         const key = router.hosts.length > 1 ? `${router.spec.name}/${host.lan}` : router.spec.name;
-        if (BROWSER_NETWORKS.has(router.spec.name)) {
-          const b = new ChromiumInNamespace(lab, host.ns);
-          browsers.set(key, b);
-          started.push(b.start());
-        } else started.push(startAgent(lab, key, host.ns).then((a) => void agents.set(key, a)));
+        if (BROWSER_NETWORKS.has(router.spec.name)) startBrowser(key, host.ns);
+        else started.push(startAgent(lab, key, host.ns).then((a) => void agents.set(key, a)));
       }
     }
+    for (const side of new Set(selected.flatMap((p) => [p.a, p.b]).filter((s) => s.endsWith('@chromium'))))
+      startBrowser(side, lab.host(side.replace(/@chromium$/, '')).ns);
     await Promise.all(started);
   });
 

@@ -82,6 +82,14 @@ describe('NAT lab: recovery from network changes', { skip, timeout: 300_000 }, (
     t.diagnostic(
       `longest silence ${silence} ms (a→b ${result[1]!.maxGapMs} ms, b→a ${result[0]!.maxGapMs} ms)`,
     );
+    if (process.env.PARLEY_LAB_DEBUG === '1')
+      for (const e of [a, b])
+        t.diagnostic(
+          `${e.agent.name}: ${e.agent.events
+            .filter((x) => x.ev !== 'gaps' && x.ev !== 'info')
+            .map((x) => `${x.at - since} ${x.ev} ${x.state ?? x.reason ?? x.selfId ?? ''}`)
+            .join('; ')}`,
+        );
     const info = await a.info(room, bId);
     t.diagnostic(`path afterwards: ${JSON.stringify(info)}`);
     assert.ok(
@@ -98,11 +106,9 @@ describe('NAT lab: recovery from network changes', { skip, timeout: 300_000 }, (
   it('a symmetric NAT that forgets its mappings: new ports, recovered by ICE recovery', (t) =>
     measure(t, 'flush-sy', 'sy1', () => lab.flushConntrack('sy1')).then(() => undefined));
 
-  // Fails today: after the host is renumbered the peers had not exchanged ticks again 90 s later (the
-  // signaling socket is bound to the old address too). Not yet understood; see docs/connectivity.md.
-  const renumberSkip =
-    process.env.PARLEY_LAB_RENUMBER === '1' ? false : 'does not recover yet (docs/connectivity.md)';
-  it('a host whose address changes: recovered by ICE recovery', { skip: renumberSkip }, (t) =>
-    measure(t, 'renumber', 'pr1', () => lab.renumber(lab.host('pr1'), '10.2.0.9')).then(() => undefined),
-  );
+  it('a host whose address changes: the channel comes back', (t) =>
+    measure(t, 'renumber', 'pr1', () => lab.renumber(lab.host('pr1'), '10.2.0.9')).then(() => undefined));
+
+  it('a host behind a symmetric NAT whose address changes: new mappings, recovered by ICE recovery', (t) =>
+    measure(t, 'renumber-sy', 'sy1', () => lab.renumber(lab.host('sy1'), '10.3.0.9')).then(() => undefined));
 });

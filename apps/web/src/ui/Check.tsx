@@ -10,11 +10,12 @@ import {
   turnVerdict,
   urlsOf,
 } from '../lib/check.js';
+import { gatherReflexive, mappingVerdict, stunPair } from '../lib/nat-check.js';
 import { checkRelayPath } from '../lib/relay-check.js';
 import { signalingUrl } from '../lib/route.js';
 import { ForceRelayHelp } from './ForceRelayHelp.js';
 
-type Kind = 'signaling' | 'stun' | 'turn' | 'relay-path';
+type Kind = 'signaling' | 'stun' | 'nat' | 'turn' | 'relay-path';
 
 interface Row {
   kind: Kind;
@@ -74,6 +75,11 @@ export function Check() {
       const stunDone = step('stun', 'Your address as others see it (STUN)');
       if (stun.length === 0) stunDone({ ok: false, detail: 'The server offers no STUN server.' });
       else stunDone(stunVerdict(await gather([{ urls: stun }], 'srflx')));
+      const pair = stunPair(stun);
+      step(
+        'nat',
+        'Your NAT type (as far as a browser can tell)',
+      )(mappingVerdict(pair, pair ? await gatherReflexive(pair) : undefined));
       if (turn.length === 0)
         step('turn', 'Relay (TURN)')({ ok: false, detail: 'The server offers no TURN relay.' });
       await Promise.all(

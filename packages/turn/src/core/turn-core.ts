@@ -20,6 +20,7 @@ import {
 } from './allocation-lifecycle.js';
 import type { Allocation } from './allocation-record.js';
 import { authenticate } from './auth/request-auth.js';
+import { type DiscoveryAddress, DiscoveryTable } from './behavior-discovery.js';
 import { handleBinding } from './binding.js';
 import { handleChannelBind } from './channel-bind.js';
 import { CHANNELS } from './channel-data.js';
@@ -69,6 +70,7 @@ const KNOWN_ATTRIBUTES: ReadonlySet<number> = new Set(allCodecs.map((c) => c.typ
  */
 export class TurnCore {
   readonly state: ServerState;
+  private discovery: DiscoveryTable | undefined;
 
   constructor(options: TurnCoreOptions) {
     this.state = initialState(options);
@@ -209,6 +211,11 @@ export class TurnCore {
     if (port !== undefined) this.state.selfTransports.add(`${ip}|${port}`);
   }
 
+  /** RFC 5780: the four UDP listeners (two IPs times two ports) that answer behaviour-discovery requests. */
+  setBehaviorDiscovery(sockets: readonly DiscoveryAddress[]): void {
+    this.discovery = new DiscoveryTable(sockets);
+  }
+
   /** Expire allocations, permissions, channels and reservations; call about once a second. */
   tick(now: Now): readonly Action[] {
     return expire(this.state, now);
@@ -227,7 +234,7 @@ export class TurnCore {
     const unknown = unknownComprehensionRequired(req.msg, KNOWN_ATTRIBUTES);
     if (unknown.length > 0) return unknownAttributes(req, unknown);
     const method = req.msg.method;
-    if (method === Method.Binding) return handleBinding(req);
+    if (method === Method.Binding) return handleBinding(req, this.discovery);
     if (!TURN_REQUESTS.has(method)) return fail(req, 400);
     const existing = this.state.allocationsByTuple.get(req.client);
     const auth = authenticate(this.state, req, existing);

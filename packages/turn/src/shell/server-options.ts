@@ -73,12 +73,21 @@ export interface TurnServerOptions {
    * process, unless PARLEY_LOG_LEVEL is 'silent'.
    */
   readonly log?: (line: string) => void;
+  /**
+   * RFC 5780 NAT behaviour discovery: a second IP of this machine (and a second port, default the first
+   * UDP listener's port + 1). The first UDP listener, on an IP address, and three more UDP sockets (its IP
+   * on the second port, the second IP on both ports) answer Binding requests with OTHER-ADDRESS and
+   * RESPONSE-ORIGIN and honour CHANGE-REQUEST.
+   */
+  readonly behaviorDiscovery?: { readonly alternateHost: string; readonly alternatePort?: number };
 }
 
 export interface TurnServer {
   readonly addresses: readonly ListenAddress[];
   /** Which UDP data path the server runs: the native addon or node:dgram. */
   readonly udpDataPath: 'native' | 'dgram';
+  /** The four RFC 5780 sockets (the first is the first UDP listener), when behaviorDiscovery is set. */
+  readonly discoveryAddresses: readonly ListenAddress[];
   counters(): TurnCounters;
   /**
    * Serves new TLS connections with another certificate and key (open ones keep theirs): a renewal needs no
@@ -135,6 +144,7 @@ export function selfIps(o: TurnServerOptions, hosts: Partial<Record<IpFamily, st
   for (const l of o.listen) add(l.host);
   add(hosts.IPv4);
   add(hosts.IPv6);
+  add(o.behaviorDiscovery?.alternateHost);
   add(o.externalAddress);
   add(o.externalAddressV6);
   return ips;

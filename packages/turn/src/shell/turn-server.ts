@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import type { TurnCounters } from '../core/counters.js';
 import { DEFAULT_QUOTAS, type Quotas } from '../core/state.js';
@@ -10,6 +12,7 @@ import type { NativeUdp } from './native-udp.js';
 import {
   advertised,
   isWildcard,
+  type ListenAddress,
   relayHosts,
   selfIps,
   type TurnServer,
@@ -55,34 +58,101 @@ function nativeMirror(
   );
 }
 
-/** Opens every listener of `o.listen` into `sockets.listeners`; on a failure closes those already open. */
+/** This machine's IPv4 addresses, loopback included (each gets a UDP socket of its own for 0.0.0.0). */
+function localIpv4(): string[] {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces()))
+    for (const i of list ?? []) if (i.family === 'IPv4') out.add(i.address);
+  return [...out];
+}
+
+/**
+ * Opens every listener of `o.listen` into `sockets.listeners`; on a failure closes those already open.
+ * Returns each entry of `o.listen` with the port it got.
+ *
+ * A UDP listener on 0.0.0.0 becomes one socket per local IPv4 address, all on the same port: a wildcard
+ * socket answers from the address of the outgoing interface, not the one a request came to, and a NAT
+ * drops an answer from another address (node:dgram has no IP_PKTINFO to pick the source). Addresses that
+ * appear after the start are not listened on.
+ */
 async function openListeners(
   o: TurnServerOptions,
   sockets: SocketTable,
   handlers: ListenerHandlers,
   bind: BindUdp,
   counters: TurnCounters,
-): Promise<void> {
+): Promise<ListenAddress[]> {
   const gate = new StreamGate(
     { ...defaultStreamLimits(), ...o.streamLimits },
     counters,
     o.quotas?.sourcePrefixV6 ?? DEFAULT_QUOTAS.sourcePrefixV6,
   );
+  const opened: ListenAddress[] = [];
   try {
-    for (const [index, l] of o.listen.entries()) {
-      sockets.listeners.push(
-        l.transport === 'udp'
-          ? await listenUdp(index, l.host, l.port, handlers, o.udpBufferBytes, bind)
-          : await listenStream(
-              { index, transport: l.transport, host: l.host, port: l.port, tls: o.tls, gate },
-              handlers,
-            ),
+    for (const l of o.listen) {
+      if (l.transport === 'udp') {
+        const hosts = l.host === '0.0.0.0' ? localIpv4() : [l.host];
+        let port = l.port;
+        for (const host of hosts) {
+          const index = sockets.listeners.length;
+          const socket = await listenUdp(index, host, port, handlers, o.udpBufferBytes, bind);
+          sockets.listeners.push(socket);
+          port = socket.port;
+        }
+        opened.push({ transport: 'udp', host: l.host, port });
+        continue;
+      }
+      const index = sockets.listeners.length;
+      const stream = await listenStream(
+        { index, transport: l.transport, host: l.host, port: l.port, tls: o.tls, gate },
+        handlers,
       );
+      sockets.listeners.push(stream);
+      opened.push({ transport: l.transport, host: l.host, port: stream.port });
     }
   } catch (err) {
     await Promise.all(sockets.listeners.map((l) => l.close()));
     throw err;
   }
+  return opened;
+}
+
+/**
+ * RFC 5780: opens the three UDP sockets beside the first UDP listener (its IP on the alternate port, the
+ * alternate IP on both ports) as listeners, and tells the core which four sockets answer discovery.
+ */
+async function openDiscovery(
+  o: TurnServerOptions,
+  core: TurnCore,
+  sockets: SocketTable,
+  handlers: ListenerHandlers,
+  bind: BindUdp,
+): Promise<ListenAddress[]> {
+  const d = o.behaviorDiscovery;
+  if (!d) return [];
+  const primaryIndex = sockets.listeners.findIndex((l) => l.transport === 'udp');
+  const primary = sockets.listeners[primaryIndex];
+  const host = o.listen.find((l) => l.transport === 'udp')?.host;
+  if (!primary || !host || isIP(host) === 0 || isWildcard(host))
+    throw new TypeError('behaviour discovery needs a UDP listener on an IP address (not a wildcard)');
+  if (isIP(d.alternateHost) !== isIP(host) || d.alternateHost === host)
+    throw new TypeError(
+      `the alternate STUN address ${d.alternateHost} must be another IP of ${host}'s family`,
+    );
+  const altPort = d.alternatePort ?? primary.port + 1;
+  const wanted: ListenAddress[] = [
+    { transport: 'udp', host, port: altPort },
+    { transport: 'udp', host: d.alternateHost, port: primary.port },
+    { transport: 'udp', host: d.alternateHost, port: altPort },
+  ];
+  const entries = [{ listener: primaryIndex, address: host, port: primary.port }];
+  for (const w of wanted) {
+    const index = sockets.listeners.length;
+    sockets.listeners.push(await listenUdp(index, w.host, w.port, handlers, o.udpBufferBytes, bind));
+    entries.push({ listener: index, address: w.host, port: w.port });
+  }
+  core.setBehaviorDiscovery(entries);
+  return entries.map((e) => ({ transport: 'udp', host: e.address, port: e.port }));
 }
 
 /** Tells the core every address of the server's own, so that none of them is a relay target. */
@@ -133,8 +203,16 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
     bind,
     udpBufferBytes: o.udpBufferBytes,
   });
+  let discoveryAddresses: ListenAddress[] = [];
+  let addresses: ListenAddress[];
   try {
-    await openListeners(o, sockets, driver.listenerHandlers(), bind, core.state.counters);
+    addresses = await openListeners(o, sockets, driver.listenerHandlers(), bind, core.state.counters);
+    discoveryAddresses = await openDiscovery(o, core, sockets, driver.listenerHandlers(), bind).catch(
+      async (err) => {
+        await Promise.all(sockets.listeners.map((l) => l.close()));
+        throw err;
+      },
+    );
   } catch (err) {
     native?.close();
     throw err;
@@ -151,7 +229,8 @@ export async function startTurnServer(o: TurnServerOptions): Promise<TurnServer>
   let closed = false;
 
   return {
-    addresses: sockets.listeners.map((l) => ({ transport: l.transport, host: l.host, port: l.port })),
+    addresses,
+    discoveryAddresses,
     udpDataPath: native ? 'native' : 'dgram',
     counters: () => {
       // After close() the native side is gone; close() synced its last counters.
