@@ -16,7 +16,11 @@ import { issueCert, testCa } from './hostile/tls-cert.js';
 
 const DOC = fileURLToPath(new URL('../../../docs/deploy.md', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/parley.js', import.meta.url));
-const ENV = { TURN_SECRET: 'deploy-doc-turn-secret', ROOM_SECRET: 'deploy-doc-room-secret-of-32-chars!' };
+const ENV = {
+  TURN_SECRET: 'deploy-doc-turn-secret',
+  ROOM_SECRET: 'deploy-doc-room-secret-of-32-chars!',
+  CLUSTER_SECRET: 'deploy-doc-cluster-secret-32-chars!',
+};
 
 interface Block {
   /** The words after `sh test`: `cluster`, `coturn`. */

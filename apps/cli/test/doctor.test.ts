@@ -132,7 +132,6 @@ describe('parley doctor', () => {
     }
   });
 
-  // Cluster mode (--redis) comes from another branch: this runs once `parley serve --help` lists it.
   test('a cluster node whose Redis is down fails readiness, and says so', async (t) => {
     const help = spawnSync(process.execPath, [BIN, 'serve', '--help'], { encoding: 'utf8' }).stdout;
     if (!help.includes('--redis')) return t.skip('cluster mode (--redis) is not in this build yet');
@@ -142,19 +141,27 @@ describe('parley doctor', () => {
       ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
     );
-    const serve = await startServe([...ALLOW, '--redis', `redis://127.0.0.1:${redisPort}`]);
+    let serve: Awaited<ReturnType<typeof startServe>> | undefined;
     try {
+      serve = await startServe([
+        ...ALLOW,
+        '--redis',
+        `redis://127.0.0.1:${redisPort}`,
+        '--cluster-secret',
+        'doctor-test-cluster-secret-32-chars',
+      ]);
+      const url = serve.httpUrl;
       await until(
-        async () => (await runDoctor([serve.httpUrl])).code === 0,
+        async () => (await runDoctor([url])).code === 0,
         'the node to be ready with Redis up',
         30_000,
         500,
       );
       redis.kill('SIGKILL');
-      let last = await runDoctor([serve.httpUrl]);
+      let last = await runDoctor([url]);
       await until(
         async () => {
-          last = await runDoctor([serve.httpUrl]);
+          last = await runDoctor([url]);
           return last.status.ready === 'FAIL';
         },
         'doctor to see the node not ready',
@@ -165,7 +172,7 @@ describe('parley doctor', () => {
       assert.match(last.stdout, /\/readyz 503.*\n +fix: the node is not ready/);
     } finally {
       redis.kill('SIGKILL');
-      await serve.stop();
+      await serve?.stop();
     }
   });
 });
