@@ -55,6 +55,13 @@ const targets = [
     platform: 'node',
     packages: 'external',
   },
+  {
+    // `@parley/client/files/browser`: its browser sources and sinks (File, OPFS, File System Access).
+    entryPoints: [join(root, 'packages/client/src/files/browser/index.ts')],
+    outfile: join(root, 'packages/client/dist/files-browser.js'),
+    platform: 'browser',
+    packages: 'external',
+  },
   // One minified file a page can load with <script type="module">: the SDK and the light protocol.
   { ...browserBundleOptions, outfile: BROWSER_BUNDLE_OUTFILE },
   {
