@@ -222,3 +222,50 @@ test(
       }
     }),
 );
+
+test(
+  'without staging, a received file streams to the downloads through the service worker',
+  { timeout: 90_000 },
+  () =>
+    web.current.scenario('files download worker', async (s) => {
+      const room = `dl-${Date.now().toString(36)}`;
+      const alice = await s.open('alice', `/#/r/${room}`);
+      await joinCall(alice, 'Alice');
+      // ?save=download: this page acts as a browser without the Origin Private File System.
+      const carol = await s.open('carol', `/?save=download#/r/${room}`);
+      await joinCall(carol, 'Carol');
+      await waitRemotes(alice, ['Carol']);
+      await waitRemotes(carol, ['Alice']);
+      await carol.page.getByTestId('files-toggle').click();
+      await waitIn(
+        carol,
+        'the panel says where files go',
+        () =>
+          document
+            .querySelector('[data-testid=files-limit]')
+            ?.textContent?.includes('straight to your downloads'),
+        null,
+      );
+      const bytes = randomBytes(6 * 1024 * 1024 + 99);
+      const downloaded = carol.page.waitForEvent('download', { timeout: 60_000 });
+      await alice.page.getByTestId('files-toggle').click();
+      await alice.page
+        .getByTestId('file-input')
+        .setInputFiles({ name: 'streamed.bin', mimeType: 'application/octet-stream', buffer: bytes });
+      const download = await downloaded;
+      assert.equal(download.suggestedFilename(), 'streamed.bin');
+      const got = readFileSync(await download.path());
+      assert.equal(sha(got), sha(bytes), 'the streamed download has the same SHA-256');
+      await waitIn(
+        carol,
+        'the row verified and saved',
+        () =>
+          document.querySelector(
+            '[data-testid=transfer][data-direction=receive][data-status=done] [data-testid=downloaded]',
+          ),
+        null,
+        30_000,
+      );
+      await shot(carol, 'files-panel-download');
+    }),
+);

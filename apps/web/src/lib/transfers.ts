@@ -15,11 +15,13 @@ import {
   sendFiles,
 } from '@parley/client/files';
 import {
+  downloadSink,
   MEMORY_LIMIT,
   memorySink,
   opfsAvailable,
   opfsSink,
   pickFolder,
+  registerDownloadWorker,
   type SaveCapabilities,
   saveAs,
   saveCapabilities,
@@ -40,6 +42,8 @@ export interface FileRow {
   blob?: Blob;
   /** Receiver: verified, and neither saved nor dismissed yet. */
   waiting?: boolean;
+  /** Receiver: streamed to the browser's downloads as it arrived (no staging here). */
+  downloaded?: boolean;
 }
 
 export interface Transfer {
@@ -92,21 +96,37 @@ export function deviceOf(peer: Peer): string | undefined {
 export class FileShare {
   readonly list: Transfer[] = [];
   /** Known once the storage probe ran; until then staging is assumed (the probe is quick). */
-  caps: SaveCapabilities = saveCapabilities(true);
+  caps: SaveCapabilities = saveCapabilities(true, false);
   readonly #changed: () => void;
   readonly #nameOf: (peerId: string) => string;
-  readonly #staging: Promise<boolean>;
+  /** Where received files go: staging, a download worker, or (undefined) memory. */
+  readonly #storage: Promise<'staging' | ServiceWorkerRegistration | undefined>;
   #seq = 0;
 
   constructor(changed: () => void, nameOf: (peerId: string) => string) {
     this.#changed = changed;
     this.#nameOf = nameOf;
-    this.#staging = opfsAvailable().then(async (ok) => {
-      this.caps = saveCapabilities(ok);
-      if (ok) await sweepStaged().catch(() => 0);
+    this.#storage = this.#probe().then((where) => {
+      this.caps = saveCapabilities(where === 'staging', !!where && where !== 'staging');
       this.#changed();
-      return ok;
+      return where;
     });
+  }
+
+  /**
+   * Staging where the browser has it, else a streamed download through the app's service worker, else
+   * memory. `?save=download` or `?save=memory` in the page's address forces the lesser ones (tests, and
+   * to see what another browser gets).
+   */
+  async #probe(): Promise<'staging' | ServiceWorkerRegistration | undefined> {
+    const force = new URLSearchParams(location.search).get('save');
+    if (!force && (await opfsAvailable())) {
+      await sweepStaged().catch(() => 0);
+      return 'staging';
+    }
+    if (force === 'memory') return undefined;
+    const base = location.pathname.replace(/[^/]*$/, '');
+    return registerDownloadWorker(`${base}parley-download-sw.js`).catch(() => undefined);
   }
 
   /** Offers `files` to each of `peers`, a transfer each. */
@@ -224,10 +244,11 @@ export class FileShare {
   }
 
   async #onOffer(peer: Peer, offer: FileOffer): Promise<void> {
-    const staging = await this.#staging;
+    const where = await this.#storage;
+    const staging = where === 'staging';
     const files: FileRow[] = offer.files.map((f) => ({ path: f.path, size: f.size, key: f.key }));
     const t = this.#add('receive', peer, files);
-    if (!staging && offer.total > MEMORY_LIMIT) {
+    if (!where && offer.total > MEMORY_LIMIT) {
       offer.decline();
       t.status = 'failed';
       t.code = 'DISK_FULL';
@@ -237,13 +258,15 @@ export class FileShare {
     }
     const sink = staging
       ? opfsSink()
-      : memorySink((m) => {
-          const f = files.find((x) => x.path === m.path);
-          if (f) {
-            f.blob = m.blob;
-            f.url = URL.createObjectURL(m.blob);
-          }
-        });
+      : where
+        ? downloadSink(where)
+        : memorySink((m) => {
+            const f = files.find((x) => x.path === m.path);
+            if (f) {
+              f.blob = m.blob;
+              f.url = URL.createObjectURL(m.blob);
+            }
+          });
     const engine = offer.accept(sink);
     this.#follow(t, engine);
     engine.on('file', (r) => {
@@ -258,6 +281,8 @@ export class FileShare {
             f.url = URL.createObjectURL(blob);
           }
         }
+        // A streamed download is saved already; a staged or in-memory file waits for Save.
+        f.downloaded = !!where && !staging;
         f.waiting = !!f.url;
         this.#changed();
       })();

@@ -96,11 +96,17 @@ export function FilesPanel({ call, onInvite }: { call: Call; onInvite: () => voi
         ) : (
           <p class="muted small">…or drop files or a folder anywhere on the call.</p>
         )}
+        {caps.download && (
+          <p class="files-limit muted small" data-testid="files-limit">
+            This browser cannot keep partial files here, so received files go straight to your downloads as
+            they arrive; a transfer cut by a reload starts again.
+          </p>
+        )}
         {caps.memoryOnly && (
           <p class="files-limit notice small" data-testid="files-limit">
-            This browser cannot store received files on disk here (no Origin Private File System, as in some
-            private windows): it holds them in memory, at most 512 MiB per transfer, and cannot resume after a
-            reload.
+            This page can neither keep received files on disk (no Origin Private File System, as in some
+            private windows) nor stream them to your downloads (no service worker without HTTPS): it holds
+            them in memory, at most 512 MiB per transfer, and cannot resume after a reload.
           </p>
         )}
       </div>
@@ -185,6 +191,11 @@ function TransferRow({ t, files }: { t: Transfer; files: FileShare }) {
           </span>
         )}
       </div>
+      {!send && t.files.some((f) => f.downloaded) && (
+        <p class="muted small" data-testid="downloaded">
+          Saved to your downloads as it arrived, SHA-256 verified.
+        </p>
+      )}
       {!send && t.files.some((f) => f.url) && (
         <ul class="received" aria-label={`Files from ${t.peerName}`}>
           {t.files.map(

@@ -24,21 +24,25 @@ export interface SaveCapabilities {
   readonly saveAs: boolean;
   /** `showDirectoryPicker`: save into (or receive straight into) a folder the user picked. */
   readonly folder: boolean;
-  /** Received files are held in memory (no staging, no folder): at most MEMORY_LIMIT bytes. */
+  /** No staging, but a service worker: each file is a streamed download (no resume after a reload). */
+  readonly download: boolean;
+  /** Received files are held in memory (no staging, no service worker): at most MEMORY_LIMIT bytes. */
   readonly memoryOnly: boolean;
 }
 
 /** The most a browser that can neither stage nor write to a folder holds in memory for one transfer. */
 export const MEMORY_LIMIT = 512 * 1024 * 1024;
 
-export function saveCapabilities(staging: boolean): SaveCapabilities {
+/** What this page can do, given whether staging works (`opfsAvailable()`) and a download worker runs. */
+export function saveCapabilities(staging: boolean, downloadWorker: boolean): SaveCapabilities {
   const p = pickers();
-  const folder = typeof p.showDirectoryPicker === 'function';
+  const download = !staging && downloadWorker;
   return {
     staging,
     saveAs: typeof p.showSaveFilePicker === 'function',
-    folder,
-    memoryOnly: !staging && !folder,
+    folder: typeof p.showDirectoryPicker === 'function',
+    download,
+    memoryOnly: !staging && !download,
   };
 }
 
