@@ -192,7 +192,11 @@ test(
           null,
           90_000,
         );
-        const [resumedRow] = await rows(bob);
+        const after = await rows(bob);
+        const resumedRow = after.find((r) => r.name.includes('huge.bin'));
+        // Verified before the reload and neither saved nor dismissed: still there to save (the saved ones gone).
+        const earlier = after.flatMap((r) => r.files.filter((f) => f.waiting).map((f) => f.path)).sort();
+        assert.deepEqual(earlier, ['album/a.txt', 'album/b.bin', 'album/raw/empty.txt', 'huge.bin']);
         const sent = await waitIn(
           alice,
           'huge.bin delivered again',

@@ -16,6 +16,7 @@ import {
 } from '@parley/client/files';
 import {
   downloadSink,
+  listStaged,
   MEMORY_LIMIT,
   memorySink,
   opfsAvailable,
@@ -122,11 +123,32 @@ export class FileShare {
     const force = new URLSearchParams(location.search).get('save');
     if (!force && (await opfsAvailable())) {
       await sweepStaged().catch(() => 0);
+      await this.#restore().catch(() => undefined);
       return 'staging';
     }
     if (force === 'memory') return undefined;
     const base = location.pathname.replace(/[^/]*$/, '');
     return registerDownloadWorker(`${base}parley-download-sw.js`).catch(() => undefined);
+  }
+
+  /** Files verified before this page was (re)loaded and neither saved nor dismissed: still to save. */
+  async #restore(): Promise<void> {
+    for (const s of await listStaged()) {
+      if (!s.state.sha256 || s.state.saved) continue;
+      const blob = await s.blob();
+      const f: FileRow = {
+        path: s.state.path,
+        size: s.state.size,
+        key: s.key,
+        sha256: s.state.sha256,
+        blob,
+        url: URL.createObjectURL(blob),
+        waiting: true,
+      };
+      const t = this.#add('receive', { id: '', name: 'an earlier visit' }, [f]);
+      t.status = 'done';
+      t.bytes = f.size;
+    }
   }
 
   /** Offers `files` to each of `peers`, a transfer each. */
@@ -332,7 +354,11 @@ export class FileShare {
     });
   }
 
-  #add(direction: Transfer['direction'], peer: Peer, files: FileRow[]): Transfer {
+  #add(
+    direction: Transfer['direction'],
+    peer: Peer | { id: string; name: string },
+    files: FileRow[],
+  ): Transfer {
     const size = files.reduce((n, f) => n + f.size, 0);
     const top = files[0]?.path.split('/')[0] ?? '';
     const folder = files.length > 1 && files.every((f) => f.path.startsWith(`${top}/`));
@@ -346,8 +372,8 @@ export class FileShare {
       id: `t${++this.#seq}`,
       direction,
       peerId: peer.id,
-      peerName: this.#nameOf(peer.id),
-      device: deviceOf(peer),
+      peerName: 'name' in peer ? peer.name : this.#nameOf(peer.id),
+      device: 'metadata' in peer ? deviceOf(peer) : undefined,
       name,
       size,
       files,
