@@ -155,7 +155,8 @@ test(
           4 * BLOCK_SIZE,
           60_000,
         );
-        // Paused: what was in flight has landed once the count stops moving.
+        // Paused: what was queued when the pause went out has landed once the count stops moving for 3 s
+        // (a reload loses what the receiver has not verified yet: the unfinished block, and any queue).
         let before = -1;
         const verified = await waitIn(
           bob,
@@ -168,8 +169,8 @@ test(
           },
           null,
         );
-        for (let same = 0; same < 3; ) {
-          await bob.page.waitForTimeout(300);
+        for (let same = 0; same < 6; ) {
+          await bob.page.waitForTimeout(500);
           const now = (await rows(bob)).find((r) => r.name.includes('huge.bin'))?.bytes ?? 0;
           same = now === before ? same + 1 : 0;
           before = now;

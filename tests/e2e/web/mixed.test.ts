@@ -305,8 +305,8 @@ test('a Firefox receiver reloaded mid-transfer resumes from its staged blocks', 
         () => Number(document.querySelector<HTMLElement>('[data-testid=transfer]')?.dataset.bytes),
         null,
       );
-    for (let same = 0, last = -1; same < 3; ) {
-      await new Promise((r) => setTimeout(r, 300));
+    for (let same = 0, last = -1; same < 6; ) {
+      await new Promise((r) => setTimeout(r, 500));
       const now = await count();
       same = now === last ? same + 1 : 0;
       last = now;
