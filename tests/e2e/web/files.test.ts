@@ -1,6 +1,7 @@
 /**
- * The Files panel on the transfer engine, page to page in Chromium: a folder (relative paths kept) and a
- * multi-MiB file arrive with equal SHA-256 and are saved through the download; then a receiving page
+ * The Files panel on the transfer engine, page to page in Chromium: a folder (relative paths kept), a file
+ * dropped on the call and a multi-MiB file arrive with equal SHA-256 and are saved through the download;
+ * files verified but not saved are still there after a reload; a receiving page
  * paused and reloaded mid-transfer comes back, the sender offers again, and the file completes from the
  * last verified block (staged in the Origin Private File System) with equal SHA-256, reporting how many
  * bytes went twice (at most one block).
@@ -106,6 +107,25 @@ test(
           null,
         );
 
+        // A file dropped on the call (a DataTransfer made in the page: no folder entries there, so the
+        // loose-file path) is sent too.
+        await alice.page.evaluate(() => {
+          const dt = new DataTransfer();
+          dt.items.add(new File(['dropped on the call\n'], 'dropped.txt', { type: 'text/plain' }));
+          document
+            .querySelector('.stage')
+            ?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        });
+        await waitIn(
+          bob,
+          'the dropped file verified',
+          () =>
+            document.querySelector<HTMLElement>('[data-testid=received-file][data-path="dropped.txt"]')
+              ?.dataset.sha256,
+          null,
+          30_000,
+        ).then((h) => assert.equal(h, sha(Buffer.from('dropped on the call\n')), 'the dropped file'));
+
         // A multi-MiB file, saved through the download; the row shows bytes, rate and ETA while it runs.
         const big = randomBytes(12 * 1024 * 1024 + 4321);
         writeFileSync(join(dir, 'big.bin'), big);
@@ -197,7 +217,13 @@ test(
         const resumedRow = after.find((r) => r.name.includes('huge.bin'));
         // Verified before the reload and neither saved nor dismissed: still there to save (the saved ones gone).
         const earlier = after.flatMap((r) => r.files.filter((f) => f.waiting).map((f) => f.path)).sort();
-        assert.deepEqual(earlier, ['album/a.txt', 'album/b.bin', 'album/raw/empty.txt', 'huge.bin']);
+        assert.deepEqual(earlier, [
+          'album/a.txt',
+          'album/b.bin',
+          'album/raw/empty.txt',
+          'dropped.txt',
+          'huge.bin',
+        ]);
         const sent = await waitIn(
           alice,
           'huge.bin delivered again',
