@@ -7,7 +7,7 @@
 import { ParleyError } from '@parley/protocol/client';
 import type { Channel, ChannelData } from '../channel.js';
 import { Emitter } from '../emitter.js';
-import { digestHex, newHash, type StreamingHash, sha256Hex } from './hash.js';
+import { blockHashHex, digestHex, type HashFactory, nobleSha256, type StreamingHash } from './hash.js';
 import { Meter } from './meter.js';
 import type { FileOffer } from './offer.js';
 import {
@@ -36,6 +36,8 @@ const GO_AT = 2 * 1024 * 1024;
 export interface ReceiveOptions {
   /** Keep partial files when the transfer fails for a reason a resume can fix (default true). */
   keepPartial?: boolean;
+  /** The whole-file streaming SHA-256 (default @noble/hashes; Node: `nodeSha256`, native and faster). */
+  hash?: HashFactory;
 }
 
 interface FileState {
@@ -54,6 +56,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   readonly done: Promise<TransferSummary>;
   readonly #ch: Channel;
   readonly #sink: Sink;
+  readonly #hash: HashFactory;
   readonly #files: FileState[];
   readonly #meter = new Meter();
   readonly #offs: (() => void)[] = [];
@@ -74,18 +77,13 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   #settle!: { resolve: (s: TransferSummary) => void; reject: (e: ParleyError) => void };
 
   /** @internal Use `FileOffer.accept()`. */
-  constructor(
-    offer: FileOffer,
-    ch: Channel,
-    sink: Sink,
-    chosen: readonly number[],
-    _options: ReceiveOptions,
-  ) {
+  constructor(offer: FileOffer, ch: Channel, sink: Sink, chosen: readonly number[], options: ReceiveOptions) {
     super();
     this.id = offer.id;
     this.offer = offer;
     this.#ch = ch;
     this.#sink = sink;
+    this.#hash = options.hash ?? nobleSha256;
     const unique = [...new Set(chosen)].filter((i) => i >= 0 && i < offer.files.length).sort((a, b) => a - b);
     this.#files = unique.map((f) => ({ f, verified: 0, lastBlockHash: undefined }));
     this.total = unique.reduce((n, i) => n + (offer.files[i]?.size ?? 0), 0);
@@ -254,7 +252,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
       return;
     }
     const block = this.#block.subarray(0, blockLen);
-    if (sha256Hex(block) !== h) {
+    if ((await blockHashHex(block)) !== h) {
       // Not saved: ask for this block again, a few times at most.
       this.#corrupt++;
       if (++this.#retries > LIMITS.maxRetries)
@@ -303,7 +301,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   /** The whole-file hash up to `verified`: rebuilt from storage once after a restart. */
   async #ensureWhole(fs: FileState): Promise<void> {
     if (fs.whole) return;
-    const whole = newHash();
+    const whole = this.#hash();
     for (let offset = 0; offset < fs.verified; offset += BLOCK_SIZE) {
       const n = Math.min(BLOCK_SIZE, fs.verified - offset);
       whole.update(await (fs.sink as SinkFile).read(offset, n));

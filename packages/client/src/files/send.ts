@@ -6,8 +6,15 @@
 import { ParleyError } from '@parley/protocol/client';
 import type { Channel, ChannelData } from '../channel.js';
 import { Emitter } from '../emitter.js';
-import type { Peer } from '../peer.js';
-import { digestHex, fileKey, newHash, type StreamingHash, sha256Hex } from './hash.js';
+import { DEFAULT_CHANNEL, type Peer } from '../peer.js';
+import {
+  blockHashHex,
+  digestHex,
+  fileKey,
+  type HashFactory,
+  nobleSha256,
+  type StreamingHash,
+} from './hash.js';
 import { Meter } from './meter.js';
 import {
   asParleyError,
@@ -46,11 +53,15 @@ export interface SendOptions {
    * `resentBytes` counts bytes sent twice across receivers (a receiver that restarted gets a new transfer).
    */
   ledger?: Map<string, number>;
+  /** The whole-file streaming SHA-256 (default @noble/hashes; Node: `nodeSha256`, native and faster). */
+  hash?: HashFactory;
   /** Test hook on the chunk path: may return altered bytes (to prove corrupt blocks are caught). */
   onChunk?: (file: number, offset: number, bytes: Uint8Array) => Uint8Array;
 }
 
 const STALE = Symbol('stale');
+/** How long a sender whose channel reopened waits for the receiver's `want` before it goes on anyway. */
+const WANT_WAIT_MS = 5000;
 
 export class OutgoingTransfer extends Emitter<TransferEvents> {
   readonly id: string;
@@ -59,7 +70,7 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
   /** Resolves with the summary once every accepted file is verified; rejects with the error. */
   readonly done: Promise<TransferSummary>;
   readonly peer: Peer;
-  readonly #ch: Channel;
+  #ch: Channel | undefined;
   readonly #keys: string[];
   readonly #options: SendOptions;
   readonly #waker = new Waker();
@@ -76,6 +87,9 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
   #paused = false;
   #remotePaused = false;
   #held = false;
+  /** The channel dropped since the last `want`: what was in flight is lost, so wait for the next one. */
+  #needWant = false;
+  #needWantSince = 0;
   #resent = 0;
   #resumed = 0;
   #corrupt = 0;
@@ -96,14 +110,30 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
       this.#settle = { resolve, reject };
     });
     this.done.catch(() => {}); // an unobserved failure is reported by the 'error' event
-    this.#ch = peer.channel(labelFor(this.id));
+    this.#offs.push(peer.on('close', () => this.#fail(new ParleyError('PEER_GONE', `peer ${peer.id} left`))));
+    // A channel the answering side made before the connection's default channel was open was seen to
+    // close at once or never open (node-datachannel): open ours once the default channel is.
+    const main = peer.channels.get(DEFAULT_CHANNEL);
+    if (!main || main.readyState === 'open') this.#attach();
+    else {
+      const off = main.on('open', () => {
+        off();
+        this.#attach();
+      });
+      this.#offs.push(off);
+    }
+  }
+
+  #attach(): void {
+    if (this.#finished) return;
+    this.#ch = this.peer.channel(labelFor(this.id));
     this.#ch.bufferedAmountLowThreshold = LOW_WATER;
     this.#offs.push(
       this.#ch.on('message', (d) => this.#onMessage(d)),
       this.#ch.on('bufferedamountlow', () => this.#waker.wake()),
       this.#ch.on('open', () => this.#waker.wake()),
       this.#ch.on('close', () => this.#fail(new ParleyError('PEER_GONE', 'the transfer channel closed'))),
-      peer.on('close', () => this.#fail(new ParleyError('PEER_GONE', `peer ${peer.id} left`))),
+      this.peer.on('state', () => this.#noteDrop()),
     );
     this.#offer();
     void this.#pump();
@@ -232,6 +262,7 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
       this.#setState(this.#paused ? 'paused' : 'running');
     }
     this.#epoch = epoch;
+    this.#needWant = false;
     this.#plan = want;
     for (const w of want) this.#pos.set(w.f, w.from);
   }
@@ -264,7 +295,7 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
     this.#progress(true);
     this.#setState('done');
     this.#cleanup();
-    this.#ch.close();
+    this.#ch?.close();
     this.emit('done', summary);
     this.#settle.resolve(summary);
   }
@@ -298,16 +329,17 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
       next = offset + BLOCK_SIZE < file.size ? this.#readBlock(file, offset + BLOCK_SIZE) : undefined;
       next?.catch(() => {});
       whole.update(block);
-      const h = sha256Hex(block);
+      const hashed = blockHashHex(block);
       for (let i = 0; i < block.byteLength; i += CHUNK_SIZE) {
         await this.#ready(epoch);
         let chunk = block.subarray(i, i + CHUNK_SIZE);
         if (this.#options.onChunk) chunk = this.#options.onChunk(w.f, offset + i, chunk);
         this.#countSent(w.f, offset + i, chunk.byteLength);
-        this.#ch.send(encodeData(epoch, w.f, offset + i, chunk));
+        (this.#ch as Channel).send(encodeData(epoch, w.f, offset + i, chunk));
         this.#pos.set(w.f, offset + i + chunk.byteLength);
         this.#progress(false);
       }
+      const h = await hashed;
       await this.#ready(epoch);
       this.#send({ t: 'block', e: epoch, f: w.f, b: offset / BLOCK_SIZE, h });
     }
@@ -317,11 +349,11 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
 
   /** The whole-file hash up to `from`: checks the receiver's last block is still ours, then hashes the prefix. */
   async #hashPrefix(file: SourceFile, w: WantFile, epoch: number): Promise<StreamingHash> {
-    const whole = newHash();
+    const whole = (this.#options.hash ?? nobleSha256)();
     for (let offset = 0; offset < w.from; offset += BLOCK_SIZE) {
       const block = await this.#readBlock(file, offset);
       this.#check(epoch);
-      if (offset + BLOCK_SIZE === w.from && sha256Hex(block) !== w.h)
+      if (offset + BLOCK_SIZE === w.from && (await blockHashHex(block)) !== w.h)
         throw new ParleyError('SOURCE_CHANGED', `${file.path}: the receiver's data is not this file's`);
       whole.update(block);
     }
@@ -340,12 +372,22 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
   async #ready(epoch: number): Promise<void> {
     for (;;) {
       this.#check(epoch);
-      const open = this.#ch.readyState === 'open';
-      const blocked = this.#paused || this.#remotePaused || this.#held;
-      if (open && !blocked && this.#ch.bufferedAmount < HIGH_WATER) return;
+      this.#noteDrop();
+      const open = this.#ch?.readyState === 'open';
+      // A receiver whose channel reopened asks again; if its `want` never comes, go on (it will see the gap).
+      if (this.#needWant && open && performance.now() - this.#needWantSince > WANT_WAIT_MS)
+        this.#needWant = false;
+      const blocked = this.#paused || this.#remotePaused || this.#held || this.#needWant;
+      if (open && !blocked && (this.#ch?.bufferedAmount ?? 0) < HIGH_WATER) return;
       // The timeout only guards against a missed event; bufferedamountlow and messages wake us first.
       await this.#waker.wait(blocked || !open ? 1000 : 250);
     }
+  }
+
+  #noteDrop(): void {
+    if (this.#ch?.readyState === 'open' || this.#needWant || !this.#plan) return;
+    this.#needWant = true;
+    this.#needWantSince = performance.now();
   }
 
   #check(epoch: number): void {
@@ -377,7 +419,7 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
 
   #send(m: SenderMessage): void {
     try {
-      this.#ch.send(encodeMessage(m));
+      this.#ch?.send(encodeMessage(m));
     } catch {
       // Closed: the 'close' handler reports it.
     }
@@ -393,7 +435,7 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
     if (this.#finished) return;
     this.#setState(state);
     this.#cleanup();
-    this.#ch.close();
+    this.#ch?.close();
     this.emit('error', err);
     this.#settle.reject(err);
   }

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { ParleyError } from '@parley/protocol/client';
-import { sha256Hex } from '../hash.js';
+import { blockHashHex } from '../hash.js';
 import type { FileInfo, ResumeState, Sink, SinkFile } from '../types.js';
 
 export const PART_SUFFIX = '.parley-part';
@@ -51,7 +51,7 @@ async function readState(
     try {
       const block = new Uint8Array(s.verified - from);
       const { bytesRead } = await h.read(block, 0, block.byteLength, from);
-      if (bytesRead !== block.byteLength || sha256Hex(block) !== s.lastBlockHash) return undefined;
+      if (bytesRead !== block.byteLength || (await blockHashHex(block)) !== s.lastBlockHash) return undefined;
     } finally {
       await h.close();
     }
