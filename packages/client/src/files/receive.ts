@@ -95,10 +95,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
       ch.on('message', (d) => this.#enqueue(d)),
       // A recovered connection: whatever was in flight is lost, so ask again from what is verified.
       ch.on('open', () => this.#enqueueTask(() => this.#want('reconnect'))),
-      // After the messages already queued: a sender's `cancel` just before it closes says why it closed.
-      ch.on('close', () =>
-        this.#enqueueTask(() => this.#fail(new ParleyError('PEER_GONE', 'the transfer channel closed'))),
-      ),
+      ch.on('close', () => this.#fail(new ParleyError('PEER_GONE', 'the transfer channel closed'))),
       offer.peer.on('close', () => this.#fail(new ParleyError('PEER_GONE', `peer ${offer.peer.id} left`))),
     );
     this.#enqueueTask(() => this.#start());
