@@ -5,7 +5,7 @@
  * only once verified; a received file stays announced until saved or dismissed. A sender whose receiver
  * left offers the unfinished transfer again when the same tab (its `device` id) comes back.
  */
-import type { Peer } from '@parley/client';
+import { DEFAULT_CHANNEL, type Peer } from '@parley/client';
 import {
   type FileOffer,
   type IncomingTransfer,
@@ -186,7 +186,10 @@ export class FileShare {
         t.status = 'resuming';
         t.error = undefined;
         t.code = undefined;
-        this.#start(t, peer);
+        // Offer once the new connection is up (its default channel open), not while it is negotiated.
+        const main = peer.channels.get(DEFAULT_CHANNEL);
+        if (!main || main.readyState === 'open') this.#start(t, peer);
+        else main.once('open', () => t.status === 'resuming' && this.#start(t, peer));
       }
     return off;
   }
