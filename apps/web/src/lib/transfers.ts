@@ -75,6 +75,10 @@ export interface Transfer {
   ready?: Promise<void>;
 }
 
+/** A transfer offered again to a returning tab is offered anew when unanswered after this long. */
+const RESUME_RETRY_MS = 10_000;
+const RESUME_ATTEMPTS = 3;
+
 const OVER: readonly TransferStatus[] = ['done', 'failed', 'cancelled'];
 export const isOver = (t: Transfer) => OVER.includes(t.status);
 
@@ -258,7 +262,7 @@ export class FileShare {
     if (f.key) void stagedFile(f.key).then((s) => s?.remove());
   }
 
-  #start(t: Transfer, peer: Peer): void {
+  #start(t: Transfer, peer: Peer, attempt = 1): void {
     const engine = sendFiles(peer, t.sources as SourceFile[], { ledger: t.ledger });
     this.#follow(t, engine);
     engine.on('file', (r) => {
@@ -266,6 +270,16 @@ export class FileShare {
       if (f) f.sha256 = r.sha256;
       this.#changed();
     });
+    // An offer again to a tab that came back was, rarely, never answered (its channel not seen on the
+    // new connection): offer once more, a few times at most, if it is still unanswered after a while.
+    if (t.status === 'resuming' && attempt < RESUME_ATTEMPTS)
+      setTimeout(() => {
+        if (t.engine !== engine || engine.state !== 'offered') return;
+        t.engine = undefined;
+        engine.cancel();
+        t.status = 'resuming';
+        this.#start(t, peer, attempt + 1);
+      }, RESUME_RETRY_MS);
   }
 
   async #onOffer(peer: Peer, offer: FileOffer): Promise<void> {
