@@ -1,5 +1,7 @@
 /** The `parley` command. */
 import { Command } from 'commander';
+import { receiveCommand } from './receive.js';
+import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
 
@@ -8,6 +10,8 @@ const program = new Command('parley')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(serveCommand())
-  .addCommand(tokenCommand());
+  .addCommand(tokenCommand())
+  .addCommand(sendCommand())
+  .addCommand(receiveCommand());
 
 await program.parseAsync(process.argv);
