@@ -129,7 +129,7 @@ const STATUS: Record<Transfer['status'], string> = {
   cancelled: 'Cancelled',
 };
 
-function TransferRow({ t, files }: { t: Transfer; files: FileShare }) {
+export function TransferRow({ t, files }: { t: Transfer; files: FileShare }) {
   const send = t.direction === 'send';
   const over = isOver(t);
   const status =
