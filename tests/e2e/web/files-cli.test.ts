@@ -1,10 +1,11 @@
 /**
- * Terminal to Chromium through the link: `parley send --json` prints its code and link; Chromium opens the
- * link (the web app's `#receive=<code>` page), receives the file on the transfer engine, saves it, and the
- * sender exits 0 once the browser has verified it. SHA-256 equal on both sides.
+ * Terminal and Chromium both ways. Through the link: `parley send --json` prints its code and link; Chromium
+ * opens the link (the web app's `#receive=<code>` page), receives the file on the transfer engine, saves
+ * it, and the sender exits 0 once the browser has verified it. Through the code: the web app's `#/send`
+ * page shows a code, and `parley receive --yes CODE` saves the file and exits 0. SHA-256 equal each way.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,17 @@ import { waitUntil } from '../harness/wait.js';
 import { waitIn, webE2EForFile } from './harness.js';
 
 const web = webE2EForFile();
+
+/** The exit code of `proc`, or a failure after 90 s (the finally block then kills it). */
+function exitOf(proc: ChildProcess): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the parley process did not exit within 90 s')), 90_000);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
 
 test('parley send to Chromium through the link', { timeout: 120_000 }, () =>
   web.current.scenario('files cli to browser', async (s) => {
@@ -43,7 +55,7 @@ test('parley send to Chromium through the link', { timeout: 120_000 }, () =>
         // a human line
       }
     });
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    const exited = exitOf(proc);
     try {
       const ready = await waitUntil(() => lines.find((l) => l.event === 'ready'), {
         what: 'parley send ready',
@@ -67,6 +79,55 @@ test('parley send to Chromium through the link', { timeout: 120_000 }, () =>
       const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
       assert.equal(sha(got), sha(bytes), 'the browser saved the same bytes');
       assert.equal(await exited, 0, 'parley send exits 0 once the browser verified the file');
+    } finally {
+      proc.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }),
+);
+
+test('Chromium to parley receive through the code', { timeout: 120_000 }, () =>
+  web.current.scenario('files browser to cli', async (s) => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-web-cli-'));
+    const bytes = randomBytes(4 * 1024 * 1024 + 17);
+    const page = await s.open('browser', '/#/send');
+    await page.page
+      .getByTestId('send-input')
+      .setInputFiles({ name: 'from-browser.bin', mimeType: 'application/octet-stream', buffer: bytes });
+    const code = await waitIn(
+      page,
+      'the code',
+      () => document.querySelector('[data-testid=send-code]')?.textContent,
+      null,
+    );
+    const proc = spawn(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'apps/cli/bin/parley.js'),
+        'receive',
+        '--json',
+        '--yes',
+        '--out',
+        dir,
+        '--server',
+        web.current.serve.httpUrl,
+        code,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = exitOf(proc);
+    try {
+      assert.equal(await exited, 0, 'parley receive exits 0: every file verified');
+      const got = readFileSync(join(dir, 'from-browser.bin'));
+      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      assert.equal(sha(got), sha(bytes), 'the terminal saved the same bytes');
+      await waitIn(
+        page,
+        'the browser sees it delivered',
+        () => document.querySelector('[data-testid=transfer][data-direction=send][data-status=done]'),
+        null,
+        30_000,
+      );
     } finally {
       proc.kill();
       rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,8 @@ export type Route =
   | { page: 'room'; room: string }
   | { page: 'game'; room: string }
   | { page: 'check' }
-  | { page: 'receive'; code: string };
+  | { page: 'receive'; code: string }
+  | { page: 'send' };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '');
@@ -16,6 +17,7 @@ export function parseRoute(hash: string): Route {
   // `parley send`'s link: `#receive=<code>` (apps/cli/src/send.ts).
   const code = /^receive=([0-9]{1,4}(?:-[a-z]{2,12}){1,8})$/.exec(path)?.[1];
   if (code) return { page: 'receive', code };
+  if (path === '/send') return { page: 'send' };
   const room = /^\/r\/([^/?]+)/.exec(path)?.[1];
   if (room && isRoomName(decodeURIComponent(room))) return { page: 'room', room: decodeURIComponent(room) };
   const game = /^\/g\/([^/?]+)/.exec(path)?.[1];

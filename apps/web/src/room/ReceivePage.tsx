@@ -11,7 +11,7 @@ import { FileShare } from '../lib/transfers.js';
 import { TransferRow } from './FilesPanel.js';
 
 /** The room a transfer code meets in: its number and a digest of the whole code (see the CLI's `roomOf`). */
-async function roomOf(code: string): Promise<string> {
+export async function roomOf(code: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`parley-send/${code}`));
   const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
   return `send-${code.split('-')[0]}-${hex.slice(0, 24)}`;
