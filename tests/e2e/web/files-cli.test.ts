@@ -56,6 +56,7 @@ test('parley send to Chromium through the link', { timeout: 120_000 }, () =>
       }
     });
     const exited = exitOf(proc);
+    exited.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
     try {
       const ready = await waitUntil(() => lines.find((l) => l.event === 'ready'), {
         what: 'parley send ready',
@@ -116,6 +117,7 @@ test('Chromium to parley receive through the code', { timeout: 120_000 }, () =>
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const exited = exitOf(proc);
+    exited.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
     try {
       assert.equal(await exited, 0, 'parley receive exits 0: every file verified');
       const got = readFileSync(join(dir, 'from-browser.bin'));
