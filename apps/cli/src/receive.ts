@@ -88,6 +88,7 @@ async function handle(
   });
   try {
     const s = await t.done;
+    await t.flushed();
     const maxRssBytes = process.resourceUsage().maxRSS * 1024;
     if (flags.json) out({ event: 'done', ok: true, ...s, maxRssBytes });
     else {

@@ -105,6 +105,24 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     return this.#state;
   }
 
+  /**
+   * Resolves once the sender has closed the transfer channel after the last `verified` (it has heard
+   * everything), or after `timeoutMs`. A process that exits right after `done` waits for this, so its
+   * last message is not lost with the connection.
+   */
+  flushed(timeoutMs = 5000): Promise<void> {
+    if (this.#ch.readyState === 'closed') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, timeoutMs);
+      const off = this.#ch.on('close', finish);
+      function finish() {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
+  }
+
   /** Asks the sender to stop sending until `resume()`. */
   pause(): void {
     if (this.#state !== 'running') return;
