@@ -48,6 +48,27 @@ const targets = [
     platform: 'neutral',
     packages: 'external',
   },
+  {
+    // `@parley/client/files`: the file transfer engine, also kept out of the SDK's main entry.
+    entryPoints: [join(root, 'packages/client/src/files/index.ts')],
+    outfile: join(root, 'packages/client/dist/files.js'),
+    platform: 'neutral',
+    packages: 'external',
+  },
+  {
+    // `@parley/client/files/node`: its Node sources and sinks (node:fs).
+    entryPoints: [join(root, 'packages/client/src/files/node/index.ts')],
+    outfile: join(root, 'packages/client/dist/files-node.js'),
+    platform: 'node',
+    packages: 'external',
+  },
+  {
+    // `@parley/client/files/browser`: its browser sources and sinks (File, OPFS, File System Access).
+    entryPoints: [join(root, 'packages/client/src/files/browser/index.ts')],
+    outfile: join(root, 'packages/client/dist/files-browser.js'),
+    platform: 'browser',
+    packages: 'external',
+  },
   // One minified file a page can load with <script type="module">: the SDK and the light protocol.
   { ...browserBundleOptions, outfile: BROWSER_BUNDLE_OUTFILE },
   {

@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { doctorCommand } from './doctor/command.js';
 import { natCommand } from './nat.js';
+import { receiveCommand } from './receive.js';
+import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
 
@@ -12,6 +14,8 @@ const program = new Command('parley')
   .addCommand(serveCommand())
   .addCommand(tokenCommand())
   .addCommand(doctorCommand())
-  .addCommand(natCommand());
+  .addCommand(natCommand())
+  .addCommand(sendCommand())
+  .addCommand(receiveCommand());
 
 await program.parseAsync(process.argv);

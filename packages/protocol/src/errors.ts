@@ -73,6 +73,17 @@ export const CLIENT_ERROR_CODES = {
     'The server sent an error code this SDK does not know (a newer server?); the message names it.',
   MEDIA_UNSUPPORTED:
     'The RTCPeerConnection implementation cannot send media (node-datachannel has no tracks).',
+  FILE_DECLINED: 'The receiver declined the file offer.',
+  FILE_CANCELLED: 'The transfer was cancelled by one side; the message says which.',
+  DISK_FULL: 'The receiver ran out of storage space; the partial file is kept for a resume.',
+  SOURCE_CHANGED: 'The file changed on the sending side after it was offered; its transfer stopped.',
+  PEER_GONE: 'The other side of a file transfer left or closed the transfer channel before it completed.',
+  HASH_MISMATCH:
+    'A block or the whole file did not match its SHA-256 after every retry; nothing unverified was saved.',
+  BAD_FILE_FRAME: 'A file transfer message is malformed, too large or of another wire version.',
+  BAD_FILE_NAME: 'An offered file name has nothing usable left once made safe (e.g. "..").',
+  AUTH_FAILED:
+    'The other side did not prove it knows the transfer code (a wrong code, or a man in the middle).',
 } as const;
 
 export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;

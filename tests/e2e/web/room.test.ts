@@ -112,7 +112,7 @@ test(
           await waitIn(
             p,
             'the transfer to start',
-            () => document.querySelector('[data-testid=transfer][data-status=receiving]'),
+            () => document.querySelector('[data-testid=transfer][data-status=running]'),
             null,
             20_000,
           ).catch(() => undefined);

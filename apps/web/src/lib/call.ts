@@ -4,10 +4,11 @@
  * this object and subscribes to its changes; nothing here touches the DOM.
  */
 import { DEFAULT_CHANNEL, joinRoom, type Peer, type Room, type RoomState } from '@parley/client';
-import { FILES_CHANNEL, FileTransfers } from './files.js';
+import type { SourceFile } from '@parley/client/files';
 import { acquire, captureScreen, explain, LevelMeter } from './media.js';
 import { type AppMessage, decode, encode, MAX_CHAT_LENGTH } from './messages.js';
 import { audioLevel, type PeerStats, readStats } from './stats.js';
+import { deviceId, FileShare } from './transfers.js';
 
 export interface RemotePeer {
   readonly id: string;
@@ -49,7 +50,7 @@ export class Call {
   readonly name: string;
   readonly peers = new Map<string, RemotePeer>();
   readonly chat: ChatEntry[] = [];
-  readonly files: FileTransfers;
+  readonly files: FileShare;
   unread = 0;
   chatOpen = false;
   /** A peer id, 'self', or undefined when nobody speaks. */
@@ -78,7 +79,8 @@ export class Call {
     const room = await joinRoom({
       url: opts.url,
       room: opts.room,
-      metadata: { name: opts.name },
+      // `device` lets a sender resume to this tab after a reload (lib/transfers.ts).
+      metadata: { name: opts.name, device: deviceId() },
       iceTransportPolicy: opts.relay ? 'relay' : 'all',
     });
     return new Call(room, opts);
@@ -88,7 +90,10 @@ export class Call {
     this.room = room;
     this.name = opts.name;
     this.roomState = room.state;
-    this.files = new FileTransfers(() => this.changed());
+    this.files = new FileShare(
+      () => this.changed(),
+      (id) => this.peers.get(id)?.name ?? 'Guest',
+    );
     this.camera = opts.stream.getVideoTracks()[0];
     this.mic = opts.stream.getAudioTracks()[0];
     for (const t of opts.stream.getTracks()) this.#out.addTrack(t);
@@ -197,16 +202,11 @@ export class Call {
     this.changed();
   }
 
-  /** Sends files to one peer, or to everyone when `peerId` is undefined. */
-  sendFiles(files: readonly File[], peerId?: string): void {
+  /** Sends files (a folder's tree kept) to one peer, or to everyone when `peerId` is undefined. */
+  sendFiles(files: readonly SourceFile[], peerId?: string): void {
     const peers = [...this.peers.values()].filter((rp) => !peerId || rp.id === peerId).map((rp) => rp.peer);
     if (peers.length === 0) return this.say('Nobody to send to yet.');
-    for (const file of files) void this.files.send(file, peers, (id) => this.peers.get(id)?.name ?? id);
-  }
-
-  cancelTransfer(id: string): void {
-    const t = this.files.list.find((x) => x.id === id);
-    this.files.cancel(id, t ? this.peers.get(t.peerId)?.peer : undefined);
+    this.files.send(files, peers);
   }
 
   /**
@@ -243,9 +243,9 @@ export class Call {
     };
     this.peers.set(peer.id, rp);
     peer.on('message', (data, label) => {
-      if (label === FILES_CHANNEL) this.files.handle(peer, data, rp.name);
-      else if (label === DEFAULT_CHANNEL) this.#onMessage(rp, decode(data));
+      if (label === DEFAULT_CHANNEL) this.#onMessage(rp, decode(data));
     });
+    this.files.watch(peer);
     peer.on('state', (state) => {
       rp.connection = state;
       if (state === 'connected') rp.everConnected = true;
@@ -278,7 +278,6 @@ export class Call {
     this.peers.delete(id);
     this.#sentVideo.delete(id);
     this.#mediaSent.delete(id);
-    this.files.peerGone(id);
     if (this.speaker === id) this.speaker = undefined;
     this.changed();
   }

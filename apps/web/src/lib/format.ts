@@ -31,7 +31,3 @@ export function duration(seconds: number): string {
 export function clock(at: number): string {
   return new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
-
-export function hex(buf: ArrayBuffer | Uint8Array): string {
-  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}

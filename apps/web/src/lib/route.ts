@@ -7,11 +7,17 @@ export type Route =
   | { page: 'home' }
   | { page: 'room'; room: string }
   | { page: 'game'; room: string }
-  | { page: 'check' };
+  | { page: 'check' }
+  | { page: 'receive'; code: string }
+  | { page: 'send' };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '');
   if (path === '/check') return { page: 'check' };
+  // `parley send`'s link: `#receive=<code>` (apps/cli/src/send.ts).
+  const code = /^receive=([0-9]{1,4}(?:-[a-z]{2,12}){1,8})$/.exec(path)?.[1];
+  if (code) return { page: 'receive', code };
+  if (path === '/send') return { page: 'send' };
   const room = /^\/r\/([^/?]+)/.exec(path)?.[1];
   if (room && isRoomName(decodeURIComponent(room))) return { page: 'room', room: decodeURIComponent(room) };
   const game = /^\/g\/([^/?]+)/.exec(path)?.[1];

@@ -1,23 +1,28 @@
 /**
- * Files: pick or drop files for everyone or one person; hashing progress, then progress, rate and ETA both
- * ways; save (or dismiss) when verified. Alone in the room, picking is off and the panel says why.
+ * Files: pick files or a folder (or drop them anywhere on the call) for everyone or one person; each
+ * transfer's progress, rate and ETA, pause, resume and cancel; save (or dismiss) each received file once
+ * verified. Alone in the room, picking is off and the panel says why; a browser that cannot stage received
+ * files says what that limits.
  */
+import { fileListSource } from '@parley/client/files/browser';
 import { useRef, useState } from 'preact/hooks';
 import type { Call } from '../lib/call.js';
-import type { Transfer } from '../lib/files.js';
 import { bytes, duration } from '../lib/format.js';
+import { type FileShare, isOver, type Transfer } from '../lib/transfers.js';
 
 export function FilesPanel({ call, onInvite }: { call: Call; onInvite: () => void }) {
   const [to, setTo] = useState('');
   const input = useRef<HTMLInputElement>(null);
+  const folder = useRef<HTMLInputElement>(null);
   const peers = [...call.peers.values()];
   const alone = peers.length === 0;
   const pick = (e: Event) => {
-    const input = e.currentTarget as HTMLInputElement;
-    const files = [...(input.files ?? [])];
+    const el = e.currentTarget as HTMLInputElement;
+    const files = fileListSource(el.files ?? []);
     if (files.length) call.sendFiles(files, to || undefined);
-    input.value = '';
+    el.value = '';
   };
+  const caps = call.files.caps;
   return (
     <div class="files">
       <div class="drop-hint">
@@ -37,16 +42,27 @@ export function FilesPanel({ call, onInvite }: { call: Call; onInvite: () => voi
             ))}
           </select>
         </label>
-        <button
-          type="button"
-          class="primary file-pick"
-          disabled={alone}
-          aria-describedby={alone ? 'files-alone' : undefined}
-          onClick={() => input.current?.click()}
-          data-testid="file-pick"
-        >
-          Choose files…
-        </button>
+        <div class="file-pick-row">
+          <button
+            type="button"
+            class="primary file-pick"
+            disabled={alone}
+            aria-describedby={alone ? 'files-alone' : undefined}
+            onClick={() => input.current?.click()}
+            data-testid="file-pick"
+          >
+            Choose files…
+          </button>
+          <button
+            type="button"
+            disabled={alone}
+            aria-describedby={alone ? 'files-alone' : undefined}
+            onClick={() => folder.current?.click()}
+            data-testid="folder-pick"
+          >
+            Folder…
+          </button>
+        </div>
         <input
           ref={input}
           type="file"
@@ -58,6 +74,17 @@ export function FilesPanel({ call, onInvite }: { call: Call; onInvite: () => voi
           data-testid="file-input"
           disabled={alone}
         />
+        <input
+          ref={folder}
+          type="file"
+          {...{ webkitdirectory: true }}
+          class="sr-only"
+          tabIndex={-1}
+          aria-hidden="true"
+          onChange={pick}
+          data-testid="folder-input"
+          disabled={alone}
+        />
         {alone ? (
           <p class="files-alone small" id="files-alone" data-testid="files-alone">
             Nobody else is in the room yet. Files go straight to the people in the call, so there is nobody to
@@ -67,17 +94,25 @@ export function FilesPanel({ call, onInvite }: { call: Call; onInvite: () => voi
             </button>
           </p>
         ) : (
-          <p class="muted small">…or drop files anywhere on the call.</p>
+          <p class="muted small">…or drop files or a folder anywhere on the call.</p>
+        )}
+        {caps.download && (
+          <p class="files-limit muted small" data-testid="files-limit">
+            This browser cannot keep partial files here, so received files go straight to your downloads as
+            they arrive; a transfer cut by a reload starts again.
+          </p>
+        )}
+        {caps.memoryOnly && (
+          <p class="files-limit notice small" data-testid="files-limit">
+            This page can neither keep received files on disk (no Origin Private File System, as in some
+            private windows) nor stream them to your downloads (no service worker without HTTPS): it holds
+            them in memory, at most 512 MiB per transfer, and cannot resume after a reload.
+          </p>
         )}
       </div>
       <ul class="transfers" aria-label="Transfers">
         {call.files.list.map((t) => (
-          <TransferRow
-            key={t.id}
-            t={t}
-            onCancel={() => call.cancelTransfer(t.id)}
-            onSettle={() => call.files.settle(t.id)}
-          />
+          <TransferRow key={t.id} t={t} files={call.files} />
         ))}
       </ul>
     </div>
@@ -85,92 +120,133 @@ export function FilesPanel({ call, onInvite }: { call: Call; onInvite: () => voi
 }
 
 const STATUS: Record<Transfer['status'], string> = {
-  hashing: 'Computing SHA-256 before sending',
-  preparing: 'Coming soon: the sender is computing its SHA-256',
-  queued: 'Waiting',
-  sending: 'Sending',
-  confirming: 'Sent; the receiver is checking it',
-  receiving: 'Receiving',
-  verifying: 'Checking SHA-256…',
+  offered: 'Offered, waiting for an answer',
+  running: '',
+  paused: 'Paused',
+  resuming: 'Resuming',
   done: 'Done',
   failed: 'Failed',
   cancelled: 'Cancelled',
 };
 
-function TransferRow({ t, onCancel, onSettle }: { t: Transfer; onCancel: () => void; onSettle: () => void }) {
-  const moving = t.status === 'sending' || t.status === 'receiving';
-  const hashing = t.status === 'hashing';
-  // The receiver cannot see the sender's hashing, nor its own check's progress: an indeterminate bar.
-  const busy = t.status === 'preparing' || t.status === 'verifying';
-  const over = t.status === 'done' || t.status === 'failed' || t.status === 'cancelled';
-  const done =
+export function TransferRow({ t, files }: { t: Transfer; files: FileShare }) {
+  const send = t.direction === 'send';
+  const over = isOver(t);
+  const status =
     t.status === 'done'
-      ? t.direction === 'send'
+      ? send
         ? `Delivered to ${t.peerName}, SHA-256 verified`
-        : t.waiting
-          ? 'SHA-256 verified, ready to save'
-          : 'SHA-256 verified'
-      : STATUS[t.status];
+        : 'SHA-256 verified'
+      : t.status === 'running'
+        ? send
+          ? 'Sending'
+          : 'Receiving'
+        : STATUS[t.status];
+  const waiting = t.files.filter((f) => f.waiting);
   return (
     <li
       class={`transfer ${t.status}`}
       data-testid="transfer"
       data-direction={t.direction}
       data-status={t.status}
-      data-sha256={t.sha256}
-      data-hashed={t.direction === 'send' ? t.hashed : undefined}
-      data-waiting={t.waiting ? 'true' : undefined}
+      data-code={t.code}
+      data-bytes={t.bytes}
+      data-resent={t.resent}
+      data-resumed={t.resumed}
+      data-waiting={waiting.length ? 'true' : undefined}
     >
       <div class="row spread">
         <strong class="file-name" title={t.name}>
-          {t.direction === 'send' ? '↑' : '↓'} {t.name}
+          {send ? '↑' : '↓'} {t.name}
         </strong>
         <span class="muted small">{bytes(t.size)}</span>
       </div>
       <div class="muted small">
-        {t.direction === 'send' ? `to ${t.peerName}` : `from ${t.peerName}`} · {done}
+        {send ? `to ${t.peerName}` : `from ${t.peerName}`} · {status}
         {t.error ? `: ${t.error}` : ''}
+        {t.resumed > 0 && ` · resumed at ${bytes(t.resumed)}`}
       </div>
-      {busy ? (
-        <progress aria-label={`${t.name}: ${STATUS[t.status]}`} />
-      ) : hashing ? (
-        <progress
-          class="hashing"
-          max={t.size || 1}
-          value={t.hashed}
-          aria-label={`${t.name}: SHA-256 progress`}
-          data-testid="hash-progress"
-        />
-      ) : (
-        <progress max={t.size || 1} value={t.bytes} aria-label={`${t.name} progress`} />
-      )}
+      <progress max={t.size || 1} value={t.bytes} aria-label={`${t.name} progress`} />
       <div class="row spread small">
-        <span>
-          {hashing
-            ? `${bytes(t.hashed)} of ${bytes(t.size)} hashed · ${duration(t.etaSeconds)} left`
-            : t.status === 'preparing'
-              ? 'Nothing to receive yet'
-              : `${bytes(t.bytes)} of ${bytes(t.size)}`}
-          {moving && ` · ${bytes(Math.round(t.rate))}/s · ${duration(t.etaSeconds)} left`}
+        <span data-testid="transfer-progress">
+          {bytes(t.bytes)} of {bytes(t.size)}
+          {t.status === 'running' &&
+            ` · ${bytes(Math.round(t.rate))}/s · ${duration(t.etaSeconds ?? Number.POSITIVE_INFINITY)} left`}
         </span>
-        {t.url && t.status === 'done' && (
+        {!over && (
           <span class="row">
-            {t.waiting && (
-              <button type="button" class="link" onClick={onSettle} data-testid="dismiss">
-                Dismiss
+            {t.status === 'running' && (
+              <button type="button" class="link" onClick={() => files.pause(t.id)} data-testid="pause">
+                Pause
               </button>
             )}
-            <a class="button" href={t.url} download={t.name} onClick={onSettle} data-testid="save">
-              Save
-            </a>
+            {t.status === 'paused' && (
+              <button type="button" class="link" onClick={() => files.resume(t.id)} data-testid="resume">
+                Resume
+              </button>
+            )}
+            <button type="button" class="link" onClick={() => files.cancel(t.id)} data-testid="cancel">
+              Cancel
+            </button>
           </span>
         )}
-        {!over && (
-          <button type="button" class="link" onClick={onCancel}>
-            Cancel
-          </button>
-        )}
       </div>
+      {!send && t.files.some((f) => f.downloaded) && (
+        <p class="muted small" data-testid="downloaded">
+          Saved to your downloads as it arrived, SHA-256 verified.
+        </p>
+      )}
+      {!send && t.files.some((f) => f.url) && (
+        <ul class="received" aria-label={`Files from ${t.peerName}`}>
+          {t.files.map(
+            (f) =>
+              f.url && (
+                <li
+                  key={f.path}
+                  data-testid="received-file"
+                  data-path={f.path}
+                  data-sha256={f.sha256}
+                  data-waiting={f.waiting ? 'true' : undefined}
+                >
+                  <span class="file-name small" title={f.path}>
+                    {f.path}
+                  </span>
+                  <span class="row actions">
+                    {f.waiting && (
+                      <button
+                        type="button"
+                        class="link"
+                        onClick={() => files.settle(t.id, f.path, false)}
+                        data-testid="dismiss"
+                      >
+                        Dismiss
+                      </button>
+                    )}
+                    {files.caps.saveAs && (
+                      <button type="button" class="link" onClick={() => void files.saveAs(t.id, f.path)}>
+                        Save as…
+                      </button>
+                    )}
+                    <a
+                      class="button"
+                      href={f.url}
+                      download={f.path.split('/').pop()}
+                      onClick={() => files.settle(t.id, f.path, true)}
+                      data-testid="save"
+                    >
+                      Save
+                    </a>
+                  </span>
+                </li>
+              ),
+          )}
+        </ul>
+      )}
+      {!send && files.caps.folder && t.files.length > 1 && waiting.length > 0 && (
+        <button type="button" onClick={() => void files.saveAllToFolder(t.id)} data-testid="save-folder">
+          Save all to a folder…
+        </button>
+      )}
     </li>
   );
 }

@@ -1,6 +1,8 @@
 /** In the call: the grid of tiles, the controls, and the chat / files side panel. */
+import { droppedSource } from '@parley/client/files/browser';
 import { useEffect, useState } from 'preact/hooks';
 import type { Call } from '../lib/call.js';
+import { isOver } from '../lib/transfers.js';
 import { ShareLink } from '../ui/ShareLink.js';
 import { ChatPanel } from './ChatPanel.js';
 import { DeviceToggle } from './DeviceToggle.js';
@@ -27,19 +29,26 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
   const toggle = (p: Panel) => setPanel(panel === p ? undefined : p);
   const peers = [...call.peers.values()];
   const count = peers.length + 1;
-  const active = call.files.list.filter((t) => !['done', 'failed', 'cancelled'].includes(t.status)).length;
+  const active = call.files.list.filter((t) => !isOver(t)).length;
   // Received files stay counted, and announced while the panel is closed, until saved or dismissed.
-  const waiting = call.files.list.filter((t) => t.waiting);
+  const waiting = call.files.list.flatMap((t) =>
+    t.files.filter((f) => f.waiting).map((f) => ({ t, f, name: f.path.split('/').pop() })),
+  );
   const filesCount = active + waiting.length;
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    const files = [...(e.dataTransfer?.files ?? [])];
-    if (files.length) {
-      call.sendFiles(files);
-      setPanel('files');
-    }
+    if (!e.dataTransfer) return;
+    // The entries are taken now (a drop's data is gone once the handler returns); walking folders goes on.
+    void droppedSource(e.dataTransfer).then(
+      (files) => {
+        if (!files.length) return;
+        call.sendFiles(files);
+        setPanel('files');
+      },
+      (err: Error) => call.say(`Could not read what was dropped: ${err.message}`),
+    );
   };
 
   return (
@@ -59,7 +68,7 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
         {waiting.length > 0 && panel !== 'files' && (
           <span class="notice files-waiting" role="status" data-testid="files-waiting">
             {waiting.length === 1
-              ? `${waiting[0]?.name} from ${waiting[0]?.peerName} is ready to save.`
+              ? `${waiting[0]?.name} from ${waiting[0]?.t.peerName} is ready to save.`
               : `${waiting.length} received files are ready to save.`}{' '}
             <button type="button" class="link" onClick={() => setPanel('files')}>
               Show
@@ -68,7 +77,7 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
               type="button"
               class="link"
               onClick={() => {
-                for (const t of waiting) call.files.settle(t.id);
+                for (const w of waiting) call.files.settle(w.t.id, w.f.path, false);
               }}
               aria-label="Dismiss"
               data-testid="files-waiting-dismiss"

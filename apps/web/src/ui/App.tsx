@@ -10,11 +10,17 @@ export function App() {
   if (route.page === 'game')
     return <Lazy key={`g-${route.room}`} load={loadGame} props={{ room: route.room }} />;
   if (route.page === 'check') return <Lazy load={loadCheck} props={{}} />;
+  if (route.page === 'send') return <Lazy load={loadSend} props={{}} />;
+  if (route.page === 'receive')
+    return <Lazy key={`f-${route.code}`} load={loadReceive} props={{ code: route.code }} />;
   return <Home />;
 }
 
 const loadRoom = () => import('../room/RoomPage.js').then((m) => m.RoomPage as ComponentType<object>);
 const loadGame = () => import('../game/GamePage.js').then((m) => m.GamePage as ComponentType<object>);
+const loadSend = () => import('../room/SendPage.js').then((m) => m.SendPage as ComponentType<object>);
+const loadReceive = () =>
+  import('../room/ReceivePage.js').then((m) => m.ReceivePage as ComponentType<object>);
 const loadCheck = () => import('./Check.js').then((m) => m.Check as ComponentType<object>);
 
 function Lazy<P extends object>(props: { load: () => Promise<ComponentType<P>>; props: P }) {

@@ -1,0 +1,89 @@
+/**
+ * `parley send [--server URL] [--code CODE] PATH...`: offers files and folders to whoever joins with the
+ * code, over the SDK's transfer engine; exits 0 once a receiver has verified every file.
+ */
+import type { Peer } from '@parley/client';
+import { type OutgoingTransfer, sendFiles } from '@parley/client/files';
+import { nodeSha256, nodeSource } from '@parley/client/files/node';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { qr } from './banner.js';
+import { isCode, newCode, roomOf } from './code.js';
+import { DEFAULT_SERVER, formatBytes, join, progressBar, releaseNative, webUrl } from './transfer-ui.js';
+
+interface SendFlags {
+  server: string;
+  code?: string;
+  json?: boolean;
+}
+
+export function sendCommand(): Command {
+  return new Command('send')
+    .description('send files or folders to a `parley receive` (or the web app) that has the code')
+    .argument('<paths...>', 'files and folders to send')
+    .addOption(
+      new Option('-s, --server <url>', 'signaling server').env('PARLEY_SERVER').default(DEFAULT_SERVER),
+    )
+    .addOption(new Option('-c, --code <code>', 'use this code instead of a new one').argParser(code))
+    .option('--json', 'print one JSON line per event instead of progress bars')
+    .action((paths: string[], flags: SendFlags) => runSend(paths, flags));
+}
+
+function code(v: string): string {
+  if (!isCode(v)) throw new InvalidArgumentError('a code like 7-word-word');
+  return v;
+}
+
+async function runSend(paths: string[], flags: SendFlags): Promise<void> {
+  const files = await nodeSource(paths);
+  const total = files.reduce((n, f) => n + f.size, 0);
+  const theCode = flags.code ?? newCode();
+  const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
+  const room = await join(flags.server, roomOf(theCode));
+  const link = `${webUrl(flags.server)}#receive=${theCode}`;
+  if (flags.json) out({ event: 'ready', code: theCode, link, files: files.length, bytes: total });
+  else {
+    console.log(`Sending ${files.length} file(s), ${formatBytes(total)}.`);
+    console.log(`On the other machine run:  parley receive ${theCode}`);
+    console.log(`or open ${link}`);
+    for (const line of qr(link)) console.log(`  ${line}`);
+    console.log('Waiting for the receiver…');
+  }
+  const ledger = new Map<string, number>();
+  const transfers = new Set<OutgoingTransfer>();
+  const finish = async (exitCode: number) => {
+    for (const t of transfers) if (t.state === 'running' || t.state === 'offered') t.cancel();
+    await room.leave().catch(() => {});
+    for (const f of files) await f.close?.().catch(() => {});
+    releaseNative();
+    process.exit(exitCode);
+  };
+  const offerTo = (peer: Peer) => {
+    const t = sendFiles(peer, files, { ledger, hash: nodeSha256 });
+    transfers.add(t);
+    const bar = progressBar('sending ', total, !!flags.json);
+    t.on('progress', (p) => {
+      bar(p);
+      if (flags.json) out({ event: 'progress', peer: peer.id, bytes: p.bytes, total: p.total, rate: p.rate });
+    });
+    t.on('done', (s) => {
+      if (flags.json) out({ event: 'done', peer: peer.id, ...s });
+      else
+        console.log(
+          `Sent and verified ${s.files.length} file(s), ${formatBytes(s.bytes)} in ${(s.ms / 1000).toFixed(1)} s` +
+            ` (bytes sent twice: ${s.resentBytes}, resumed: ${formatBytes(s.resumedBytes)}).`,
+        );
+      void finish(0);
+    });
+    t.on('error', (err) => {
+      transfers.delete(t);
+      if (flags.json) out({ event: 'error', peer: peer.id, code: err.code, message: err.message });
+      else console.error(`\n${err.code}: ${err.message}`);
+      // Declined or cancelled by the receiver: done. Anything else: a restarted receiver may come back.
+      if (err.code === 'FILE_DECLINED' || err.code === 'FILE_CANCELLED') void finish(1);
+      else if (!flags.json) console.log('Waiting for the receiver to come back…');
+    });
+  };
+  for (const peer of room.peers.values()) offerTo(peer);
+  room.on('peer-joined', offerTo);
+  process.once('SIGINT', () => void finish(130));
+}

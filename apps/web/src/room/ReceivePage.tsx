@@ -1,0 +1,76 @@
+/**
+ * `#receive=<code>`: the page `parley send`'s link opens. It meets the sender in the room the code names
+ * (the same derivation as apps/cli/src/code.ts `roomOf`) and receives what it offers on the transfer
+ * engine, staged and verified as in a call, each file then saved from here. No camera, no call.
+ */
+import { joinRoom, type Room } from '@parley/client';
+import { useEffect, useReducer, useState } from 'preact/hooks';
+import { useTitle } from '../lib/page-hooks.js';
+import { signalingUrl } from '../lib/route.js';
+import { FileShare } from '../lib/transfers.js';
+import { TransferRow } from './FilesPanel.js';
+
+/** The room a transfer code meets in: its number and a digest of the whole code (see the CLI's `roomOf`). */
+export async function roomOf(code: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`parley-send/${code}`));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `send-${code.split('-')[0]}-${hex.slice(0, 24)}`;
+}
+
+export function ReceivePage({ code }: { code: string }) {
+  useTitle(`Receive ${code} · Parley`);
+  const [, render] = useReducer((n: number, _: unknown) => n + 1, 0);
+  const [files] = useState(
+    () =>
+      new FileShare(
+        () => render(undefined),
+        () => 'the sender',
+      ),
+  );
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [room, setRoom] = useState<Room | undefined>(undefined);
+  useEffect(() => {
+    let joined: Room | undefined;
+    let gone = false;
+    void (async () => {
+      try {
+        joined = await joinRoom({
+          url: signalingUrl(),
+          room: await roomOf(code),
+          metadata: { name: 'Browser' },
+        });
+        if (gone) return void joined.leave();
+        for (const peer of joined.peers.values()) files.watch(peer);
+        joined.on('peer-joined', (peer) => files.watch(peer));
+        setRoom(joined);
+      } catch (err) {
+        setError((err as Error).message);
+      }
+    })();
+    return () => {
+      gone = true;
+      void joined?.leave();
+      files.dispose();
+    };
+  }, [code, files]);
+  return (
+    <main class="page receive-page" data-testid="receive-page">
+      <h1>Receive</h1>
+      <p>
+        Code <strong data-testid="receive-code">{code}</strong>:{' '}
+        {error
+          ? `could not reach the server: ${error}`
+          : !room
+            ? 'connecting…'
+            : files.list.length === 0
+              ? 'waiting for the sender (`parley send`)…'
+              : 'files from the sender, verified before they are offered for saving.'}
+      </p>
+      <ul class="transfers" aria-label="Transfers">
+        {files.list.map((t) => (
+          <TransferRow key={t.id} t={t} files={files} />
+        ))}
+      </ul>
+    </main>
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * `#/send`: send files to a terminal (`parley receive CODE`) or another browser (the link): pick files, get a
+ * code, and every peer that joins with it is offered them on the transfer engine.
+ */
+import { joinRoom, type Room } from '@parley/client';
+import { fileListSource } from '@parley/client/files/browser';
+import { useEffect, useReducer, useState } from 'preact/hooks';
+import { useTitle } from '../lib/page-hooks.js';
+import { signalingUrl } from '../lib/route.js';
+import { FileShare } from '../lib/transfers.js';
+import { TransferRow } from './FilesPanel.js';
+import { roomOf } from './ReceivePage.js';
+
+const WORDS =
+  'acid apex atom bean bell bird boat bolt cake calm cave clay coal crab deer dove drum dune echo fern fig fox frog gold harp hawk hill iris jade kite lake lark lime lion moon moss nest oak opal owl pear pine plum pond rain reed rose sage salt seal snow star swan tide'.split(
+    ' ',
+  );
+
+/** A fresh code in the CLI's shape: a room number and two words. */
+function newCode(): string {
+  const r = crypto.getRandomValues(new Uint32Array(3));
+  const word = (i: number) => WORDS[(r[i] ?? 0) % WORDS.length];
+  return `${((r[0] ?? 0) % 99) + 1}-${word(1)}-${word(2)}`;
+}
+
+export function SendPage() {
+  useTitle('Send files · Parley');
+  const [, render] = useReducer((n: number, _: unknown) => n + 1, 0);
+  const [files] = useState(
+    () =>
+      new FileShare(
+        () => render(undefined),
+        () => 'the receiver',
+      ),
+  );
+  const [code, setCode] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [room, setRoom] = useState<Room | undefined>(undefined);
+  useEffect(() => () => void room?.leave(), [room]);
+  const pick = async (e: Event) => {
+    const sources = fileListSource((e.currentTarget as HTMLInputElement).files ?? []);
+    if (!sources.length || room) return;
+    const c = newCode();
+    setCode(c);
+    try {
+      const r = await joinRoom({ url: signalingUrl(), room: await roomOf(c), metadata: { name: 'Browser' } });
+      const offer = (peer: Parameters<FileShare['watch']>[0]) => files.send(sources, [peer]);
+      for (const peer of r.peers.values()) offer(peer);
+      r.on('peer-joined', offer);
+      setRoom(r);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const link = code ? `${location.origin}${location.pathname}#receive=${code}` : '';
+  return (
+    <main class="page send-page" data-testid="send-page">
+      <h1>Send files</h1>
+      {!code && <input type="file" multiple onChange={(e) => void pick(e)} data-testid="send-input" />}
+      {code && (
+        <p>
+          Code <strong data-testid="send-code">{code}</strong>: on the other machine run{' '}
+          <code>parley receive {code}</code>, or open <a href={link}>{link}</a>.
+        </p>
+      )}
+      {error && <p role="alert">Could not reach the server: {error}</p>}
+      <ul class="transfers" aria-label="Transfers">
+        {files.list.map((t) => (
+          <TransferRow key={t.id} t={t} files={files} />
+        ))}
+      </ul>
+    </main>
+  );
+}
