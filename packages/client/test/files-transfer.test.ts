@@ -142,7 +142,9 @@ describe('file transfer engine', () => {
     const summary = await sent.done;
     assert.ok(killed, 'the connection was killed during the transfer');
     console.log(`# peer connection killed: bytes sent twice ${summary.resentBytes}`);
-    assert.ok(summary.resentBytes <= 2 * MiB, `resent ${summary.resentBytes} bytes`);
+    // Never verified bytes only: the block in progress (≤ 1 MiB), the sender's buffer (< 1 MiB + a chunk)
+    // and what the transports held when the connection went.
+    assert.ok(summary.resentBytes <= 4 * MiB, `resent ${summary.resentBytes} bytes`);
     assert.equal(await sha256File(joinPath(out, 'k.bin')), await sha256File(joinPath(src, 'k.bin')));
   });
 });

@@ -34,6 +34,7 @@ import {
   encodeMessage,
   LIMITS,
   labelFor,
+  offerMessages,
   type ReceiverMessage,
   type SenderMessage,
   type WantFile,
@@ -176,29 +177,7 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
       mtime: f.mtime,
       key: this.#keys[i] as string,
     }));
-    this.#send({
-      t: 'offer',
-      v: 1,
-      id: this.id,
-      count: files.length,
-      total: this.total,
-      block: BLOCK_SIZE,
-      chunk: CHUNK_SIZE,
-    });
-    // The manifest in parts, each under the message limit.
-    let part: WireFile[] = [];
-    let size = 0;
-    for (const f of files) {
-      const n = JSON.stringify(f).length + 1;
-      if (part.length > 0 && size + n > LIMITS.maxMessage / 2) {
-        this.#send({ t: 'files', files: part });
-        part = [];
-        size = 0;
-      }
-      part.push(f);
-      size += n;
-    }
-    if (part.length > 0) this.#send({ t: 'files', files: part });
+    for (const m of offerMessages(this.id, files)) this.#send(m);
   }
 
   #onMessage(data: ChannelData): void {

@@ -85,6 +85,28 @@ export type ReceiverMessage =
 
 export type FileMessage = SenderMessage | ReceiverMessage;
 
+/** The offer and the manifest in `files` parts, each part under the message limit. */
+export function offerMessages(id: string, files: readonly WireFile[]): SenderMessage[] {
+  const total = files.reduce((n, f) => n + f.size, 0);
+  const out: SenderMessage[] = [
+    { t: 'offer', v: WIRE_VERSION, id, count: files.length, total, block: BLOCK_SIZE, chunk: CHUNK_SIZE },
+  ];
+  let part: WireFile[] = [];
+  let size = 0;
+  for (const f of files) {
+    const n = JSON.stringify(f).length + 1;
+    if (part.length > 0 && size + n > LIMITS.maxMessage / 2) {
+      out.push({ t: 'files', files: part });
+      part = [];
+      size = 0;
+    }
+    part.push(f);
+    size += n;
+  }
+  if (part.length > 0) out.push({ t: 'files', files: part });
+  return out;
+}
+
 export function encodeMessage(m: FileMessage): string {
   return JSON.stringify(m);
 }
