@@ -4,10 +4,9 @@
  * last verified block. Exits 0 only when every file is verified.
  */
 import { createInterface } from 'node:readline/promises';
-import { type FileOffer, onRoomFileOffers } from '@parley/client/files';
+import { type FileOffer, isCode, onRoomFileOffers, roomOf } from '@parley/client/files';
 import { nodeSha256, nodeSink } from '@parley/client/files/node';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isCode, roomOf } from './code.js';
 import { DEFAULT_SERVER, formatBytes, join, progressBar, releaseNative } from './transfer-ui.js';
 
 interface ReceiveFlags {

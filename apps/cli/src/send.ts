@@ -3,11 +3,10 @@
  * code, over the SDK's transfer engine; exits 0 once a receiver has verified every file.
  */
 import type { Peer } from '@parley/client';
-import { type OutgoingTransfer, sendFiles } from '@parley/client/files';
+import { isCode, newCode, type OutgoingTransfer, roomOf, sendFiles } from '@parley/client/files';
 import { nodeSha256, nodeSource } from '@parley/client/files/node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { qr } from './banner.js';
-import { isCode, newCode, roomOf } from './code.js';
 import { DEFAULT_SERVER, formatBytes, join, progressBar, releaseNative, webUrl } from './transfer-ui.js';
 
 interface SendFlags {

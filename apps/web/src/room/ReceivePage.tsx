@@ -1,21 +1,15 @@
 /**
  * `#receive=<code>`: the page `parley send`'s link opens. It meets the sender in the room the code names
- * (the same derivation as apps/cli/src/code.ts `roomOf`) and receives what it offers on the transfer
+ * (`roomOf` from @parley/client/files, as `parley receive` does) and receives what it offers on the transfer
  * engine, staged and verified as in a call, each file then saved from here. No camera, no call.
  */
 import { joinRoom, type Room } from '@parley/client';
+import { roomOf } from '@parley/client/files';
 import { useEffect, useReducer, useState } from 'preact/hooks';
 import { useTitle } from '../lib/page-hooks.js';
 import { signalingUrl } from '../lib/route.js';
 import { FileShare } from '../lib/transfers.js';
 import { TransferRow } from './FilesPanel.js';
-
-/** The room a transfer code meets in: its number and a digest of the whole code (see the CLI's `roomOf`). */
-export async function roomOf(code: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`parley-send/${code}`));
-  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-  return `send-${code.split('-')[0]}-${hex.slice(0, 24)}`;
-}
 
 export function ReceivePage({ code }: { code: string }) {
   useTitle(`Receive ${code} · Parley`);
@@ -36,7 +30,7 @@ export function ReceivePage({ code }: { code: string }) {
       try {
         joined = await joinRoom({
           url: signalingUrl(),
-          room: await roomOf(code),
+          room: roomOf(code),
           metadata: { name: 'Browser' },
         });
         if (gone) return void joined.leave();

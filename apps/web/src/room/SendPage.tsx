@@ -3,25 +3,13 @@
  * code, and every peer that joins with it is offered them on the transfer engine.
  */
 import { joinRoom, type Room } from '@parley/client';
+import { newCode, roomOf } from '@parley/client/files';
 import { fileListSource } from '@parley/client/files/browser';
 import { useEffect, useReducer, useState } from 'preact/hooks';
 import { useTitle } from '../lib/page-hooks.js';
 import { signalingUrl } from '../lib/route.js';
 import { FileShare } from '../lib/transfers.js';
 import { TransferRow } from './FilesPanel.js';
-import { roomOf } from './ReceivePage.js';
-
-const WORDS =
-  'acid apex atom bean bell bird boat bolt cake calm cave clay coal crab deer dove drum dune echo fern fig fox frog gold harp hawk hill iris jade kite lake lark lime lion moon moss nest oak opal owl pear pine plum pond rain reed rose sage salt seal snow star swan tide'.split(
-    ' ',
-  );
-
-/** A fresh code in the CLI's shape: a room number and two words. */
-function newCode(): string {
-  const r = crypto.getRandomValues(new Uint32Array(3));
-  const word = (i: number) => WORDS[(r[i] ?? 0) % WORDS.length];
-  return `${((r[0] ?? 0) % 99) + 1}-${word(1)}-${word(2)}`;
-}
 
 export function SendPage() {
   useTitle('Send files · Parley');
@@ -43,7 +31,7 @@ export function SendPage() {
     const c = newCode();
     setCode(c);
     try {
-      const r = await joinRoom({ url: signalingUrl(), room: await roomOf(c), metadata: { name: 'Browser' } });
+      const r = await joinRoom({ url: signalingUrl(), room: roomOf(c), metadata: { name: 'Browser' } });
       const offer = (peer: Parameters<FileShare['watch']>[0]) => files.send(sources, [peer]);
       for (const peer of r.peers.values()) offer(peer);
       r.on('peer-joined', offer);

@@ -1,9 +1,11 @@
 /**
- * Transfer codes for `parley send` / `parley receive`: `<number>-<word>-<word>` in the spirit of
- * magic-wormhole. The number names the room; the words are the secret part. The room a code meets in
- * is derived from the whole code, so two transfers with the same number do not meet.
+ * Transfer codes for `parley send` / `parley receive` and the web app's send and receive pages:
+ * `<number>-<word>-<word>` in the spirit of magic-wormhole. The number names the room; the words are the
+ * secret part. The room a code meets in is derived from the whole code, so two transfers with the same
+ * number do not meet. The one home of the code's format: the CLI and the web app both import it.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 
 const WORDS = (
   'acid also apex arch atom aunt away axis baby back bake ball band bank barn base bath bead beam bean bear ' +
@@ -18,10 +20,21 @@ const WORDS = (
   'salt sand seal seed shed ship silk sled snow soap sock sofa soil star stem sun swan tank tent tide tile'
 ).split(' ');
 
+/** A uniform random integer in [0, n), from the platform's CSPRNG (browser and Node alike). */
+function randomBelow(n: number): number {
+  const limit = Math.floor(0x1_0000_0000 / n) * n;
+  const buf = new Uint32Array(1);
+  for (;;) {
+    crypto.getRandomValues(buf);
+    const v = buf[0] as number;
+    if (v < limit) return v % n;
+  }
+}
+
 /** A fresh code: a room number and two words (about 14 bits of secret; the room part is not secret). */
 export function newCode(): string {
-  const pick = () => WORDS[randomInt(WORDS.length)] as string;
-  return `${randomInt(1, 100)}-${pick()}-${pick()}`;
+  const pick = () => WORDS[randomBelow(WORDS.length)] as string;
+  return `${randomBelow(99) + 1}-${pick()}-${pick()}`;
 }
 
 /** Checks a code's shape: a number, then one or more words. */
@@ -32,6 +45,6 @@ export function isCode(code: string): boolean {
 /** The signaling room a code meets in: its number and a digest of the whole code. */
 export function roomOf(code: string): string {
   const [n] = code.split('-');
-  const digest = createHash('sha256').update(`parley-send/${code}`).digest('hex').slice(0, 24);
+  const digest = bytesToHex(sha256(new TextEncoder().encode(`parley-send/${code}`))).slice(0, 24);
   return `send-${n}-${digest}`;
 }
