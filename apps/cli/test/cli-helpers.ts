@@ -1,12 +1,10 @@
 /** Shared by the send/receive tests: `parley` child processes, a running `parley serve`, random files. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { until } from '@parley/testing';
+
+export { listFiles, randomFile, sha256File } from '@parley/testing';
 
 const bin = fileURLToPath(new URL('../bin/parley.js', import.meta.url));
 export const MiB = 1024 * 1024;
@@ -57,35 +55,4 @@ export async function startServe(): Promise<{ serve: Cli; server: string }> {
   const serve = new Cli(['serve', '--port', '0', '--turn-port', '0', '--log-level', 'silent']);
   await until(() => /signaling\s+(ws:\S+)/.test(serve.stdout), 'parley serve started', 15_000);
   return { serve, server: /signaling\s+(ws:\S+)/.exec(serve.stdout)![1]! };
-}
-
-/** A file of `size` random bytes (an AES-CTR keystream: fast); resolves with its SHA-256. */
-export async function randomFile(path: string, size: number): Promise<string> {
-  const cipher = createCipheriv('aes-128-ctr', randomBytes(16), randomBytes(16));
-  const zeros = Buffer.alloc(8 * MiB);
-  const hash = createHash('sha256');
-  const h = await open(path, 'w');
-  try {
-    for (let done = 0; done < size; done += zeros.byteLength) {
-      const bytes = cipher.update(zeros.subarray(0, Math.min(zeros.byteLength, size - done)));
-      hash.update(bytes);
-      await h.write(bytes);
-    }
-  } finally {
-    await h.close();
-  }
-  return hash.digest('hex');
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-export async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
-    if (e.isFile()) out.push(relative(dir, join(e.parentPath, e.name)));
-  return out.sort();
 }

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freeTcpPort } from '@parley/testing';
 import { type Coturn, startCoturn } from '@parley/testing/turn';
 import { startServe } from './hostile/harness.js';
 import { issueCert, testCa } from './hostile/tls-cert.js';
@@ -83,14 +83,6 @@ function localize(command: string, c: Context): string {
   if (/ doctor /.test(s)) s += ` --ca ${c.ca}`;
   if (/^curl /.test(s)) s = s.replace(/^curl /, `curl --cacert ${c.ca} `);
   return s;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
 }
 
 function sh(command: string): { code: number | null; output: string } {
@@ -171,7 +163,7 @@ describe('docs/deploy.md', () => {
       try {
         if (block.tags.includes('cluster')) {
           if (!clusterBuilt()) return t.skip('cluster mode (--redis) is not in this build yet');
-          c.redisPort = await freePort();
+          c.redisPort = await freeTcpPort();
           const redis = spawn(
             'redis-server',
             ['--port', String(c.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -1,26 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { until } from '@parley/testing';
+import { freeTcpPort, until } from '@parley/testing';
 import { runDoctor } from './doctor-run.js';
 import { type Serve, startServe } from './hostile/harness.js';
 import { issueCert, type TestCa, testCa } from './hostile/tls-cert.js';
 
 const BIN = fileURLToPath(new URL('../bin/parley.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
-}
 
 // TURN relays between the probe's two loopback relayed addresses only when allowed to.
 const ALLOW = ['--turn-allow-peer', '127.0.0.0/8'];
@@ -112,7 +102,7 @@ describe('parley doctor', () => {
   });
 
   test('a server that is not there fails the first check, names the address, and exits 1', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const r = await runDoctor([`http://127.0.0.1:${port}`, '--timeout', '3']);
     assert.equal(r.code, 1, r.stdout);
     assert.equal(r.status.http, 'FAIL');
@@ -135,7 +125,7 @@ describe('parley doctor', () => {
   test('a cluster node whose Redis is down fails readiness, and says so', async (t) => {
     const help = spawnSync(process.execPath, [BIN, 'serve', '--help'], { encoding: 'utf8' }).stdout;
     if (!help.includes('--redis')) return t.skip('cluster mode (--redis) is not in this build yet');
-    const redisPort = await freePort();
+    const redisPort = await freeTcpPort();
     const redis = spawn(
       'redis-server',
       ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freeTcpPort } from '@parley/testing';
 import { WebSocket } from 'ws';
 
 const bin = fileURLToPath(new URL('../bin/parley.js', import.meta.url));
@@ -11,14 +11,6 @@ const bin = fileURLToPath(new URL('../bin/parley.js', import.meta.url));
 function requireBinary(name: string): void {
   const r = spawnSync('sh', ['-c', `command -v ${name}`]);
   assert.equal(r.status, 0, `${name} is missing: install coturn's tools with "apt-get install coturn"`);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
 }
 
 function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
@@ -87,7 +79,7 @@ test('parley serve hands each peer TURN credentials that its own TURN server acc
     const udpUrl = turn!.urls.find((u) => u.endsWith('transport=udp'))!;
     const turnPort = /:(\d+)\?/.exec(udpUrl)![1]!;
 
-    const peerPort = await freePort();
+    const peerPort = await freeTcpPort();
     // The peer sits on another loopback address: TURN never relays to the server's own addresses.
     const peer = spawn('turnutils_peer', ['-L', '127.0.0.2', '-p', String(peerPort)], { stdio: 'ignore' });
     children.push(peer);

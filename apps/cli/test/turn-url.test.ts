@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { freeTcpPort } from '@parley/testing';
 import { type Coturn, startCoturn, UdpTurnClient } from '@parley/testing/turn';
 import { WebSocket } from 'ws';
 import { runDoctor } from './doctor-run.js';
@@ -15,14 +15,6 @@ import { startServe } from './hostile/harness.js';
 import { issueCert, type TestCa, testCa } from './hostile/tls-cert.js';
 
 const SECRET = 'shared-by-every-node-and-coturn';
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
-}
 
 interface Joined {
   selfId: string;
@@ -84,7 +76,7 @@ describe('parley serve --turn-url with coturn', () => {
     const nodes = [await startServe(turnArgs), await startServe(turnArgs)];
     const children: ChildProcess[] = [];
     try {
-      const peerPort = await freePort();
+      const peerPort = await freeTcpPort();
       const peer = spawn('turnutils_peer', ['-L', '127.0.0.2', '-p', String(peerPort)], { stdio: 'ignore' });
       children.push(peer);
       for (const node of nodes) {

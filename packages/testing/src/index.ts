@@ -1,6 +1,8 @@
 /** @parley/testing: helpers every package's tests share (never shipped). */
 export { FakeClock } from './fake-clock.js';
+export { listFiles, randomFile, sha256File } from './files.js';
 export { NetnsLab, netnsUnavailable } from './netns.js';
+export { freeTcpPort, freeTcpUdpPort } from './ports.js';
 export { startRedis, type TestRedis } from './redis.js';
 export { SeededRandom } from './seeded-random.js';
 export { until } from './until.js';

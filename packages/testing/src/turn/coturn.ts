@@ -4,9 +4,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeTcpUdpPort } from '../ports.js';
 
 export interface CoturnOptions {
   /** The static-auth-secret it checks REST credentials with. */
@@ -30,23 +30,6 @@ export interface Coturn {
 export function requireCoturn(): void {
   const r = spawnSync('sh', ['-c', 'command -v turnserver']);
   if (r.status !== 0) throw new Error('turnserver is missing: install coturn with "apt-get install coturn"');
-}
-
-/** A port free for TCP and UDP on 127.0.0.1 (as far as one can tell before binding it). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const s = createServer().listen(0, '127.0.0.1');
-    await once(s, 'listening');
-    const port = (s.address() as { port: number }).port;
-    s.close();
-    const u = createSocket('udp4');
-    const free = await new Promise<boolean>((resolve) => {
-      u.once('error', () => resolve(false));
-      u.bind(port, '127.0.0.1', () => resolve(true));
-    });
-    u.close();
-    if (free) return port;
-  }
 }
 
 /** Resolves once a STUN Binding to 127.0.0.1:port gets an answer; rejects when `exited` settles first. */
@@ -87,8 +70,8 @@ export async function startCoturn(o: CoturnOptions): Promise<Coturn> {
 
 async function startOnce(o: CoturnOptions): Promise<Coturn> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-coturn-'));
-  const port = await freePort();
-  const tlsPort = o.tls ? await freePort() : undefined;
+  const port = await freeTcpUdpPort();
+  const tlsPort = o.tls ? await freeTcpUdpPort() : undefined;
   const args = [
     '-n',
     '--listening-ip=127.0.0.1',

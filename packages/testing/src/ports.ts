@@ -1,0 +1,29 @@
+/** Free loopback ports for the servers tests start (as far as one can tell before the server binds them). */
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+/** A TCP port free on 127.0.0.1. */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A port free for both TCP and UDP on 127.0.0.1 (a TURN or STUN server takes both). */
+export async function freeTcpUdpPort(): Promise<number> {
+  for (;;) {
+    const port = await freeTcpPort();
+    const u = createSocket('udp4');
+    const free = await new Promise<boolean>((resolve) => {
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    u.close();
+    if (free) return port;
+  }
+}
