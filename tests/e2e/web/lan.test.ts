@@ -19,7 +19,7 @@ import { playwrightPage } from '../harness/browsers.js';
 import { launchChromium } from '../harness/chromium.js';
 import { createNetns, type Netns, netnsUnavailable } from '../harness/netns.js';
 import { type ParleyServe, REPO_ROOT, startParleyServe } from '../harness/parley-serve.js';
-import { type ChromiumWebPage, joinCall, shot, waitFramesRising, waitRemotes } from './harness.js';
+import { type ChromiumWebPage, joinCall, shot, waitFramesRising, waitIn, waitRemotes } from './harness.js';
 
 const unavailable = netnsUnavailable();
 const dist = join(REPO_ROOT, 'apps/web/dist');
@@ -159,8 +159,17 @@ describe('the web app from another device on the LAN', { skip: unavailable }, ()
     assert.match(text, /--tls-self-signed/);
     assert.match(text, new RegExp(`https://10\\.213\\.7\\.1:${port}/#/r/lan-plain`));
     assert.equal(await guest.page.evaluate(() => window.isSecureContext), false);
-    // Joining without a camera still works (chat and files).
+    // Joining without a camera still works (chat and files), on a page that is not a secure context.
     await joinCall(guest, 'Guest');
+    await guest.driver.click('[data-testid=chat-toggle]');
+    await guest.driver.fill('#chat-input', 'sent over plain http');
+    await guest.driver.click('.panel form button[type=submit]');
+    await waitIn(
+      guest,
+      'the chat message, shown in the panel',
+      () => document.querySelector('.panel')?.textContent?.includes('sent over plain http') === true,
+      null,
+    );
     await guest.page.goBack().catch(() => undefined);
     await guest.page.goto(`http://${netns.address}:${port}/#/r/lan-plain-2`);
     await notice.waitFor({ timeout: 15_000 });

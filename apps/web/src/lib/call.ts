@@ -7,6 +7,7 @@ import { DEFAULT_CHANNEL, joinRoom, type Peer, type Room, type RoomState } from 
 import type { SourceFile } from '@parley/client/files';
 import { acquire, captureScreen, explain, LevelMeter } from './media.js';
 import { type AppMessage, decode, encode, MAX_CHAT_LENGTH } from './messages.js';
+import { randomId } from './random-id.js';
 import { audioLevel, type PeerStats, readStats } from './stats.js';
 import { deviceId, FileShare } from './transfers.js';
 
@@ -183,7 +184,7 @@ export class Call {
   sendChat(text: string): void {
     const body = text.trim().slice(0, MAX_CHAT_LENGTH);
     if (!body) return;
-    const msg = { t: 'chat', id: crypto.randomUUID(), text: body, at: Date.now() } as const;
+    const msg = { t: 'chat', id: randomId(), text: body, at: Date.now() } as const;
     for (const rp of this.peers.values()) this.#sendTo(rp.peer, encode(msg));
     this.chat.push({
       id: msg.id,

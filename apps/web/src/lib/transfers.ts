@@ -30,6 +30,7 @@ import {
   stagedFile,
   sweepStaged,
 } from '@parley/client/files/browser';
+import { randomId } from './random-id.js';
 
 export type TransferStatus = 'offered' | 'running' | 'paused' | 'resuming' | 'done' | 'failed' | 'cancelled';
 
@@ -87,7 +88,7 @@ export function deviceId(): string {
   const KEY = 'parley-device';
   let id = sessionStorage.getItem(KEY);
   if (!id) {
-    id = crypto.randomUUID();
+    id = randomId();
     sessionStorage.setItem(KEY, id);
   }
   return id;
