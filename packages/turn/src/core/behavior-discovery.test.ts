@@ -9,6 +9,7 @@ import {
   Method,
   OtherAddress,
   ResponseOrigin,
+  ResponsePort,
   UnknownAttributes,
   XorMappedAddress,
 } from '@parley/stun';
@@ -109,6 +110,18 @@ describe('RFC 5780 behaviour discovery', () => {
     const plain = ask({ changeIp: false, changePort: false });
     assert.equal(plain.class, MessageClass.SuccessResponse);
     assert.equal(getAttribute(plain, OtherAddress), undefined);
+  });
+
+  test('RESPONSE-PORT gets 420 on a discovery socket: answers never go to another port', () => {
+    const core = newCore();
+    core.setBehaviorDiscovery(SOCKETS);
+    const bytes = client().build(Method.Binding, MessageClass.Request, [attr(ResponsePort, 9)], {
+      auth: false,
+    });
+    const { listener, msg } = only(core.handleClient(bytes, from, T0));
+    assert.equal(listener, 0);
+    assert.equal(msg.class, MessageClass.ErrorResponse);
+    assert.deepEqual(getAttribute(msg, UnknownAttributes), [0x0027]);
   });
 
   test('the table wants two addresses times two ports', () => {

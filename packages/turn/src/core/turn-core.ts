@@ -62,7 +62,14 @@ const TURN_REQUESTS: ReadonlySet<number> = new Set([
   Method.ConnectionBind,
 ]);
 
-const KNOWN_ATTRIBUTES: ReadonlySet<number> = new Set(allCodecs.map((c) => c.type));
+/**
+ * The comprehension-required attributes this server acts on. @parley/stun decodes RESPONSE-PORT (RFC 5780
+ * §7.5), but the server does not send answers to another port (that would reflect traffic at a third
+ * party's port), so a request carrying it gets 420 as RFC 8489 §6.3.1 asks, not an answer that ignores it.
+ */
+const KNOWN_ATTRIBUTES: ReadonlySet<number> = new Set(
+  allCodecs.map((c) => c.type).filter((t) => t !== AttributeType.ResponsePort),
+);
 
 /**
  * The STUN/TURN server core: input (a message, a peer datagram, a tick) in, actions out. It owns every
