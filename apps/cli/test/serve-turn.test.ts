@@ -1,35 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freeTcpPort } from '@parley/testing';
+import { freeTcpPort, requireBinary, run } from '@parley/testing';
 import { WebSocket } from 'ws';
 
 const bin = fileURLToPath(new URL('../bin/parley.js', import.meta.url));
-
-function requireBinary(name: string): void {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`]);
-  assert.equal(r.status, 0, `${name} is missing: install coturn's tools with "apt-get install coturn"`);
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 test('parley serve hands each peer TURN credentials that its own TURN server accepts (coturn client, 0 lost)', async () => {
   requireBinary('turnutils_uclient');

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freeTcpPort } from '@parley/testing';
+import { freeTcpPort, run } from '@parley/testing';
 import { type Coturn, startCoturn, UdpTurnClient } from '@parley/testing/turn';
 import { WebSocket } from 'ws';
 import { runDoctor } from './doctor-run.js';
@@ -28,24 +28,6 @@ async function join(wsUrl: string): Promise<Joined> {
   const joined = JSON.parse(String((await once(ws, 'message'))[0])) as Joined;
   ws.close();
   return joined;
-}
-
-function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
 }
 
 describe('parley serve --turn-url with coturn', () => {

@@ -3,6 +3,7 @@ export { FakeClock } from './fake-clock.js';
 export { listFiles, randomFile, sha256File } from './files.js';
 export { NetnsLab, netnsUnavailable } from './netns.js';
 export { freeTcpPort, freeTcpUdpPort } from './ports.js';
+export { type RunResult, requireBinary, run } from './process.js';
 export { startRedis, type TestRedis } from './redis.js';
 export { SeededRandom } from './seeded-random.js';
 export { until } from './until.js';

@@ -1,43 +1,11 @@
 // Test harness for real-socket tests (the TURN clients are @parley/testing/turn's): UDP sockets that record what they get, coturn
 // binary checks and turnutils_uclient runs, child processes that are always killed, free ports, polling.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { type RunResult, requireBinary, run } from '@parley/testing';
 
-/** Fails (not skips) with an actionable message when a coturn tool is missing. */
-export function requireBinary(name: string): void {
-  const r = spawnSync('which', [name], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new Error(
-      `${name} not found: install Debian's 'coturn' package (apt-get install coturn) to run this test`,
-    );
-  }
-}
-
-export interface RunResult {
-  code: number | null;
-  output: string;
-}
-
-/** Runs a command to completion (killed after `timeoutMs`), collecting stdout and stderr together. */
-export function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => {
-      output += d;
-    });
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
+export { type RunResult, requireBinary, run };
 
 /** Starts a long-running helper (e.g. turnutils_peer); the returned stop() kills it and waits. */
 export function startDaemon(cmd: string, args: string[]): { child: ChildProcess; stop: () => Promise<void> } {
