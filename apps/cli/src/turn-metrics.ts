@@ -1,37 +1,16 @@
 /** The TURN server's counters on the signaling port's /metrics: one scrape shows the whole process. */
+import { mirroredCounter, pulledGauge } from '@parley/server';
 import type { TurnServer } from '@parley/turn';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 
 export function registerTurnMetrics(registry: Registry, turn: TurnServer): void {
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const gauge = (name: string, help: string, read: () => number) => pulledGauge(registry, name, help, read);
   gauge('parley_turn_allocations', 'Live TURN allocations', () => turn.counters().allocations);
   gauge('parley_turn_permissions', 'Live TURN permissions', () => turn.counters().permissions);
   gauge('parley_turn_channels', 'Live TURN channel bindings', () => turn.counters().channels);
   // The TURN server keeps monotonic totals; each scrape adds what is new since the last one.
-  const mirror = (name: string, help: string, label: string, read: () => Record<string, number>) => {
-    const seen = new Map<string, number>();
-    new Counter({
-      name,
-      help,
-      labelNames: [label],
-      registers: [registry],
-      collect() {
-        for (const [key, total] of Object.entries(read())) {
-          const delta = total - (seen.get(key) ?? 0);
-          seen.set(key, total);
-          if (delta > 0) this.inc({ [label]: key }, delta);
-        }
-      },
-    });
-  };
+  const mirror = (name: string, help: string, label: string, read: () => Record<string, number>) =>
+    mirroredCounter(registry, name, help, label, read);
   mirror(
     'parley_turn_limit_refusals_total',
     'TURN requests refused and connections closed, by limit',

@@ -1,6 +1,7 @@
 /** The cluster's figures on /metrics: readiness, nodes seen, frames across nodes, Redis latency and errors. */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import type { CoreStats } from './core-types.js';
+import { mirroredCounter, pulledGauge } from './metric-builders.js';
 
 export interface ClusterFigures {
   ready: boolean;
@@ -17,15 +18,7 @@ export function registerClusterMetrics(
 ): void {
   const cluster = () =>
     core().cluster ?? { remoteSessions: 0, framesToNodes: 0, framesFromNodes: 0, unreachable: 0 };
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const gauge = (name: string, help: string, read: () => number) => pulledGauge(registry, name, help, read);
   gauge('parley_cluster_ready', '1 while Redis is reachable (readyz says ready), else 0', () =>
     figures().ready ? 1 : 0,
   );
@@ -39,23 +32,8 @@ export function registerClusterMetrics(
     'Peers held by other nodes that this node knows',
     () => cluster().remoteSessions,
   );
-  const seen = new Map<string, number>();
   const mirror = (name: string, help: string, labels: string[], read: () => Record<string, number>) =>
-    new Counter({
-      name,
-      help,
-      labelNames: labels,
-      registers: [registry],
-      collect() {
-        for (const [key, total] of Object.entries(read())) {
-          const delta = total - (seen.get(name + key) ?? 0);
-          seen.set(name + key, total);
-          if (delta <= 0) continue;
-          if (labels[0]) this.inc({ [labels[0]]: key }, delta);
-          else this.inc(delta);
-        }
-      },
-    });
+    mirroredCounter(registry, name, help, labels[0], read);
   mirror('parley_cluster_frames_total', 'Frames relayed across nodes, by direction', ['direction'], () => ({
     out: cluster().framesToNodes,
     in: cluster().framesFromNodes,

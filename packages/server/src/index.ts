@@ -8,6 +8,7 @@ export {
   SignalingCore,
   type Transport,
 } from './core.js';
+export { mirroredCounter, pulledGauge } from './metric-builders.js';
 export { type ConnContext, type CoreOptions, DEFAULTS } from './options.js';
 export { mintRoomToken, type RoomTokenClaims, roomTokenAuthorizer } from './room-token.js';
 export { type RunningServer, type ServerOptions, startServer, type TlsCredentials } from './server.js';

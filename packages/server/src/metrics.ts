@@ -1,6 +1,7 @@
 /** Prometheus metrics at /metrics, read from the core's counters when scraped (nothing on the hot path). */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { CoreStats } from './core.js';
+import { mirroredCounter, pulledGauge } from './metric-builders.js';
 
 /** What the transport layer counts, beside the core's stats. */
 export interface TransportStats {
@@ -31,14 +32,7 @@ export function createMetrics(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'parley_' });
   const gauge = (name: string, help: string, pick: (s: CoreStats) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(pick(stats()));
-      },
-    });
+    pulledGauge(registry, name, help, () => pick(stats()));
   gauge('parley_signaling_connections', 'Open signaling WebSocket connections', (s) => s.connections);
   gauge(
     'parley_signaling_sessions',
@@ -52,38 +46,19 @@ export function createMetrics(
     (s) => s.dropped,
   );
   gauge('parley_signaling_replay_bytes', 'Bytes held by every replay buffer together', (s) => s.replayBytes);
-  new Gauge({
-    name: 'parley_http_connections',
-    help: 'Open TCP connections on the HTTP/WebSocket port',
-    registers: [registry],
-    collect() {
-      this.set(transport().tcpConnections);
-    },
-  });
+  pulledGauge(
+    registry,
+    'parley_http_connections',
+    'Open TCP connections on the HTTP/WebSocket port',
+    () => transport().tcpConnections,
+  );
   // Counters mirror monotonic totals kept by the core: each scrape adds what is new since the last one.
   const mirror = (
     name: string,
     help: string,
     labelNames: string[],
     read: (s: CoreStats) => Record<string, number>,
-  ) => {
-    const seen = new Map<string, number>();
-    return new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        for (const [key, total] of Object.entries(read(stats()))) {
-          const delta = total - (seen.get(key) ?? 0);
-          seen.set(key, total);
-          if (delta <= 0) continue;
-          if (labelNames.length) this.inc({ [labelNames[0] as string]: key }, delta);
-          else this.inc(delta);
-        }
-      },
-    });
-  };
+  ) => mirroredCounter(registry, name, help, labelNames[0], () => read(stats()));
   mirror('parley_signaling_frames_in_total', 'Frames received from clients', [], (s) => ({
     all: s.framesIn,
   }));
