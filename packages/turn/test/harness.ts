@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { freeUdpPort } from '@parley/testing';
 
 /** Fails (not skips) with an actionable message when a coturn tool is missing. */
 export function requireBinary(name: string): void {
@@ -53,15 +54,6 @@ export function startDaemon(cmd: string, args: string[]): { child: ChildProcess;
   };
 }
 
-/** A UDP port that was free a moment ago (bind to 0, read, close). */
-export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
-  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  await new Promise<void>((r) => s.bind(0, host, () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /**
  * A port below Linux's ephemeral range (32768–60999) for a listener that needs UDP and TCP on one port:
  * ephemeral ports can sit in TCP TIME-WAIT by the ten thousand while other benchmarks run, and then refuse
@@ -89,7 +81,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export { until } from '@parley/testing';
+export { freeUdpPort, until } from '@parley/testing';
 
 /** A UDP socket that keeps every datagram it receives in `inbox`. */
 export type InboxSocket = Socket & { inbox: Buffer[] };
