@@ -5,4 +5,4 @@ export { NetnsLab, netnsUnavailable } from './netns.js';
 export { freeTcpPort, freeTcpUdpPort, freeUdpPort } from './ports.js';
 export { startRedis, type TestRedis } from './redis.js';
 export { SeededRandom } from './seeded-random.js';
-export { until } from './until.js';
+export { type Truthy, until, type WaitOptions, waitUntil } from './until.js';
