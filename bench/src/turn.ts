@@ -14,11 +14,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freeUdpPort } from '@parley/testing';
 import { NodeChild, prepareBundles, repoRoot } from './turn/procs.js';
 import { type ProfileSummary, profileParley } from './turn/profile.js';
 import { summarize, table } from './turn/report.js';
@@ -84,15 +84,6 @@ if (!turnserver) {
       'Install it (Debian/Ubuntu: `sudo apt-get install coturn`) and run `npm run bench:turn` again.',
   );
   process.exit(2);
-}
-
-/** A free UDP port on 127.0.0.1 (coturn needs an explicit one). */
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(r));
-  return port;
 }
 
 /** A short hash of the server's sources (packages/turn and packages/stun), which change between commits. */

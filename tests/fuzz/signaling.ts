@@ -6,6 +6,7 @@
  * peer in the room that stops reading while messages pile up for it.
  */
 import { once } from 'node:events';
+import { until } from '@parley/testing';
 import { WebSocket } from 'ws';
 import type { Case, Fuzzer, RunOptions, RunResult } from './driver.js';
 import { runFuzzer } from './driver.js';
@@ -196,10 +197,9 @@ function open(
   ]).catch(() => undefined);
 }
 
-/** Waits until `cond` or `ms` passed. */
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+/** Waits until `cond` or `ms` passed, whichever comes first (@parley/testing's until, polled every 5 ms, never failing). */
+function settle(cond: () => boolean, ms: number): Promise<void> {
+  return until(cond, 'a fuzz session to settle', ms, 5).catch(() => {});
 }
 
 function send(s: Session, payload: string | Buffer, binary = false): boolean {
@@ -255,7 +255,7 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
   if (!s) return 0;
   const stalled: WebSocket[] = [];
   try {
-    await until(() => s!.selfId !== undefined || s!.closed || s!.refused, 1500);
+    await settle(() => s!.selfId !== undefined || s!.closed || s!.refused, 1500);
     notes.push(s.selfId ? 'joined' : 'not joined');
     if (r.chance(0.05)) {
       // A peer of the same room that stops reading, while this session sends it messages in bulk.
@@ -263,23 +263,23 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
       if (slow) {
         stalled.push(slow.ws);
         send(slow, JSON.stringify({ type: 'join', room }));
-        await until(() => slow.selfId !== undefined || slow.closed || slow.refused, 1500);
+        await settle(() => slow.selfId !== undefined || slow.closed || slow.refused, 1500);
         (slow.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
         const big = JSON.stringify({ type: 'message', to: slow.selfId ?? 'x', data: 'm'.repeat(60_000) });
         const n = r.range(50, 250);
         for (let i = 0; i < n; i++) if (send(s, big)) inputs++;
         notes.push(`stalled reader, ${n} x 60 kB`);
         // Did the server give up on the reader that stopped (a bounded send queue), or keep queueing?
-        await until(() => false, 300);
+        await settle(() => false, 300);
         (slow.ws as unknown as { _socket: import('node:net').Socket })._socket.resume();
-        await until(() => slow.closed, 500);
+        await settle(() => slow.closed, 500);
         count(slow.closed ? 'stalled reader dropped by server' : 'stalled reader kept');
       }
     }
     const flood = r.chance(0.04);
     inputs += burst(r, s, room, flood ? r.range(300, 700) : r.range(10, 200));
     if (flood) notes.push('flood');
-    await until(() => s!.closed, r.pick([0, 0, 10]));
+    await settle(() => s!.closed, r.pick([0, 0, 10]));
     if (r.chance(0.4)) {
       send(s, JSON.stringify({ type: 'leave' }));
       inputs++;
@@ -315,12 +315,12 @@ async function session(target: Target, c: SignalingCase): Promise<number> {
             : mutateFrame(r, { type: 'resume', token: use, lastSeq: seq }, 1),
         );
         inputs++;
-        await until(() => s!.closed || s!.received > 0, 1000);
+        await settle(() => s!.closed || s!.received > 0, 1000);
         inputs += burst(r, s, room, r.range(1, 60));
         notes.push(forged ? 'resume forged' : 'resume real');
       }
     }
-    await until(() => s!.closed, r.pick([0, 0, 20]));
+    await settle(() => s!.closed, r.pick([0, 0, 20]));
   } finally {
     if (r.chance(0.7)) s.ws.close();
     else s.ws.terminate();

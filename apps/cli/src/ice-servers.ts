@@ -4,23 +4,10 @@
  * minted under the first --turn-secret. Every node given the same secret mints credentials every one of
  * those servers accepts.
  */
-import { parseIceUrl, type ServerOptions, turnIceServers } from '@parley/server';
+import { type ServerOptions, turnIceServers } from '@parley/server';
 import { mintRestCredential } from '@parley/turn';
-import { InvalidArgumentError } from 'commander';
 import { withAlternateStun } from './nat.js';
 import type { StartedTurn, TurnFlags } from './turn.js';
-
-/** Parses one --turn-url (several may come comma-separated, as in PARLEY_TURN_URL). */
-export function turnUrlArg(v: string, prev: string[]): string[] {
-  const urls = v.split(',').map((u) => u.trim());
-  for (const url of urls) {
-    if (!parseIceUrl(url)?.scheme.startsWith('turn'))
-      throw new InvalidArgumentError(
-        `"${url}" is not a TURN URL like turn:turn.example.com:3478?transport=udp or turns:turn.example.com:5349?transport=tcp`,
-      );
-  }
-  return [...prev, ...urls];
-}
 
 /** Throws with a readable message when --turn-url is given without the secret its servers check. */
 export function checkTurnUrls(flags: TurnFlags): void {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { TurnEndpoint } from '@parley/server';
+import { parseIceUrl, type TurnEndpoint } from '@parley/server';
 import {
   DEFAULT_QUOTAS,
   defaultStreamLimits,
@@ -15,7 +15,18 @@ import {
 } from '@parley/turn';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
-import { turnUrlArg } from './ice-servers.js';
+
+/** Parses one --turn-url (several may come comma-separated, as in PARLEY_TURN_URL). */
+function turnUrlArg(v: string, prev: string[]): string[] {
+  const urls = v.split(',').map((u) => u.trim());
+  for (const url of urls) {
+    if (!parseIceUrl(url)?.scheme.startsWith('turn'))
+      throw new InvalidArgumentError(
+        `"${url}" is not a TURN URL like turn:turn.example.com:3478?transport=udp or turns:turn.example.com:5349?transport=tcp`,
+      );
+  }
+  return [...prev, ...urls];
+}
 
 export interface TurnFlags {
   turn: boolean;

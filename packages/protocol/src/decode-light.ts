@@ -9,10 +9,7 @@
  */
 import type { ErrorCode } from './errors.js';
 import type { ServerFrameMap } from './frames.js';
-import { ROOM_NAME_PATTERN } from './room-name.js';
-
-/** What a peer id may be: 1–64 letters, digits, `_` and `-` (the server makes them). */
-export const PEER_ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+import { PEER_ID_PATTERN, ROOM_NAME_PATTERN } from './room-name.js';
 
 export type DecodeResult<F> =
   | { ok: true; frame: F }

@@ -3,8 +3,7 @@
  * The schemas here are the single source of truth; docs/protocol.md describes them for people.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { PEER_ID_PATTERN } from './decode-light.js';
-import { ROOM_NAME_PATTERN } from './room-name.js';
+import { PEER_ID_PATTERN, ROOM_NAME_PATTERN } from './room-name.js';
 
 const Str = (max: number, min = 0) => Type.String({ minLength: min, maxLength: max });
 const closed = { additionalProperties: false } as const;

@@ -5,9 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SUPPORTED_VERSIONS, subprotocol } from '@parley/protocol';
 import type { Registry } from 'prom-client';
 import serveStatic from 'serve-static';
 import { SECURITY_HEADERS } from './security-headers.js';
+
+/** The body of a plain HTTP request to the WebSocket endpoint, naming the subprotocols it speaks. */
+const WS_ONLY = `this endpoint speaks WebSocket (subprotocol ${SUPPORTED_VERSIONS.map(subprotocol).join(', ')})`;
 
 export interface HttpState {
   /** True when ready, else why not (shown in the 503's body). */
@@ -47,8 +51,7 @@ export function createRequestHandler(state: HttpState, staticDir: string | undef
       );
       return;
     }
-    if (path === '/ws')
-      return json(res, 426, { error: 'this endpoint speaks WebSocket (subprotocol parley.v1)' });
+    if (path === '/ws') return json(res, 426, { error: WS_ONLY });
     if (files) return files(req, res);
     json(res, 404, { error: 'not found', hint: 'the web app is not built; signaling is at /ws' });
   };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PROTOCOL_VERSION, subprotocol } from '@parley/protocol';
 import { type RunningServer, startServer } from '@parley/server';
 import { connect, joined } from './ws-client.js';
 
@@ -90,6 +91,12 @@ describe('a real server under bad input', () => {
     assert.equal(err.code, 'UNSUPPORTED_VERSION');
     assert.deepEqual(err.supported, [1]);
     assert.equal((await x.closed).code, 4001);
+  });
+
+  test('plain HTTP to /ws gets 426 naming the subprotocol the protocol package defines', async () => {
+    const res = await fetch(server.wsUrl.replace(/^ws/, 'http'));
+    assert.equal(res.status, 426);
+    assert.match(((await res.json()) as { error: string }).error, new RegExp(subprotocol(PROTOCOL_VERSION)));
   });
 });
 

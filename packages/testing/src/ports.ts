@@ -14,6 +14,15 @@ export function freeTcpPort(): Promise<number> {
   });
 }
 
+/** A UDP port that was free a moment ago on `host` (bound to 0, read, closed). */
+export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
+  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((r) => s.bind(0, host, () => r()));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 /** A port free for both TCP and UDP on 127.0.0.1 (a TURN or STUN server takes both). */
 export async function freeTcpUdpPort(): Promise<number> {
   for (;;) {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { type RunResult, requireBinary, run } from '@parley/testing';
+import { freeUdpPort, type RunResult, requireBinary, run } from '@parley/testing';
 
 export { type RunResult, requireBinary, run };
 
@@ -19,15 +19,6 @@ export function startDaemon(cmd: string, args: string[]): { child: ChildProcess;
         child.kill('SIGKILL');
       }),
   };
-}
-
-/** A UDP port that was free a moment ago (bind to 0, read, close). */
-export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
-  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  await new Promise<void>((r) => s.bind(0, host, () => r()));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /**
@@ -57,7 +48,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export { until } from '@parley/testing';
+export { freeUdpPort, until } from '@parley/testing';
 
 /** A UDP socket that keeps every datagram it receives in `inbox`. */
 export type InboxSocket = Socket & { inbox: Buffer[] };

@@ -6,6 +6,13 @@
  * that import @parley/testing in browsers never load it).
  */
 
+/**
+ * OpenSSL-backed hashes (@parley/turn's, the ones the server uses) for clients that sign at volume (the
+ * benchmarks' load generator, the fuzzers), so they spend their CPU on sending rather than on pure-JS SHA-1.
+ * Tests that only sign a few messages use the codec's own hashes, so the server is checked against a second
+ * implementation.
+ */
+export { nodeCrypto } from '@parley/turn';
 export {
   type Attr,
   attr,
@@ -24,5 +31,4 @@ export {
   UdpTurnClient,
 } from '@parley/turn/client';
 export { type Coturn, type CoturnOptions, requireCoturn, startCoturn } from './coturn.js';
-export { nodeCrypto } from './node-crypto.js';
 export { closesWithin, tcpTurnPort } from './stream-helpers.js';
