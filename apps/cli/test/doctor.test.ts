@@ -86,6 +86,23 @@ describe('parley doctor', () => {
     }
   });
 
+  test('a TURN that allocates but will not relay for these addresses fails the relay check, with the cause', async () => {
+    // No --turn-allow-peer: the TURN server's default deny-list refuses loopback peers.
+    const serve = await startServe([]);
+    try {
+      const r = await runDoctor([serve.httpUrl]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.equal(r.status['turn-udp'], 'ok', r.stdout);
+      assert.equal(r.status.relay, 'FAIL', r.stdout);
+      assert.match(
+        r.stdout,
+        /relay +turn:\S+: refused \(403 Forbidden\)\n +fix: the TURN server will not relay between its own relayed addresses.*--turn-allow-peer/,
+      );
+    } finally {
+      await serve.stop();
+    }
+  });
+
   test('with TURN off it fails STUN and TURN, says how to turn them on, and exits 1', async () => {
     const serve = await startServe(['--no-turn']);
     try {

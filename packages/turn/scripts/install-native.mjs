@@ -55,9 +55,11 @@ function main() {
   const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
   if (r.status !== 0 || !existsSync(out)) {
     const output = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`;
-    // e.g. "Error: not found: make" (node-gyp's own check), "cc: No such file or directory" (make's)
+    // e.g. "Error: not found: make" (node-gyp's own check), "Could not find any Python installation to use"
+    // (its Python check), "cc: No such file or directory" (make's)
     const why =
       /Error: (not found: \S+)/.exec(output)?.[1] ??
+      /Error: (Could not find any Python installation to use)/.exec(output)?.[1] ??
       /^.*(?:not found|No such file or directory).*$/m.exec(output)?.[0]?.trim() ??
       'node-gyp rebuild failed';
     return notBuilt(why, output);

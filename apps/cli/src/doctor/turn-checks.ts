@@ -207,7 +207,7 @@ function turnFix(err: unknown, t: IceTarget): string {
   if (err instanceof TurnError && err.code === 401)
     return 'the TURN server checks another secret: give it the same one as parley serve --turn-secret (coturn: use-auth-secret, static-auth-secret), on every node; and keep clocks in sync';
   if (err instanceof TurnError && err.code === 403)
-    return 'the TURN server will not relay between its own relayed addresses: are they private ones? give parley serve --turn-external-ip, or a public --turn-relay-ip';
+    return 'the TURN server will not relay between its own relayed addresses: are they private ones? give parley serve --turn-external-ip, or a public --turn-relay-ip (on a LAN: --turn-allow-peer CIDR for its addresses)';
   if (err instanceof TurnError && (err.code === 486 || err.code === 508))
     return 'a TURN quota is used up (see /metrics parley_turn_*): raise it with the --turn-… limit flags';
   if (/certificate|self.signed|CERT/i.test((err as Error).message))
