@@ -87,6 +87,10 @@ function walk(dir: string, out: string[] = []): string[] {
 
 let tarballs = new Map<string, string>();
 
+// Packing and installing take ~85 s here and building the Vite app ~60 s; on a busy machine twice that, so
+// these steps get 6 minutes each instead of the suite's 3.
+const SLOW = { timeout: 360_000 };
+
 before(() => {
   const started = Date.now();
   sh(process.execPath, ['scripts/pack.mjs', '--out', packs], REPO_ROOT, process.env);
@@ -104,7 +108,7 @@ before(() => {
   writeFileSync(join(project, 'package.json'), manifest(tarballs, [...tarballs.keys()], tools));
   npmInstall(project);
   console.log(`# consumer: packed ${made.length} packages and installed them in ${Date.now() - started} ms`);
-});
+}, SLOW);
 
 after(() => {
   if (process.env.PARLEY_KEEP_CONSUMER === '1') console.log(`# consumer project kept in ${tmp}`);
@@ -140,71 +144,79 @@ test('the installed packages are built files only, with nothing from the reposit
   );
 });
 
-test('a TypeScript program type-checks against the installed declarations; two Node peers talk through the installed `parley serve`', async () => {
-  const tsc = (config: string) =>
-    sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', config], project);
-  tsc('tsconfig.declarations.json'); // the declarations alone, skipLibCheck off
-  tsc('tsconfig.json'); // the program, built to build/
-  const cli = join(project, 'node_modules/@parley/cli/bin/parley.js');
-  const serve = await startParleyServe(['--turn-port', '0', '--log-level', 'info'], { cli, cwd: project });
-  try {
-    assert.match(serve.output(), /UDP data path native/);
-    const page = await fetch(`${serve.httpUrl}/`);
-    assert.equal(page.status, 200);
-    assert.match(await page.text(), /<title>[^<]*Parley/i, 'the web app the CLI carries');
-    const run = sh(process.execPath, ['build/peers.js', 'pair', serve.wsUrl], project);
-    const result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}');
-    assert.deepEqual(result, { ok: true, protocol: 'parley.v1', got: ['b got: hello from a'] });
-  } finally {
-    await serve.stop();
-  }
-});
+test(
+  'a TypeScript program type-checks against the installed declarations; two Node peers talk through the installed `parley serve`',
+  SLOW,
+  async () => {
+    const tsc = (config: string) =>
+      sh(process.execPath, ['node_modules/typescript/bin/tsc', '-p', config], project);
+    tsc('tsconfig.declarations.json'); // the declarations alone, skipLibCheck off
+    tsc('tsconfig.json'); // the program, built to build/
+    const cli = join(project, 'node_modules/@parley/cli/bin/parley.js');
+    const serve = await startParleyServe(['--turn-port', '0', '--log-level', 'info'], { cli, cwd: project });
+    try {
+      assert.match(serve.output(), /UDP data path native/);
+      const page = await fetch(`${serve.httpUrl}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>[^<]*Parley/i, 'the web app the CLI carries');
+      const run = sh(process.execPath, ['build/peers.js', 'pair', serve.wsUrl], project);
+      const result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}');
+      assert.deepEqual(result, { ok: true, protocol: 'parley.v1', got: ['b got: hello from a'] });
+    } finally {
+      await serve.stop();
+    }
+  },
+);
 
-test('a Vite app built against the installed @parley/client connects to a Node peer in Chromium', async () => {
-  sh(
-    process.execPath,
-    ['node_modules/vite/bin/vite.js', 'build', 'web', '--outDir', '../web-dist', '--logLevel', 'warn'],
-    project,
-  );
-  const cli = join(project, 'node_modules/@parley/cli/bin/parley.js');
-  const serve = await startParleyServe(['--turn-port', '0', '--static', join(project, 'web-dist')], {
-    cli,
-    cwd: project,
-  });
-  const browser = await launchChromium();
-  const peer = spawn(process.execPath, ['build/peers.js', 'echo', serve.wsUrl, 'consumer-web'], {
-    cwd: project,
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let peerOutput = '';
-  peer.stdout.setEncoding('utf8').on('data', (s: string) => (peerOutput += s));
-  peer.stderr.setEncoding('utf8').on('data', (s: string) => (peerOutput += s));
-  try {
-    await waitUntil(() => peerOutput.includes('"joined"'), {
-      what: 'the Node peer to join',
-      describe: () => peerOutput,
+test(
+  'a Vite app built against the installed @parley/client connects to a Node peer in Chromium',
+  SLOW,
+  async () => {
+    sh(
+      process.execPath,
+      ['node_modules/vite/bin/vite.js', 'build', 'web', '--outDir', '../web-dist', '--logLevel', 'warn'],
+      project,
+    );
+    const cli = join(project, 'node_modules/@parley/cli/bin/parley.js');
+    const serve = await startParleyServe(['--turn-port', '0', '--static', join(project, 'web-dist')], {
+      cli,
+      cwd: project,
     });
-    const page = await browser.newPage();
-    await page.goto(`${serve.httpUrl}/#consumer-web`);
-    const log = () => page.locator('#log').textContent();
-    await waitUntil(async () => (await log())?.includes('message node got: hello from the browser'), {
-      what: 'the Node peer to answer the page over WebRTC',
-      timeoutMs: 30_000,
-      describe: async () => ({ page: await log(), peer: peerOutput }),
+    const browser = await launchChromium();
+    const peer = spawn(process.execPath, ['build/peers.js', 'echo', serve.wsUrl, 'consumer-web'], {
+      cwd: project,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    await waitUntil(() => peer.exitCode === 0, {
-      what: 'the Node peer to leave',
-      describe: () => peerOutput,
-    });
-  } finally {
-    peer.kill();
-    await browser.close();
-    await serve.stop();
-  }
-});
+    let peerOutput = '';
+    peer.stdout.setEncoding('utf8').on('data', (s: string) => (peerOutput += s));
+    peer.stderr.setEncoding('utf8').on('data', (s: string) => (peerOutput += s));
+    try {
+      await waitUntil(() => peerOutput.includes('"joined"'), {
+        what: 'the Node peer to join',
+        describe: () => peerOutput,
+      });
+      const page = await browser.newPage();
+      await page.goto(`${serve.httpUrl}/#consumer-web`);
+      const log = () => page.locator('#log').textContent();
+      await waitUntil(async () => (await log())?.includes('message node got: hello from the browser'), {
+        what: 'the Node peer to answer the page over WebRTC',
+        timeoutMs: 30_000,
+        describe: async () => ({ page: await log(), peer: peerOutput }),
+      });
+      await waitUntil(() => peer.exitCode === 0, {
+        what: 'the Node peer to leave',
+        describe: () => peerOutput,
+      });
+    } finally {
+      peer.kill();
+      await browser.close();
+      await serve.stop();
+    }
+  },
+);
 
-test('@parley/turn installs where there is no compiler, and runs on node:dgram saying so', () => {
+test('@parley/turn installs where there is no compiler, and runs on node:dgram saying so', SLOW, () => {
   // PATH: node, sh and python3 only (no cc, gcc, g++, c++ or make).
   const bin = join(tmp, 'bin-without-compiler');
   mkdirSync(bin);
