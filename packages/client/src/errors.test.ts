@@ -30,9 +30,11 @@ describe('error codes', () => {
       assert.equal(documented.get(code), message, `docs/client.md's meaning of ${code}`);
   });
 
-  it("docs/protocol.md's table is exactly the server's codes", () => {
+  it("docs/protocol.md's table is exactly the server's codes, with the same messages", () => {
     const documented = tableAfter('protocol.md', '## Error codes');
     assert.deepEqual([...documented.keys()].sort(), Object.keys(ERROR_CODES).sort());
+    for (const [code, message] of Object.entries(ERROR_CODES))
+      assert.equal(documented.get(code), message, `docs/protocol.md's message of ${code}`);
   });
 
   it('no SDK code reuses a server code with a different meaning', () => {
