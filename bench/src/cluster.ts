@@ -6,14 +6,19 @@
  * - Redis commands per frame (INFO commandstats before and after);
  * - the highest offered rate that held p99 ≤ 10 ms with ≥ 95 % delivered (steps doubling).
  * The load generator runs in this process (raw WebSockets, pre-built frames); its own CPU is reported,
- * and a step it could not drive is marked client-limited. JSON to bench/results/cluster-<time>.json.
+ * and a step it could not drive is marked client-limited.
+ *
+ * Then the idle phase (cluster/idle.ts): `--idle N` connections over `--nodes` nodes in rooms of two
+ * spanning two nodes, presence checked. `--only cost|idle` runs one phase. JSON (`summary` and `steps`
+ * from the CPU phase, `idle`) to bench/results/cluster-<time>.json.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { startRedis } from '@parley/testing';
+import { parseArgs } from 'node:util';
+import { startRedis, type TestRedis } from '@parley/testing';
+import { type IdleResult, printIdle, runIdle } from './cluster/idle.js';
+import { redisCalls, startNode } from './cluster/nodes.js';
 import { processTickSeconds } from './proc-stat.js';
 import { machineBusySeconds, selfCpuSeconds } from './signaling/cpu.js';
 import { Histogram } from './signaling/histogram.js';
@@ -29,53 +34,6 @@ const RATES = [1000, 2000, 4000, 8000, 12_000, 16_000, 24_000, 32_000];
 
 /** alone: a node without --redis (the single-node default); local: both peers on one node of the cluster; cross: on two nodes. */
 type Kind = 'alone' | 'local' | 'cross';
-
-interface Node {
-  child: ChildProcess;
-  port: number;
-}
-
-async function startNode(redisUrl: string | undefined): Promise<Node> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=@parley/source',
-      '--import',
-      'tsx',
-      join(root, 'apps/cli/src/main.ts'),
-      'serve',
-      '--port',
-      '0',
-      '--no-turn',
-      '--log-level',
-      'warn',
-      '--rate',
-      '100000',
-      '--rate-per-ip',
-      '1000000',
-      '--max-sessions-per-ip',
-      '10000',
-      '--max-conns-per-ip',
-      '10000',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: redisUrl
-        ? { ...process.env, PARLEY_REDIS_URL: redisUrl, PARLEY_CLUSTER_SECRET: 'bench' }
-        : process.env,
-    },
-  );
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  const deadline = Date.now() + 30_000;
-  while (!/signaling\s+ws:\/\/[^:]+:(\d+)/.test(out)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`node did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { child, port: Number(/signaling\s+ws:\/\/[^:]+:(\d+)/.exec(out)?.[1]) };
-}
 
 /** One raw protocol client: joins, keeps its id, acks every 64 frames, times `message` frames. */
 class Peer {
@@ -150,34 +108,7 @@ interface StepResult {
   noisy: boolean;
 }
 
-/** Redis's command counts (INFO commandstats): script calls (what the nodes send), and every command. */
-async function redisCalls(port: number): Promise<{ scripts: number; all: number }> {
-  const socket = createConnection({ port, host: '127.0.0.1' });
-  socket.write('INFO commandstats\r\n');
-  let got = Buffer.alloc(0);
-  const text = await new Promise<string>((resolve, reject) => {
-    socket.on('error', reject);
-    socket.on('data', (d: Buffer) => {
-      got = Buffer.concat([got, d]);
-      const eol = got.indexOf('\r\n');
-      if (eol < 0) return;
-      const len = Number(got.subarray(1, eol).toString());
-      if (got.length >= eol + 2 + len) resolve(got.subarray(eol + 2, eol + 2 + len).toString());
-    });
-  });
-  socket.destroy();
-  let scripts = 0;
-  let all = 0;
-  for (const m of text.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
-    if (m[1] === 'info') continue;
-    all += Number(m[2]);
-    if (m[1] === 'evalsha' || m[1] === 'eval') scripts += Number(m[2]);
-  }
-  return { scripts, all };
-}
-
-async function main(): Promise<void> {
-  const redis = await startRedis();
+async function costPhase(redis: TestRedis): Promise<{ summary: object; steps: StepResult[] }> {
   const redisPid = redis.pid;
   const a = await startNode(redis.url);
   const b = await startNode(redis.url);
@@ -342,11 +273,6 @@ async function main(): Promise<void> {
   console.log(
     `\n${summary.noisySteps} of ${summary.steps} steps ran while other processes used > ${NOISY_CORES} cores.`,
   );
-  const dir = join(root, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `cluster-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ summary, steps: results }, null, 2)}\n`);
-  console.log(`\nwrote ${file}`);
   for (const [p, q] of [...pairs.alone, ...pairs.local, ...pairs.cross]) {
     p.ws.close();
     q.ws.close();
@@ -355,7 +281,55 @@ async function main(): Promise<void> {
     n.child.kill('SIGKILL');
     await once(n.child, 'exit');
   }
-  await redis.kill();
+  return { summary, steps: results };
 }
 
-await main();
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    idle: { type: 'string', default: '10000' },
+    nodes: { type: 'string', default: '3' },
+    hold: { type: 'string', default: '30' },
+    settle: { type: 'string', default: '15' },
+    'leave-rooms': { type: 'string', default: '1000' },
+    'per-address': { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '32' },
+    'per-worker': { type: 'string', default: '18000' },
+  },
+});
+if (args.only !== undefined && args.only !== 'cost' && args.only !== 'idle') {
+  console.error(
+    'usage: npm run bench:cluster -- [--only cost|idle] [--idle <connections>] [--nodes <n>] [--hold <s>]',
+  );
+  process.exit(2);
+}
+const redis = await startRedis();
+const out: { summary?: object; steps?: StepResult[]; idle?: IdleResult } = {};
+try {
+  if (args.only !== 'idle') Object.assign(out, await costPhase(redis));
+  if (args.only !== 'cost') {
+    const connections = Number(args.idle);
+    const nodes = Number(args.nodes);
+    if (!(connections >= 2 && nodes >= 2)) throw new Error('--idle needs ≥ 2 connections and --nodes ≥ 2');
+    console.log(`\nidle phase: ${connections} connections over ${nodes} nodes`);
+    out.idle = await runIdle(redis, {
+      connections,
+      nodes,
+      holdMs: Number(args.hold) * 1000,
+      settleMs: Number(args.settle) * 1000,
+      leaveRooms: Number(args['leave-rooms']),
+      perAddress: Number(args['per-address']),
+      concurrency: Number(args.concurrency),
+      perWorker: Number(args['per-worker']),
+      log: (line) => console.log(line),
+    });
+    printIdle(out.idle);
+  }
+} finally {
+  await redis.kill();
+}
+const dir = join(root, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `cluster-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+console.log(`\nwrote ${file}`);

@@ -17,6 +17,8 @@ export interface RawWsOptions {
   /** Path and query, e.g. `/ws` or `/peerjs?key=peerjs&id=a&token=t`. */
   path: string;
   protocol?: string;
+  /** Source address to connect from (e.g. 127.0.0.12), to spread clients over several addresses. */
+  localAddress?: string;
   onText: (payload: Buffer) => void;
   onClose: (why: string) => void;
 }
@@ -60,7 +62,11 @@ export class RawWs {
   /** Opens the TCP connection and completes the upgrade; rejects on any status but 101. */
   static connect(opts: RawWsOptions, timeoutMs = 15_000): Promise<RawWs> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: opts.host, port: opts.port });
+      const socket = net.connect({
+        host: opts.host,
+        port: opts.port,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      });
       socket.setNoDelay(true);
       const ws = new RawWs(socket, opts);
       let head: Buffer = Buffer.alloc(0);
