@@ -150,6 +150,12 @@ export class Game<S> extends Emitter<GameEvents<S>> {
   readonly #players = new Map<string, Player<S>>();
   readonly #byTag = new Map<number, Player<S>>();
   readonly #links = new Map<string, Link<S>>();
+  /**
+   * Host topology, not on the host: entries of the host's newest view for players this side has not met
+   * yet, by tag. A player is met by its hello on its own link to us, which may open after the host's view
+   * with its state came; the host sends nothing new until a state changes, so its entry is kept for then.
+   */
+  #unmet = new Map<number, { state: S; time: number }>();
   /** Players whose state the host set, with the room time it did: until their own catches up. */
   readonly #forced = new Map<string, number>();
   readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -407,6 +413,11 @@ export class Game<S> extends Emitter<GameEvents<S>> {
       link.player = player;
       this.#addPlayer(player);
       this.emit('player-joined', player);
+      const seen = this.#unmet.get(playerTag(player.id));
+      if (seen) {
+        this.#unmet.delete(playerTag(player.id));
+        this.#apply(player, seen.state, seen.time);
+      }
     }
     link.seqIn = -1;
     if (typeof msg.host === 'string' && typeof msg.term === 'number') this.#claim(msg.host, msg.term);
@@ -614,9 +625,14 @@ export class Game<S> extends Emitter<GameEvents<S>> {
       }
       case WORLD: {
         if (!link.player || link.player.id !== this.#host || !this.#fresh(link, frame.seq)) return;
+        // The newest view replaces the last one's unmet players (one the host no longer lists has gone).
+        this.#unmet = new Map();
         for (const e of frame.entries) {
           const player = this.#byTag.get(e.tag);
-          if (!player) continue;
+          if (!player) {
+            this.#unmet.set(e.tag, { state: e.state, time: e.time });
+            continue;
+          }
           if (player.self) {
             if (e.flags & FORCED && e.time > this.#lastCorrection) {
               this.#lastCorrection = e.time;
