@@ -132,6 +132,11 @@ interface Link<S> {
   acked: number;
   sentAt: Map<number, number>;
   lastPing: number;
+  /**
+   * Events that came before the peer's hello, for when it comes: a peer that hears our hello while its
+   * channel is still opening queues an event, and its queue goes out before the hello it sends on open.
+   */
+  early: unknown[];
   offs: (() => void)[];
 }
 
@@ -139,6 +144,8 @@ export const STATE_LABEL = 'parley-game-state';
 export const EVENTS_LABEL = 'parley-game-events';
 const PING_INTERVAL_MS = 1000;
 const FAST_PINGS = 5;
+/** The most events kept from a peer whose hello has not come yet. */
+const MAX_EARLY_EVENTS = 64;
 
 export class Game<S> extends Emitter<GameEvents<S>> {
   readonly room: Room;
@@ -326,6 +333,7 @@ export class Game<S> extends Emitter<GameEvents<S>> {
       acked: 0,
       sentAt: new Map(),
       lastPing: Number.NEGATIVE_INFINITY,
+      early: [],
       offs: [],
     };
     this.#links.set(peer.id, link);
@@ -375,6 +383,7 @@ export class Game<S> extends Emitter<GameEvents<S>> {
         return;
       case 'ev':
         if (link.player) this.emit('event', msg.d, link.player);
+        else if (link.early.length < MAX_EARLY_EVENTS) link.early.push(msg.d);
         return;
       case 'bye':
         if (link.player) this.#removePlayer(link.player);
@@ -419,6 +428,7 @@ export class Game<S> extends Emitter<GameEvents<S>> {
         this.#apply(player, seen.state, seen.time);
       }
     }
+    for (const d of link.early.splice(0)) this.emit('event', d, player);
     link.seqIn = -1;
     if (typeof msg.host === 'string' && typeof msg.term === 'number') this.#claim(msg.host, msg.term);
     this.#electIfUnknown();
