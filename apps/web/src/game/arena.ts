@@ -6,6 +6,7 @@
  */
 import { joinRoom, type Room } from '@parley/client';
 import { createGame, type Game, lerpNumbers, type Player, StateBuffer, schema } from '@parley/client/game';
+import { randomId } from '../lib/random-id.js';
 
 export const FIELD = { width: 1000, height: 600 };
 export const RADIUS = 22;
@@ -58,7 +59,7 @@ export class Arena {
     this.room = room;
     // The same player id across reloads of this tab: a dropped player comes back as itself.
     const key = `parley-game:${room.name}`;
-    const playerId = sessionStorage.getItem(key) ?? crypto.randomUUID().slice(0, 12);
+    const playerId = sessionStorage.getItem(key) ?? randomId(6);
     sessionStorage.setItem(key, playerId);
     this.game = createGame(room, {
       state: positionSchema,

@@ -132,6 +132,11 @@ interface Link<S> {
   acked: number;
   sentAt: Map<number, number>;
   lastPing: number;
+  /**
+   * Events that came before the peer's hello, for when it comes: a peer that hears our hello while its
+   * channel is still opening queues an event, and its queue goes out before the hello it sends on open.
+   */
+  early: unknown[];
   offs: (() => void)[];
 }
 
@@ -139,6 +144,8 @@ export const STATE_LABEL = 'parley-game-state';
 export const EVENTS_LABEL = 'parley-game-events';
 const PING_INTERVAL_MS = 1000;
 const FAST_PINGS = 5;
+/** The most events kept from a peer whose hello has not come yet. */
+const MAX_EARLY_EVENTS = 64;
 
 export class Game<S> extends Emitter<GameEvents<S>> {
   readonly room: Room;
@@ -150,6 +157,12 @@ export class Game<S> extends Emitter<GameEvents<S>> {
   readonly #players = new Map<string, Player<S>>();
   readonly #byTag = new Map<number, Player<S>>();
   readonly #links = new Map<string, Link<S>>();
+  /**
+   * Host topology, not on the host: entries of the host's newest view for players this side has not met
+   * yet, by tag. A player is met by its hello on its own link to us, which may open after the host's view
+   * with its state came; the host sends nothing new until a state changes, so its entry is kept for then.
+   */
+  #unmet = new Map<number, { state: S; time: number }>();
   /** Players whose state the host set, with the room time it did: until their own catches up. */
   readonly #forced = new Map<string, number>();
   readonly #graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -320,6 +333,7 @@ export class Game<S> extends Emitter<GameEvents<S>> {
       acked: 0,
       sentAt: new Map(),
       lastPing: Number.NEGATIVE_INFINITY,
+      early: [],
       offs: [],
     };
     this.#links.set(peer.id, link);
@@ -369,6 +383,7 @@ export class Game<S> extends Emitter<GameEvents<S>> {
         return;
       case 'ev':
         if (link.player) this.emit('event', msg.d, link.player);
+        else if (link.early.length < MAX_EARLY_EVENTS) link.early.push(msg.d);
         return;
       case 'bye':
         if (link.player) this.#removePlayer(link.player);
@@ -407,7 +422,13 @@ export class Game<S> extends Emitter<GameEvents<S>> {
       link.player = player;
       this.#addPlayer(player);
       this.emit('player-joined', player);
+      const seen = this.#unmet.get(playerTag(player.id));
+      if (seen) {
+        this.#unmet.delete(playerTag(player.id));
+        this.#apply(player, seen.state, seen.time);
+      }
     }
+    for (const d of link.early.splice(0)) this.emit('event', d, player);
     link.seqIn = -1;
     if (typeof msg.host === 'string' && typeof msg.term === 'number') this.#claim(msg.host, msg.term);
     this.#electIfUnknown();
@@ -614,9 +635,14 @@ export class Game<S> extends Emitter<GameEvents<S>> {
       }
       case WORLD: {
         if (!link.player || link.player.id !== this.#host || !this.#fresh(link, frame.seq)) return;
+        // The newest view replaces the last one's unmet players (one the host no longer lists has gone).
+        this.#unmet = new Map();
         for (const e of frame.entries) {
           const player = this.#byTag.get(e.tag);
-          if (!player) continue;
+          if (!player) {
+            this.#unmet.set(e.tag, { state: e.state, time: e.time });
+            continue;
+          }
           if (player.self) {
             if (e.flags & FORCED && e.time > this.#lastCorrection) {
               this.#lastCorrection = e.time;
