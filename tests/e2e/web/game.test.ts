@@ -49,7 +49,15 @@ const waitRows = (p: ChromiumWebPage, what: string, ok: (r: Row[]) => boolean, t
 async function moveAndConverge(mover: ChromiumWebPage, key: string, ms: number, watchers: ChromiumWebPage[]) {
   const before = (await rows(mover)).find((r) => r.self)!;
   await mover.page.keyboard.down(key);
+  // At least `ms`, and on until the player has moved 50 units: a page that renders few frames on a busy
+  // machine moves less per wall-clock second (each frame advances at most 0.1 s of movement).
   await new Promise((r) => setTimeout(r, ms));
+  const moved = async () => {
+    const now = (await rows(mover)).find((r) => r.self)!;
+    return Math.hypot(now.x - before.x, now.y - before.y) > 50;
+  };
+  const deadline = Date.now() + 5000;
+  while (!(await moved()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await mover.page.keyboard.up(key);
   await new Promise((r) => setTimeout(r, 200));
   const after = (await rows(mover)).find((r) => r.self)!;
