@@ -279,7 +279,15 @@ describe('NAT lab: every pair of networks connects, by the best path', { skip, t
         row.path = describePath(info);
         assert.ok(info, 'connectionInfo() gave a path');
         assert.equal(category(info), pair.expect, `path ${row.path}`);
-        if (pair.relayProtocol) assert.equal(info.relayProtocol, pair.relayProtocol, row.path);
+        // Where TCP reaches the TURN server on any port, TURN over TLS (443) is a path too: Chromium prefers
+        // TCP, but nominates whichever relay pair succeeds first (one clean-clone run took TLS).
+        if (pair.relayProtocol)
+          assert.ok(
+            (pair.relayProtocol === 'tcp' ? ['tcp', 'tls'] : [pair.relayProtocol]).includes(
+              info.relayProtocol ?? '',
+            ),
+            `relay protocol ${info.relayProtocol}, expected ${pair.relayProtocol}: ${row.path}`,
+          );
         row.pass = true;
         t.diagnostic(`${row.path}, set up in ${row.setupMs} ms`);
       } catch (err) {
