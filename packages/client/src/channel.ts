@@ -194,9 +194,13 @@ function sendOn(dc: RTCDataChannel, data: ChannelData): void {
   else dc.send(data as Uint8Array<ArrayBuffer>);
 }
 
-/** Whether a failed send means the channel is closing (browsers: readyState; node-datachannel: its message). */
+/**
+ * Whether a failed send means the channel is closing (browsers: readyState; node-datachannel: its message,
+ * "… closed" or, on a connection closed under a channel that still reads open, "Sending failed, errno=32"
+ * (EPIPE)).
+ */
 function closedUnder(dc: RTCDataChannel, err: unknown): boolean {
-  return dc.readyState !== 'open' || /closed/i.test(String((err as Error)?.message ?? err));
+  return dc.readyState !== 'open' || /closed|errno=32\b|EPIPE/i.test(String((err as Error)?.message ?? err));
 }
 
 function toData(data: unknown): ChannelData {

@@ -186,6 +186,14 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
       files.push(w);
     }
     this.#send(r ? { t: 'want', e: this.#epoch, files, r } : { t: 'want', e: this.#epoch, files });
+    // A `want` resets the sender's hold and pause: what we said before a connection died may have died
+    // with it (a lost `go` held the sender for ever). So say again what still applies, and after a
+    // reconnect repeat `verified` for the files done (the sender ignores a repeat).
+    if (this.#state === 'paused') this.#send({ t: 'pause' });
+    if (this.#holding) this.#send({ t: 'hold' });
+    if (r !== 'reconnect') return;
+    for (const fs of this.#files.slice(0, this.#current))
+      if (fs.result) this.#send({ t: 'verified', f: fs.f, sha256: fs.result.sha256 });
   }
 
   #enqueue(data: ChannelData): void {

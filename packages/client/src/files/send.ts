@@ -242,13 +242,18 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
     }
     this.#epoch = epoch;
     this.#needWant = false;
+    // A `want` restates the receiver's flow control: a `go` or `continue` it sent just before a connection
+    // died is lost with it, so a hold or pause from before is not carried over (the receiver repeats one
+    // that still applies right after its `want`).
+    this.#held = false;
+    this.#remotePaused = false;
     this.#plan = want;
     for (const w of want) this.#pos.set(w.f, w.from);
   }
 
   #onVerified(f: number, sha256: string): void {
     const file = this.files[f];
-    if (!file || !this.#accepted?.has(f)) return;
+    if (!file || !this.#accepted?.has(f) || this.#verified.has(f)) return;
     this.#verified.set(f, sha256);
     this.#pos.set(f, file.size);
     const result: FileResult = { path: file.path, size: file.size, sha256 };
