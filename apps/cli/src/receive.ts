@@ -30,7 +30,7 @@ export function receiveCommand(): Command {
 }
 
 function code(v: string): string {
-  if (!isCode(v)) throw new InvalidArgumentError('a code like 7-word-word');
+  if (!isCode(v)) throw new InvalidArgumentError('a code like 4127-word-word');
   return v;
 }
 

@@ -3,7 +3,7 @@
  * code, over the SDK's transfer engine; exits 0 once a receiver has verified every file.
  */
 import type { Peer } from '@parley/client';
-import { isCode, newCode, type OutgoingTransfer, roomOf, sendFiles } from '@parley/client/files';
+import { claimCode, isCode, type OutgoingTransfer, roomOf, sendFiles } from '@parley/client/files';
 import { nodeSha256, nodeSource } from '@parley/client/files/node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { qr } from './banner.js';
@@ -28,16 +28,18 @@ export function sendCommand(): Command {
 }
 
 function code(v: string): string {
-  if (!isCode(v)) throw new InvalidArgumentError('a code like 7-word-word');
+  if (!isCode(v)) throw new InvalidArgumentError('a code like 4127-word-word');
   return v;
 }
 
 async function runSend(paths: string[], flags: SendFlags): Promise<void> {
   const files = await nodeSource(paths);
   const total = files.reduce((n, f) => n + f.size, 0);
-  const theCode = flags.code ?? newCode();
   const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
-  const room = await join(flags.server, roomOf(theCode));
+  // A fresh code takes a room nobody is in; a given one is used as it is (its receiver may be waiting).
+  const { code: theCode, room } = flags.code
+    ? { code: flags.code, room: await join(flags.server, roomOf(flags.code)) }
+    : await claimCode((name) => join(flags.server, name));
   const link = `${webUrl(flags.server)}#receive=${theCode}`;
   if (flags.json) out({ event: 'ready', code: theCode, link, files: files.length, bytes: total });
   else {

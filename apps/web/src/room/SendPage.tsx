@@ -3,7 +3,7 @@
  * code, and every peer that joins with it is offered them on the transfer engine.
  */
 import { joinRoom, type Room } from '@parley/client';
-import { newCode, roomOf } from '@parley/client/files';
+import { claimCode } from '@parley/client/files';
 import { fileListSource } from '@parley/client/files/browser';
 import { useEffect, useReducer, useState } from 'preact/hooks';
 import { useTitle } from '../lib/page-hooks.js';
@@ -28,10 +28,12 @@ export function SendPage() {
   const pick = async (e: Event) => {
     const sources = fileListSource((e.currentTarget as HTMLInputElement).files ?? []);
     if (!sources.length || room) return;
-    const c = newCode();
-    setCode(c);
     try {
-      const r = await joinRoom({ url: signalingUrl(), room: roomOf(c), metadata: { name: 'Browser' } });
+      // A fresh code whose room nobody is in (another number while one is taken).
+      const { code: c, room: r } = await claimCode((name) =>
+        joinRoom({ url: signalingUrl(), room: name, metadata: { name: 'Browser' } }),
+      );
+      setCode(c);
       const offer = (peer: Parameters<FileShare['watch']>[0]) => files.send(sources, [peer]);
       for (const peer of r.peers.values()) offer(peer);
       r.on('peer-joined', offer);
