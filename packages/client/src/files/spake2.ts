@@ -34,14 +34,12 @@ export const SCRYPT = { N: 2 ** 14, r: 8, p: 1 } as const;
 
 export type Spake2Role = 'A' | 'B';
 
-export interface Spake2Options {
+export interface Spake2Context {
   /** The identities of A and B (RFC 9382: may be empty; both sides must use the same). */
   idA?: Uint8Array;
   idB?: Uint8Array;
   /** Additional authenticated data, bound into the confirmation keys (both sides must see the same). */
   aad?: Uint8Array;
-  /** The ephemeral scalar (x for A, y for B): tests only, to replay the RFC's vectors. Default random. */
-  scalar?: bigint;
 }
 
 /** What both sides derive once they have the other's share. */
@@ -96,14 +94,13 @@ export class Spake2 {
   readonly message: Uint8Array;
   readonly #w: bigint;
   readonly #scalar: bigint;
-  readonly #options: Spake2Options;
 
-  constructor(role: Spake2Role, w: bigint, options: Spake2Options = {}) {
+  /** `scalar`: the ephemeral x (A) or y (B); tests only, to replay the RFC's vectors. Default random. */
+  constructor(role: Spake2Role, w: bigint, scalar: bigint = randomScalar()) {
     if (w <= 0n || w >= ORDER) throw new Error('spake2: w out of range');
     this.role = role;
     this.#w = w;
-    this.#options = options;
-    this.#scalar = options.scalar ?? randomScalar();
+    this.#scalar = scalar;
     if (this.#scalar <= 0n || this.#scalar >= ORDER) throw new Error('spake2: scalar out of range');
     const mask = role === 'A' ? SPAKE2_M : SPAKE2_N;
     this.message = G.multiply(this.#scalar).add(mask.multiply(w)).toBytes(false);
@@ -112,8 +109,9 @@ export class Spake2 {
   /**
    * Takes the other side's share and derives the keys. Throws on a share that is not an uncompressed
    * point of P-256, is the identity, or yields the identity as K (RFC 9382 section 3.3: abort).
+   * `context`: the identities and the AAD, which both sides must give alike.
    */
-  finish(peerMessage: Uint8Array): Spake2Keys {
+  finish(peerMessage: Uint8Array, context: Spake2Context = {}): Spake2Keys {
     if (peerMessage.byteLength !== 65 || peerMessage[0] !== 4)
       throw new Error('spake2: the peer share is not an uncompressed P-256 point');
     let peer: Point;
@@ -135,8 +133,8 @@ export class Spake2 {
     const pA = isA ? this.message : peerMessage;
     const pB = isA ? peerMessage : this.message;
     const tt = concatBytes(
-      withLength(this.#options.idA ?? new Uint8Array(0)),
-      withLength(this.#options.idB ?? new Uint8Array(0)),
+      withLength(context.idA ?? new Uint8Array(0)),
+      withLength(context.idB ?? new Uint8Array(0)),
       withLength(pA),
       withLength(pB),
       withLength(k),
@@ -145,7 +143,7 @@ export class Spake2 {
     const digest = sha256(tt);
     const ke = digest.slice(0, 16);
     const ka = digest.slice(16, 32);
-    const info = concatBytes(utf8ToBytes('ConfirmationKeys'), this.#options.aad ?? new Uint8Array(0));
+    const info = concatBytes(utf8ToBytes('ConfirmationKeys'), context.aad ?? new Uint8Array(0));
     const kc = hkdf(sha256, ka, undefined, info, 32);
     const kcA = kc.slice(0, 16);
     const kcB = kc.slice(16, 32);
