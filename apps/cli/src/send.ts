@@ -103,6 +103,7 @@ async function runSend(paths: string[], flags: SendFlags): Promise<void> {
       if (!burnt) offerTo(peer);
     },
     failed: (peer, err) => {
+      if (burnt) return; // said once; the rest are its aftermath
       if (flags.json) out({ event: 'error', peer: peer.id, code: err.code, message: err.message });
       else console.error(`\n${err.code}: ${err.message}`);
       if (err.code !== 'AUTH_FAILED') return; // it left before the check: wait for it to come back

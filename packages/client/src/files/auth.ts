@@ -219,15 +219,51 @@ export function authenticatePeers(
   options: AuthOptions = {},
 ): () => void {
   const other: TransferRole = role === 'sender' ? 'receiver' : 'sender';
+  const timeoutMs = options.timeoutMs ?? AUTH_TIMEOUT_MS;
   const seen = new WeakSet<Peer>();
+  const pending = new Set<Peer>();
+  // One deadline for the room, not one per peer, from the first peer of the other role until one is
+  // through: a peer that is replaced before its check got anywhere (it left, rejoined under a new id, or
+  // its connection never came up) must not put it off for ever, nor leave this side waiting silently.
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  let through = false;
+  const settle = (peer: Peer) => {
+    pending.delete(peer);
+    if (through) clearTimeout(deadline);
+  };
   const check = (peer: Peer) => {
     if (seen.has(peer) || transferRoleOf(peer) !== other) return;
     seen.add(peer);
+    pending.add(peer);
+    if (!deadline && !through)
+      deadline = setTimeout(() => {
+        if (through) return;
+        const last = [...pending].pop() ?? peer;
+        const s = Math.round(timeoutMs / 1000);
+        handlers.failed(
+          last,
+          new ParleyError(
+            'AUTH_FAILED',
+            `authentication failed: no proof of the code within ${s} s (${MISMATCH}, or no connection)`,
+          ),
+        );
+      }, timeoutMs);
     authenticate(peer, code, role, options).then(
-      () => handlers.authenticated(peer),
-      (err: ParleyError) => handlers.failed(peer, err),
+      () => {
+        through = true;
+        settle(peer);
+        handlers.authenticated(peer);
+      },
+      (err: ParleyError) => {
+        settle(peer);
+        handlers.failed(peer, err);
+      },
     );
   };
   for (const peer of room.peers.values()) check(peer);
-  return room.on('peer-joined', check);
+  const off = room.on('peer-joined', check);
+  return () => {
+    off();
+    clearTimeout(deadline);
+  };
 }
