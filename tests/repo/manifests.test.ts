@@ -24,11 +24,7 @@ interface Manifest {
 const read = (path: string): Manifest => JSON.parse(readFileSync(join(root, path), 'utf8'));
 
 /** Declared and never imported, on purpose: package → dependency → why. */
-const UNIMPORTED: Record<string, Record<string, string>> = {
-  '@parley/client': {
-    '@noble/curves': 'the planned PAKE for transfer codes (docs/files.md, "The planned fix")',
-  },
-};
+const UNIMPORTED: Record<string, Record<string, string>> = {};
 
 function files(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

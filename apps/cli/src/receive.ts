@@ -1,10 +1,18 @@
 /**
- * `parley receive [--server URL] [--out DIR] [--yes] [--json] CODE`: joins with the code, shows what is
- * offered, asks (unless --yes), and receives into DIR; a killed receive started again resumes from the
- * last verified block. Exits 0 only when every file is verified.
+ * `parley receive [--server URL] [--out DIR] [--yes] [--json] CODE`: joins the code's room, checks that the
+ * sender knows the code's words (SPAKE2, @parley/client/files' authenticatePeers), shows what it offers,
+ * asks (unless --yes), and receives into DIR; a killed receive started again resumes from the last
+ * verified block. Exits 0 only when every file is verified; 1 when the sender failed the code check.
  */
 import { createInterface } from 'node:readline/promises';
-import { type FileOffer, isCode, onRoomFileOffers, roomOf } from '@parley/client/files';
+import {
+  authenticatePeers,
+  type FileOffer,
+  isCode,
+  onFileOffers,
+  roomOf,
+  transferMetadata,
+} from '@parley/client/files';
 import { nodeSha256, nodeSink } from '@parley/client/files/node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_SERVER, formatBytes, join, progressBar, releaseNative } from './transfer-ui.js';
@@ -30,13 +38,13 @@ export function receiveCommand(): Command {
 }
 
 function code(v: string): string {
-  if (!isCode(v)) throw new InvalidArgumentError('a code like 7-word-word');
+  if (!isCode(v)) throw new InvalidArgumentError('a code like 4127-word-word');
   return v;
 }
 
 async function runReceive(theCode: string, flags: ReceiveFlags): Promise<void> {
   const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
-  const room = await join(flags.server, roomOf(theCode));
+  const room = await join(flags.server, roomOf(theCode), transferMetadata('receiver'));
   const finish = async (exitCode: number) => {
     await room.leave().catch(() => {});
     releaseNative();
@@ -45,13 +53,23 @@ async function runReceive(theCode: string, flags: ReceiveFlags): Promise<void> {
   process.once('SIGINT', () => void finish(130));
   if (!flags.json) console.log('Waiting for the sender…');
   let busy = false;
-  onRoomFileOffers(room, (offer) => {
+  const onOffer = (offer: FileOffer) => {
     if (busy) {
       offer.decline();
       return;
     }
     busy = true;
     void handle(offer, flags, out).then((ok) => finish(ok ? 0 : 1));
+  };
+  // Offers are taken only from a sender that proved it knows the code's words.
+  authenticatePeers(room, theCode, 'receiver', {
+    authenticated: (peer) => onFileOffers(peer, onOffer),
+    failed: (_peer, err) => {
+      if (err.code !== 'AUTH_FAILED' || busy) return; // a sender that left before the check may come back
+      if (flags.json) out({ event: 'error', ok: false, code: err.code, message: err.message });
+      else console.error(`\n${err.code}: ${err.message}`);
+      void finish(1);
+    },
   });
 }
 

@@ -1,9 +1,19 @@
 /**
  * `parley send [--server URL] [--code CODE] PATH...`: offers files and folders to whoever joins with the
- * code, over the SDK's transfer engine; exits 0 once a receiver has verified every file.
+ * code and proves it knows the code's words (SPAKE2, @parley/client/files' authenticatePeers), over the
+ * SDK's transfer engine; exits 0 once a receiver has verified every file, 1 when a peer failed the code
+ * check (one guess per code: start again with a new one).
  */
 import type { Peer } from '@parley/client';
-import { isCode, newCode, type OutgoingTransfer, roomOf, sendFiles } from '@parley/client/files';
+import {
+  authenticatePeers,
+  claimCode,
+  isCode,
+  type OutgoingTransfer,
+  roomOf,
+  sendFiles,
+  transferMetadata,
+} from '@parley/client/files';
 import { nodeSha256, nodeSource } from '@parley/client/files/node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { qr } from './banner.js';
@@ -28,16 +38,19 @@ export function sendCommand(): Command {
 }
 
 function code(v: string): string {
-  if (!isCode(v)) throw new InvalidArgumentError('a code like 7-word-word');
+  if (!isCode(v)) throw new InvalidArgumentError('a code like 4127-word-word');
   return v;
 }
 
 async function runSend(paths: string[], flags: SendFlags): Promise<void> {
   const files = await nodeSource(paths);
   const total = files.reduce((n, f) => n + f.size, 0);
-  const theCode = flags.code ?? newCode();
   const out = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
-  const room = await join(flags.server, roomOf(theCode));
+  // A fresh code takes a room nobody is in; a given one is used as it is (its receiver may be waiting).
+  const metadata = transferMetadata('sender');
+  const { code: theCode, room } = flags.code
+    ? { code: flags.code, room: await join(flags.server, roomOf(flags.code), metadata) }
+    : await claimCode((name) => join(flags.server, name, metadata));
   const link = `${webUrl(flags.server)}#receive=${theCode}`;
   if (flags.json) out({ event: 'ready', code: theCode, link, files: files.length, bytes: total });
   else {
@@ -78,11 +91,26 @@ async function runSend(paths: string[], flags: SendFlags): Promise<void> {
       if (flags.json) out({ event: 'error', peer: peer.id, code: err.code, message: err.message });
       else console.error(`\n${err.code}: ${err.message}`);
       // Declined or cancelled by the receiver: done. Anything else: a restarted receiver may come back.
-      if (err.code === 'FILE_DECLINED' || err.code === 'FILE_CANCELLED') void finish(1);
+      if (err.code === 'FILE_DECLINED' || err.code === 'FILE_CANCELLED' || burnt) void finish(1);
       else if (!flags.json) console.log('Waiting for the receiver to come back…');
     });
   };
-  for (const peer of room.peers.values()) offerTo(peer);
-  room.on('peer-joined', offerTo);
+  // Files go only to a peer that proved it knows the code's words. One failed proof burns the code: no
+  // further peer is tried (a transfer under way goes on), so an attacker gets one guess per code.
+  let burnt = false;
+  const stop = authenticatePeers(room, theCode, 'sender', {
+    authenticated: (peer) => {
+      if (!burnt) offerTo(peer);
+    },
+    failed: (peer, err) => {
+      if (burnt) return; // said once; the rest are its aftermath
+      if (flags.json) out({ event: 'error', peer: peer.id, code: err.code, message: err.message });
+      else console.error(`\n${err.code}: ${err.message}`);
+      if (err.code !== 'AUTH_FAILED') return; // it left before the check: wait for it to come back
+      burnt = true;
+      stop();
+      if (transfers.size === 0) void finish(1);
+    },
+  });
   process.once('SIGINT', () => void finish(130));
 }

@@ -1,5 +1,5 @@
 /** What `parley send` and `parley receive` share: joining over node-datachannel, progress bars, sizes. */
-import { joinRoom, type Room } from '@parley/client';
+import { type JoinOptions, joinRoom, type Room } from '@parley/client';
 import type { Progress } from '@parley/client/files';
 import cliProgress from 'cli-progress';
 import { cleanup } from 'node-datachannel';
@@ -26,8 +26,14 @@ export function webUrl(server: string): string {
   return u.toString();
 }
 
-export function join(server: string, room: string): Promise<Room> {
-  return joinRoom({ url: signalingUrl(server), room, rtc: { RTCPeerConnection }, WebSocket });
+export function join(server: string, room: string, metadata?: JoinOptions['metadata']): Promise<Room> {
+  return joinRoom({
+    url: signalingUrl(server),
+    room,
+    rtc: { RTCPeerConnection },
+    WebSocket,
+    ...(metadata ? { metadata } : {}),
+  });
 }
 
 /** Stops node-datachannel's threads so the process can exit. */

@@ -143,6 +143,20 @@ export class Peer extends Emitter<PeerEvents> {
     return connectionInfoFrom(await this.getStats());
   }
 
+  /**
+   * The DTLS certificate fingerprints of the current connection as this side sees them: its own (from the
+   * local description) and the peer's (from the remote description), each as `sha-256 AB:CD:…` (several
+   * sorted and joined by `,`), or undefined before both descriptions are set. The signaling server relays
+   * the descriptions, so a protocol that must know it talks to the peer and not to a server in the middle
+   * binds these into an authentication of its own (the file transfer's code check does).
+   */
+  fingerprints(): { local: string; remote: string } | undefined {
+    const pc = this.#neg.pc;
+    const local = fingerprintsOf(pc.localDescription?.sdp);
+    const remote = fingerprintsOf(pc.remoteDescription?.sdp);
+    return local && remote ? { local, remote } : undefined;
+  }
+
   /** Closes the connection to this peer (the room stays joined). */
   close(): void {
     if (this.#closed) return;
@@ -332,6 +346,15 @@ export class Peer extends Emitter<PeerEvents> {
     this.#state = state;
     this.emit('state', state);
   }
+}
+
+/** The `a=fingerprint` lines of an SDP, normalised (algorithm lower case, hex upper case), sorted. */
+function fingerprintsOf(sdp: string | undefined): string | undefined {
+  if (!sdp) return undefined;
+  const found = new Set<string>();
+  for (const m of sdp.matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/gm))
+    found.add(`${(m[1] as string).toLowerCase()} ${(m[2] as string).toUpperCase()}`);
+  return found.size ? [...found].sort().join(',') : undefined;
 }
 
 /** Browsers never close a connection by themselves (they restart ICE on a failed one); libdatachannel does. */

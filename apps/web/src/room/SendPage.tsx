@@ -1,9 +1,11 @@
 /**
  * `#/send`: send files to a terminal (`parley receive CODE`) or another browser (the link): pick files, get a
- * code, and every peer that joins with it is offered them on the transfer engine.
+ * code, and every peer that joins with it and proves it knows the code's words (SPAKE2, authenticatePeers
+ * from @parley/client/files, as `parley send` does) is offered them on the transfer engine. A failed proof
+ * burns the code: no further peer is tried.
  */
 import { joinRoom, type Room } from '@parley/client';
-import { newCode, roomOf } from '@parley/client/files';
+import { authenticatePeers, claimCode, transferMetadata } from '@parley/client/files';
 import { fileListSource } from '@parley/client/files/browser';
 import { useEffect, useReducer, useState } from 'preact/hooks';
 import { useTitle } from '../lib/page-hooks.js';
@@ -23,18 +25,34 @@ export function SendPage() {
   );
   const [code, setCode] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  const [authError, setAuthError] = useState<string | undefined>(undefined);
   const [room, setRoom] = useState<Room | undefined>(undefined);
   useEffect(() => () => void room?.leave(), [room]);
   const pick = async (e: Event) => {
     const sources = fileListSource((e.currentTarget as HTMLInputElement).files ?? []);
     if (!sources.length || room) return;
-    const c = newCode();
-    setCode(c);
     try {
-      const r = await joinRoom({ url: signalingUrl(), room: roomOf(c), metadata: { name: 'Browser' } });
-      const offer = (peer: Parameters<FileShare['watch']>[0]) => files.send(sources, [peer]);
-      for (const peer of r.peers.values()) offer(peer);
-      r.on('peer-joined', offer);
+      // A fresh code whose room nobody is in (another number while one is taken).
+      const { code: c, room: r } = await claimCode((name) =>
+        joinRoom({
+          url: signalingUrl(),
+          room: name,
+          metadata: transferMetadata('sender', { name: 'Browser' }),
+        }),
+      );
+      setCode(c);
+      let burnt = false;
+      const stop = authenticatePeers(r, c, 'sender', {
+        authenticated: (peer) => {
+          if (!burnt) files.send(sources, [peer]);
+        },
+        failed: (_peer, err) => {
+          if (err.code !== 'AUTH_FAILED') return;
+          burnt = true;
+          stop();
+          setAuthError(`${err.message}. Nothing was sent to it; to send again, reload and use the new code.`);
+        },
+      });
       setRoom(r);
     } catch (err) {
       setError((err as Error).message);
@@ -52,6 +70,11 @@ export function SendPage() {
         </p>
       )}
       {error && <p role="alert">Could not reach the server: {error}</p>}
+      {authError && (
+        <p role="alert" data-testid="auth-error">
+          {authError}
+        </p>
+      )}
       <ul class="transfers" aria-label="Transfers">
         {files.list.map((t) => (
           <TransferRow key={t.id} t={t} files={files} />

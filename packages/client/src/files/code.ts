@@ -1,11 +1,10 @@
 /**
  * Transfer codes for `parley send` / `parley receive` and the web app's send and receive pages:
- * `<number>-<word>-<word>` in the spirit of magic-wormhole. The number names the room; the words are the
- * secret part. The room a code meets in is derived from the whole code, so two transfers with the same
- * number do not meet. The one home of the code's format: the CLI and the web app both import it.
+ * `<number>-<word>-<word>` in the spirit of magic-wormhole. The number is the public part: it names the
+ * signaling room, and is all the server sees. The words are the secret part: they never leave the two
+ * peers, which prove to each other that they know them with SPAKE2 (auth.ts). The one home of the code's
+ * format: the CLI and the web app both import it.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 
 const WORDS = (
   'acid also apex arch atom aunt away axis baby back bake ball band bank barn base bath bead beam bean bear ' +
@@ -31,10 +30,13 @@ function randomBelow(n: number): number {
   }
 }
 
-/** A fresh code: a room number and two words (about 14 bits of secret; the room part is not secret). */
+/** The highest room number a fresh code gets (numbers are 1…ROOM_NUMBERS, at most 4 digits). */
+export const ROOM_NUMBERS = 9999;
+
+/** A fresh code: a room number and two words (16 bits of secret: 256 × 256; the number is not secret). */
 export function newCode(): string {
   const pick = () => WORDS[randomBelow(WORDS.length)] as string;
-  return `${randomBelow(99) + 1}-${pick()}-${pick()}`;
+  return `${randomBelow(ROOM_NUMBERS) + 1}-${pick()}-${pick()}`;
 }
 
 /** Checks a code's shape: a number, then one or more words. */
@@ -42,9 +44,36 @@ export function isCode(code: string): boolean {
   return /^[0-9]{1,4}(-[a-z]{2,12}){1,8}$/.test(code);
 }
 
-/** The signaling room a code meets in: its number and a digest of the whole code. */
+/** A code's two parts: the public number (leading zeros dropped) and the secret words, as typed. */
+export function codeParts(code: string): { number: number; secret: string } {
+  if (!isCode(code)) throw new TypeError(`not a transfer code: ${JSON.stringify(code)}`);
+  const dash = code.indexOf('-');
+  return { number: Number.parseInt(code.slice(0, dash), 10), secret: code.slice(dash + 1) };
+}
+
+/** The signaling room a code meets in: from its number only (the words never reach the server). */
 export function roomOf(code: string): string {
-  const [n] = code.split('-');
-  const digest = bytesToHex(sha256(new TextEncoder().encode(`parley-send/${code}`))).slice(0, 24);
-  return `send-${n}-${digest}`;
+  return `send-${codeParts(code).number}`;
+}
+
+/** What `claimCode` needs of a joined room. */
+interface Joined {
+  readonly peers: ReadonlyMap<string, unknown>;
+  leave(): Promise<void>;
+}
+
+/**
+ * A fresh code whose room nobody is in: joins `roomOf(newCode())` and, when the room is occupied (another
+ * transfer uses that number now), leaves and tries another number, up to `tries` times.
+ */
+export async function claimCode<R extends Joined>(
+  join: (room: string) => Promise<R>,
+  tries = 8,
+): Promise<{ code: string; room: R }> {
+  for (let i = 1; ; i++) {
+    const code = newCode();
+    const room = await join(roomOf(code));
+    if (room.peers.size === 0 || i >= tries) return { code, room };
+    await room.leave().catch(() => {});
+  }
 }

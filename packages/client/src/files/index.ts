@@ -3,7 +3,18 @@
  * peer on a channel per transfer, verified block by block and whole, resumable from the last verified
  * block. A subpath of its own, so the core SDK's browser bundle does not carry it.
  */
-export { isCode, newCode, roomOf } from './code.js';
+export {
+  AUTH_LABEL,
+  AUTH_TIMEOUT_MS,
+  type AuthHandlers,
+  type AuthOptions,
+  authenticate,
+  authenticatePeers,
+  type TransferRole,
+  transferMetadata,
+  transferRoleOf,
+} from './auth.js';
+export { claimCode, codeParts, isCode, newCode, ROOM_NUMBERS, roomOf } from './code.js';
 export { fileKey, type HashFactory, nobleSha256, type StreamingHash, sha256Hex } from './hash.js';
 export { FileOffer, type OfferedFile, onFileOffers, onRoomFileOffers } from './offer.js';
 export { IncomingTransfer, type ReceiveOptions } from './receive.js';
