@@ -30,6 +30,7 @@ import {
   stagedFile,
   sweepStaged,
 } from '@parley/client/files/browser';
+import { useReducer, useState } from 'preact/hooks';
 import { randomId } from './random-id.js';
 
 export type TransferStatus = 'offered' | 'running' | 'paused' | 'resuming' | 'done' | 'failed' | 'cancelled';
@@ -409,4 +410,20 @@ export class FileShare {
   #find(id: string): Transfer | undefined {
     return this.list.find((t) => t.id === id);
   }
+}
+
+/**
+ * A FileShare for a page of its own (the send and receive pages): the page renders again whenever a
+ * transfer changes. `peerName` names the other side in the rows.
+ */
+export function useFileShare(peerName: string): FileShare {
+  const [, render] = useReducer((n: number, _: unknown) => n + 1, 0);
+  const [files] = useState(
+    () =>
+      new FileShare(
+        () => render(undefined),
+        () => peerName,
+      ),
+  );
+  return files;
 }

@@ -6,22 +6,15 @@
  */
 import { joinRoom, type Room } from '@parley/client';
 import { authenticatePeers, roomOf, transferMetadata } from '@parley/client/files';
-import { useEffect, useReducer, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useTitle } from '../lib/page-hooks.js';
 import { signalingUrl } from '../lib/route.js';
-import { FileShare } from '../lib/transfers.js';
+import { useFileShare } from '../lib/transfers.js';
 import { TransferRow } from './FilesPanel.js';
 
 export function ReceivePage({ code }: { code: string }) {
   useTitle(`Receive ${code} · Parley`);
-  const [, render] = useReducer((n: number, _: unknown) => n + 1, 0);
-  const [files] = useState(
-    () =>
-      new FileShare(
-        () => render(undefined),
-        () => 'the sender',
-      ),
-  );
+  const files = useFileShare('the sender');
   const [error, setError] = useState<string | undefined>(undefined);
   const [authError, setAuthError] = useState<string | undefined>(undefined);
   const [room, setRoom] = useState<Room | undefined>(undefined);

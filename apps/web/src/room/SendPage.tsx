@@ -7,22 +7,15 @@
 import { joinRoom, type Room } from '@parley/client';
 import { authenticatePeers, claimCode, transferMetadata } from '@parley/client/files';
 import { fileListSource } from '@parley/client/files/browser';
-import { useEffect, useReducer, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useTitle } from '../lib/page-hooks.js';
 import { signalingUrl } from '../lib/route.js';
-import { FileShare } from '../lib/transfers.js';
+import { useFileShare } from '../lib/transfers.js';
 import { TransferRow } from './FilesPanel.js';
 
 export function SendPage() {
   useTitle('Send files · Parley');
-  const [, render] = useReducer((n: number, _: unknown) => n + 1, 0);
-  const [files] = useState(
-    () =>
-      new FileShare(
-        () => render(undefined),
-        () => 'the receiver',
-      ),
-  );
+  const files = useFileShare('the receiver');
   const [code, setCode] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [authError, setAuthError] = useState<string | undefined>(undefined);
