@@ -3,12 +3,11 @@
  * DRAINING), resume on the other node with their ids, and nobody sees `peer-left`; then the node exits.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CLOSE_CODES } from '@parley/protocol';
 import { WebSocket } from 'ws';
-import type { Room } from '../src/index.js';
-import { type ClusterNode, pairAcross, startCluster, type TestCluster } from './cluster-harness.js';
-import { collect, join, releaseNative, until } from './helpers.js';
+import { type ClusterNode, pairAcross, useCluster } from './cluster-harness.js';
+import { collect, join, until } from './helpers.js';
 
 /** A bare protocol client: joins, and keeps the frames it gets. */
 async function rawJoin(url: string, room: string) {
@@ -23,23 +22,14 @@ async function rawJoin(url: string, room: string) {
 }
 
 describe('SIGTERM to a node of a cluster', () => {
-  let cluster: TestCluster;
-  const rooms: Room[] = [];
-  before(async () => {
-    cluster = await startCluster(2, 20);
-  });
-  after(async () => {
-    for (const r of rooms) await r.leave();
-    await cluster.stop();
-    releaseNative();
-  });
+  const t = useCluster(2, 20);
 
   it('drains: its clients move to the other node without a peer-left seen by anyone, then it exits', async () => {
-    const [one, two] = cluster.nodes as [ClusterNode, ClusterNode];
+    const [one, two] = t.cluster.nodes as [ClusterNode, ClusterNode];
     const urls = [one.wsUrl, two.wsUrl];
     const { a, b: c, bOnA: cOnA } = await pairAcross(urls, [two.wsUrl, one.wsUrl], 'drain');
     const b = await join(urls, 'drain', { reconnect: { minDelayMs: 100, maxDelayMs: 1000 } });
-    rooms.push(a, b, c);
+    t.rooms.push(a, b, c);
     await until(() => a.peers.size === 2 && c.peers.size === 2, 'three peers see each other', 20_000);
     // A bare client on node one, to watch the close code and hold the node in its drain a while.
     const raw = await rawJoin(one.wsUrl, 'drain');

@@ -4,27 +4,17 @@
  * keep flowing, and nobody sees `peer-left`.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Room } from '../src/index.js';
-import { type ClusterNode, pairAcross, startCluster, type TestCluster } from './cluster-harness.js';
-import { collect, next, releaseNative, text, until } from './helpers.js';
+import { describe, it } from 'node:test';
+import { type ClusterNode, pairAcross, useCluster } from './cluster-harness.js';
+import { collect, next, text, until } from './helpers.js';
 
 describe('a node killed with SIGKILL', () => {
-  let cluster: TestCluster;
-  const rooms: Room[] = [];
-  before(async () => {
-    cluster = await startCluster(2, 10);
-  });
-  after(async () => {
-    for (const r of rooms) await r.leave();
-    await cluster.stop();
-    releaseNative();
-  });
+  const t = useCluster(2, 10);
 
   it('its peers resume on the other node with their ids and every frame once, in order', async () => {
-    const [one, two] = cluster.nodes as [ClusterNode, ClusterNode];
+    const [one, two] = t.cluster.nodes as [ClusterNode, ClusterNode];
     const { a, b, bOnA, aOnB } = await pairAcross([one.wsUrl, two.wsUrl], [two.wsUrl, one.wsUrl], 'failover');
-    rooms.push(a, b);
+    t.rooms.push(a, b);
     const idA = a.selfId;
     const idB = b.selfId;
     const heardByA = collect(a, 'message');
@@ -70,22 +60,13 @@ describe('a node killed with SIGKILL', () => {
 });
 
 describe('a node that dies with peers that do not come back', () => {
-  let cluster: TestCluster;
-  const rooms: Room[] = [];
-  before(async () => {
-    cluster = await startCluster(2, 2);
-  });
-  after(async () => {
-    for (const r of rooms) await r.leave();
-    await cluster.stop();
-    releaseNative();
-  });
+  const t = useCluster(2, 2);
 
   it('its peers are announced as `timeout` by a surviving node once the resume window is over', async () => {
-    const [one, two] = cluster.nodes as [ClusterNode, ClusterNode];
+    const [one, two] = t.cluster.nodes as [ClusterNode, ClusterNode];
     // a knows only node one: it cannot resume anywhere when node one dies.
     const { a, b } = await pairAcross(one.wsUrl, two.wsUrl, 'orphans');
-    rooms.push(b);
+    t.rooms.push(b);
     const idA = a.selfId;
     const left = next(b, 'peer-left', () => true, 30_000);
     one.child.kill('SIGKILL');

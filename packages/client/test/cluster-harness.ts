@@ -4,10 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startRedis, type TestRedis } from '@parley/testing';
 import type { Peer, Room } from '../src/index.js';
-import { join, next, until } from './helpers.js';
+import { join, next, releaseNative, until } from './helpers.js';
 
 const bin = fileURLToPath(new URL('../../../apps/cli/bin/parley.js', import.meta.url));
 export const CLUSTER_SECRET = 'cluster-test-secret';
@@ -27,6 +28,33 @@ export interface TestCluster {
   nodes: ClusterNode[];
   startNode(): Promise<ClusterNode>;
   stop(): Promise<void>;
+}
+
+/**
+ * A cluster for one describe block: started before its tests, and after them the rooms the tests opened
+ * are left, the cluster stopped and the native module released. `rooms` collects what to leave.
+ */
+export function useCluster(
+  count: number,
+  resumeWindowSeconds?: number,
+): { readonly cluster: TestCluster; readonly rooms: Room[] } {
+  let cluster: TestCluster | undefined;
+  const rooms: Room[] = [];
+  before(async () => {
+    cluster = await startCluster(count, resumeWindowSeconds);
+  });
+  after(async () => {
+    for (const r of rooms) await r.leave();
+    await cluster?.stop();
+    releaseNative();
+  });
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('the cluster starts in before()');
+      return cluster;
+    },
+    rooms,
+  };
 }
 
 export async function startCluster(count: number, resumeWindowSeconds = 10): Promise<TestCluster> {

@@ -3,27 +3,17 @@
  * each other, connect peer to peer and exchange data; /metrics shows the cluster's figures.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Room } from '../src/index.js';
-import { pairAcross, startCluster, type TestCluster } from './cluster-harness.js';
-import { collect, releaseNative, text, until } from './helpers.js';
+import { describe, it } from 'node:test';
+import { type ClusterNode, pairAcross, useCluster } from './cluster-harness.js';
+import { collect, text, until } from './helpers.js';
 
 describe('a two-node cluster', () => {
-  let cluster: TestCluster;
-  const rooms: Room[] = [];
-  before(async () => {
-    cluster = await startCluster(2);
-  });
-  after(async () => {
-    for (const r of rooms) await r.leave();
-    await cluster.stop();
-    releaseNative();
-  });
+  const t = useCluster(2);
 
   it('peers on different nodes connect peer to peer, exchange data and room messages', async () => {
-    const [one, two] = cluster.nodes as [TestCluster['nodes'][0], TestCluster['nodes'][0]];
+    const [one, two] = t.cluster.nodes as [ClusterNode, ClusterNode];
     const { a, b, bOnA, aOnB } = await pairAcross(one.wsUrl, two.wsUrl, 'across');
-    rooms.push(a, b);
+    t.rooms.push(a, b);
     const onA = collect(bOnA, 'message');
     const onB = collect(aOnB, 'message');
     for (let i = 0; i < 20; i++) {
