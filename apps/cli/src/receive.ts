@@ -8,14 +8,13 @@ import { createInterface } from 'node:readline/promises';
 import {
   authenticatePeers,
   type FileOffer,
-  isCode,
   onFileOffers,
   roomOf,
   transferMetadata,
 } from '@parley/client/files';
 import { nodeSha256, nodeSink } from '@parley/client/files/node';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_SERVER, formatBytes, join, progressBar, releaseNative } from './transfer-ui.js';
+import { Command, Option } from 'commander';
+import { codeArg, DEFAULT_SERVER, formatBytes, join, progressBar, releaseNative } from './transfer-ui.js';
 
 interface ReceiveFlags {
   server: string;
@@ -27,7 +26,7 @@ interface ReceiveFlags {
 export function receiveCommand(): Command {
   return new Command('receive')
     .description('receive what a `parley send` (or the web app) offers with this code')
-    .argument('<code>', 'the code the sender printed', code)
+    .argument('<code>', 'the code the sender printed', codeArg)
     .addOption(
       new Option('-s, --server <url>', 'signaling server').env('PARLEY_SERVER').default(DEFAULT_SERVER),
     )
@@ -35,11 +34,6 @@ export function receiveCommand(): Command {
     .option('-y, --yes', 'accept without asking')
     .option('--json', 'print one JSON line per event instead of progress bars, and a JSON summary')
     .action((theCode: string, flags: ReceiveFlags) => runReceive(theCode, flags));
-}
-
-function code(v: string): string {
-  if (!isCode(v)) throw new InvalidArgumentError('a code like 4127-word-word');
-  return v;
 }
 
 async function runReceive(theCode: string, flags: ReceiveFlags): Promise<void> {

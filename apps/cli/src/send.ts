@@ -8,16 +8,23 @@ import type { Peer } from '@parley/client';
 import {
   authenticatePeers,
   claimCode,
-  isCode,
   type OutgoingTransfer,
   roomOf,
   sendFiles,
   transferMetadata,
 } from '@parley/client/files';
 import { nodeSha256, nodeSource } from '@parley/client/files/node';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { qr } from './banner.js';
-import { DEFAULT_SERVER, formatBytes, join, progressBar, releaseNative, webUrl } from './transfer-ui.js';
+import {
+  codeArg,
+  DEFAULT_SERVER,
+  formatBytes,
+  join,
+  progressBar,
+  releaseNative,
+  webUrl,
+} from './transfer-ui.js';
 
 interface SendFlags {
   server: string;
@@ -32,14 +39,9 @@ export function sendCommand(): Command {
     .addOption(
       new Option('-s, --server <url>', 'signaling server').env('PARLEY_SERVER').default(DEFAULT_SERVER),
     )
-    .addOption(new Option('-c, --code <code>', 'use this code instead of a new one').argParser(code))
+    .addOption(new Option('-c, --code <code>', 'use this code instead of a new one').argParser(codeArg))
     .option('--json', 'print one JSON line per event instead of progress bars')
     .action((paths: string[], flags: SendFlags) => runSend(paths, flags));
-}
-
-function code(v: string): string {
-  if (!isCode(v)) throw new InvalidArgumentError('a code like 4127-word-word');
-  return v;
 }
 
 async function runSend(paths: string[], flags: SendFlags): Promise<void> {

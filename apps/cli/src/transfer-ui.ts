@@ -1,12 +1,19 @@
 /** What `parley send` and `parley receive` share: joining over node-datachannel, progress bars, sizes. */
 import { type JoinOptions, joinRoom, type Room } from '@parley/client';
-import type { Progress } from '@parley/client/files';
+import { isCode, type Progress } from '@parley/client/files';
 import cliProgress from 'cli-progress';
+import { InvalidArgumentError } from 'commander';
 import { cleanup } from 'node-datachannel';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
 
 /** The signaling server when none is given: a local `parley serve` on its default port. */
+/** Commander's parser for a transfer code argument or option (`parley send --code`, `parley receive`). */
+export function codeArg(v: string): string {
+  if (!isCode(v)) throw new InvalidArgumentError('a code like 4127-word-word');
+  return v;
+}
+
 export const DEFAULT_SERVER = 'ws://127.0.0.1:8080/ws';
 
 /** `http(s)://host:port` or `ws(s)://host:port[/ws]` → the WebSocket URL of its signaling endpoint. */
