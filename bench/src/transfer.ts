@@ -199,7 +199,7 @@ async function runNode(): Promise<PathResult> {
         const outDir = join(work, `out-${round}`);
         const mark = receiver.lines.length;
         await receiver.ask({ ...common, role: 'receiver', out: outDir }, 'ready');
-        await sender.ask({ ...common, role: 'sender', file }, 'ready');
+        const ready = await sender.ask({ ...common, role: 'sender', file }, 'ready');
         const pids = { sender: sender.proc.pid as number, receiver: receiver.proc.pid as number };
         const before = { sender: threadCpu(pids.sender), receiver: threadCpu(pids.receiver) };
         const t0 = performance.now();
@@ -214,6 +214,7 @@ async function runNode(): Promise<PathResult> {
         const ms = sent.ms as number;
         const phase: Phase = {
           name: mode === 'raw' ? 'raw' : 'engine (disk)',
+          connection: ready.connection as string | undefined,
           ms,
           MBps: MBps(ms),
           memory: memoryProfile(got.before, got.samples, bytes),
@@ -295,7 +296,7 @@ async function runChromium(): Promise<PathResult & { ceilings: Ceilings; version
           }),
           'receiver prepare',
         );
-        await withTimeout(
+        const connection = await withTimeout(
           tx.page.evaluate((p: PagePrepare) => window.bench!.prepare(p), {
             ...common,
             role: 'sender' as const,
@@ -342,6 +343,7 @@ async function runChromium(): Promise<PathResult & { ceilings: Ceilings; version
         const rssSamples = rss.map((s) => ({ t: s.t, bytes: bytesAt(got.samples, s.t), mem: s.rss }));
         const phase: Phase = {
           name,
+          connection,
           ms,
           MBps: MBps(ms),
           memory: memoryProfile(got.before, got.samples, bytes),

@@ -14,7 +14,7 @@ import { nodeSha256, nodeSink, nodeSource } from '@parley/client/files/node';
 import { cleanup } from 'node-datachannel';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
-import { firstPeer, openRaw, pump, receive, sendEngine } from './rounds.js';
+import { describeConnection, firstPeer, openRaw, pump, receive, sendEngine } from './rounds.js';
 
 interface Prepare {
   cmd: 'prepare';
@@ -36,7 +36,7 @@ let room: Room | undefined;
 let go: (() => Promise<number>) | undefined;
 let out: string | undefined;
 
-async function prepare(c: Prepare): Promise<void> {
+async function prepare(c: Prepare): Promise<string | undefined> {
   room = await joinRoom({ url: c.url, room: c.room, rtc: { RTCPeerConnection }, WebSocket, iceServers: [] });
   if (c.role === 'receiver') {
     out = c.out;
@@ -51,7 +51,7 @@ async function prepare(c: Prepare): Promise<void> {
       (r) => emit({ ev: 'received', ...r }),
       (err: unknown) => emit({ ev: 'error', message: String(err) }),
     );
-    return;
+    return undefined;
   }
   const peer: Peer = await firstPeer(room);
   if (c.mode === 'raw') {
@@ -61,12 +61,13 @@ async function prepare(c: Prepare): Promise<void> {
     const files: SourceFile[] = await nodeSource([c.file as string]);
     go = () => sendEngine(peer, files, { hash: nodeSha256 });
   }
+  return describeConnection(peer);
 }
 
 async function handle(c: Command): Promise<void> {
   if (c.cmd === 'prepare') {
-    await prepare(c);
-    emit({ ev: 'ready', pid: process.pid });
+    const connection = await prepare(c);
+    emit({ ev: 'ready', connection });
   } else if (c.cmd === 'go') {
     if (!go) throw new Error('go before prepare');
     const ms = await go();

@@ -9,7 +9,16 @@
 import { joinRoom, type Room } from '@parley/client';
 import { BLOCK_SIZE, nobleSha256, type SourceFile } from '@parley/client/files';
 import { listStaged, memorySink, opfsSink } from '@parley/client/files/browser';
-import { firstPeer, openRaw, pump, type Received, receive, sendEngine, syntheticFile } from './rounds.js';
+import {
+  describeConnection,
+  firstPeer,
+  openRaw,
+  pump,
+  type Received,
+  receive,
+  sendEngine,
+  syntheticFile,
+} from './rounds.js';
 
 export type PageMode = 'raw' | 'engine-opfs' | 'engine-memory';
 
@@ -35,7 +44,8 @@ export interface Ceilings {
 }
 
 export interface BenchPage {
-  prepare(p: PagePrepare): Promise<void>;
+  /** The sender resolves with the connection's selected candidate pair. */
+  prepare(p: PagePrepare): Promise<string | undefined>;
   go(): Promise<number>;
   collect(): Promise<Received>;
   leave(): Promise<void>;
@@ -72,7 +82,7 @@ const page: BenchPage = {
       const sink = p.mode === 'engine-memory' ? memorySink(() => {}) : opfsSink();
       received = receive(room, p.mode === 'raw' ? 'raw' : 'engine', p.bytes, (o) => o.accept(sink), heap);
       received.catch(() => {});
-      return;
+      return undefined;
     }
     const peer = await firstPeer(room);
     if (p.mode === 'raw') {
@@ -82,6 +92,7 @@ const page: BenchPage = {
       const files: SourceFile[] = [syntheticFile(p.path, p.bytes)];
       go = () => sendEngine(peer, files, {});
     }
+    return describeConnection(peer);
   },
   async go() {
     if (!go) throw new Error('go before prepare');

@@ -58,6 +58,8 @@ export interface Phase {
   memory: MemoryProfile;
   /** Chromium: the receiving browser's renderer RSS. */
   rendererRss?: MemoryProfile;
+  /** The sender's selected candidate pair. */
+  connection?: string;
   /** CPU over the phase by process role (% of one core), with the busiest threads. */
   cpu: Record<string, CpuShare>;
 }
@@ -164,6 +166,8 @@ export function markdown(results: readonly PathResult[]): string {
       }
     }
     out += '\n';
+    const pairs = [...new Set(r.rounds.flatMap((x) => x.phases.map((p) => p.connection ?? 'unknown')))];
+    out += `- connection (the sender's selected candidate pair): ${pairs.join('; ')}\n`;
     for (const [name, m] of Object.entries(r.medians))
       out += `- median ${name}: ${f1(m.MBps)} MB/s${name === 'raw' ? '' : ` = ${pct(m.ofRaw)} of raw (target ≥ 90 %)`}\n`;
     out += `- memory ${r.memoryFlat ? 'flat' : '**not flat**'} in every phase (growth from 25 % to the peak ≤ max(${100 * FLAT_SHARE} % of the bytes, ${FLAT_MIN / MiB} MiB))\n`;

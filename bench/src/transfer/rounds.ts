@@ -157,3 +157,33 @@ export function syntheticFile(path: string, size: number): SourceFile {
     },
   };
 }
+
+/** The selected candidate pair, e.g. "host udp 127.0.0.1:5000 → host udp 127.0.0.1:5001, rtt 1 ms". */
+export async function describeConnection(peer: Peer): Promise<string> {
+  type Stat = Record<string, unknown>;
+  const stats = new Map<string, Stat>();
+  try {
+    (await peer.getStats()).forEach((s: Stat) => {
+      stats.set(String(s.id), s);
+    });
+  } catch {
+    return 'unknown (no stats)';
+  }
+  let pair: Stat | undefined;
+  for (const s of stats.values()) {
+    if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string')
+      pair = stats.get(s.selectedCandidatePairId);
+  }
+  pair ??= [...stats.values()].find(
+    (s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated === true,
+  );
+  if (!pair) return 'unknown (no selected pair)';
+  const side = (id: unknown) => {
+    const c = stats.get(String(id));
+    if (!c) return '?';
+    return `${String(c.candidateType)} ${String(c.protocol)} ${String(c.address ?? c.ip)}:${String(c.port)}`;
+  };
+  const rtt =
+    typeof pair.currentRoundTripTime === 'number' ? `, rtt ${pair.currentRoundTripTime * 1000} ms` : '';
+  return `${side(pair.localCandidateId)} → ${side(pair.remoteCandidateId)}${rtt}`;
+}
