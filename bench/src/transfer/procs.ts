@@ -86,7 +86,8 @@ export function threadCpu(pid: number): ThreadCpu {
   }
   for (const tid of tids) {
     const s = stat(`/proc/${pid}/task/${tid}/stat`);
-    if (s) out.set(tid, { name: s.comm, cpu: s.cpu });
+    // The main thread carries the process's name ("node", "chromium"): call it what it is.
+    if (s) out.set(tid, { name: tid === String(pid) ? 'main' : s.comm, cpu: s.cpu });
   }
   return out;
 }
