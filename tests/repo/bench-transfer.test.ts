@@ -51,6 +51,24 @@ test('memory that grows with the bytes is not flat', () => {
   assert.equal(m.flat, false);
 });
 
+test('garbage collected in a saw-tooth is flat even when the peak is high; memory kept per byte is not', () => {
+  const bytes = 256 * MiB;
+  const saw = [50, 90, 130, 50, 90, 130, 50, 90, 130, 50, 90, 130, 50].map((x) => x * MiB);
+  const m = memoryProfile(50 * MiB, samples(saw, bytes), bytes);
+  assert.ok(m.peak - m.at[0] > 0.1 * bytes, 'the peak alone would say not flat');
+  assert.ok(Math.abs(m.keptPerByte) < 0.1);
+  assert.equal(m.flat, true);
+  const grows = memoryProfile(
+    50 * MiB,
+    samples(
+      [50, 114, 178, 242, 306].map((x) => x * MiB),
+      bytes,
+    ),
+    bytes,
+  );
+  assert.ok(Math.abs(grows.keptPerByte - 1) < 0.01);
+});
+
 test('bytes at a moment are interpolated between the receiver samples', () => {
   const s = [
     { t: 0, bytes: 0, mem: 0 },
@@ -65,7 +83,7 @@ const phase = (name: string, ms: number, MBps: number): Phase => ({
   name,
   ms,
   MBps,
-  memory: { before: 0, at: [0, 0, 0, 0], peak: 0, flat: true },
+  memory: { before: 0, at: [0, 0, 0, 0], peak: 0, keptPerByte: 0, flat: true },
   cpu: {},
 });
 const round = (i: number, rawMBps: number, ms = 5000): Round => ({

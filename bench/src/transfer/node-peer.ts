@@ -61,7 +61,7 @@ async function prepare(c: Prepare): Promise<string | undefined> {
     const files: SourceFile[] = await nodeSource([c.file as string]);
     go = () => sendEngine(peer, files, { hash: nodeSha256 });
   }
-  return describeConnection(peer);
+  return describeConnection(peer, 'ms');
 }
 
 async function handle(c: Command): Promise<void> {

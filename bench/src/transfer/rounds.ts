@@ -158,8 +158,12 @@ export function syntheticFile(path: string, size: number): SourceFile {
   };
 }
 
-/** The selected candidate pair, e.g. "host udp 127.0.0.1:5000 → host udp 127.0.0.1:5001, rtt 1 ms". */
-export async function describeConnection(peer: Peer): Promise<string> {
+/**
+ * The selected candidate pair, e.g. "host udp 192.0.2.2:5000 → host udp 192.0.2.2:5001, rtt 1 ms". `rttIn`:
+ * the unit of `currentRoundTripTime` (seconds per the spec and in browsers; node-datachannel's polyfill
+ * passes libdatachannel's SCTP RTT in milliseconds).
+ */
+export async function describeConnection(peer: Peer, rttIn: 's' | 'ms' = 's'): Promise<string> {
   type Stat = Record<string, unknown>;
   const stats = new Map<string, Stat>();
   try {
@@ -181,9 +185,10 @@ export async function describeConnection(peer: Peer): Promise<string> {
   const side = (id: unknown) => {
     const c = stats.get(String(id));
     if (!c) return '?';
-    return `${String(c.candidateType)} ${String(c.protocol)} ${String(c.address ?? c.ip)}:${String(c.port)}`;
+    const proto = c.protocol === undefined ? '' : ` ${String(c.protocol)}`;
+    return `${String(c.candidateType)}${proto} ${String(c.address ?? c.ip)}:${String(c.port)}`;
   };
-  const rtt =
-    typeof pair.currentRoundTripTime === 'number' ? `, rtt ${pair.currentRoundTripTime * 1000} ms` : '';
+  const r = pair.currentRoundTripTime;
+  const rtt = typeof r === 'number' ? `, rtt ${Math.round(rttIn === 's' ? r * 1000 : r)} ms` : '';
   return `${side(pair.localCandidateId)} → ${side(pair.remoteCandidateId)}${rtt}`;
 }
