@@ -1,6 +1,8 @@
 /**
- * `npm run bench:transfer [-- --only node|chromium --mib 256 --rounds 3]`: the file transfer engine against
- * the raw data channel pump on the same kind of connection, in the same run, round by round.
+ * `npm run bench:transfer [-- --only node|chromium --mib 256 --rounds 3 --warmup-mib 16]`: the file transfer
+ * engine against the raw data channel pump on the same kind of connection, in the same run, round by round
+ * (after a warm-up round of every phase on `--warmup-mib`, not recorded; phases in reverse order on odd
+ * rounds, so that a drift over a round does not always favour the same phase).
  *
  * Every peer runs in a process of its own and joins a room of a Parley server in this process (loopback,
  * host candidates); each phase of each round gets a fresh room and connection:
@@ -61,6 +63,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     mib: { type: 'string', default: '256' },
     rounds: { type: 'string', default: '3' },
+    'warmup-mib': { type: 'string', default: '16' },
   },
 });
 const only = args.only;
@@ -70,6 +73,8 @@ if (only !== undefined && only !== 'node' && only !== 'chromium') {
 }
 const bytes = Math.round(Number(args.mib) * MiB);
 const rounds = Number(args.rounds);
+/** Each path first runs every phase once on this many bytes, not recorded (JIT, caches, first connections). */
+const warmBytes = Math.min(bytes, Math.round(Number(args['warmup-mib']) * MiB));
 if (!(bytes > 0) || !(rounds >= 1)) {
   console.error('bench:transfer: --mib and --rounds must be positive');
   process.exit(1);
@@ -125,7 +130,13 @@ const server = await startServer({
 const work = await mkdtemp(join(tmpdir(), 'parley-bench-transfer-'));
 let roomN = 0;
 const newRoom = () => `bench-transfer-${process.pid}-${roomN++}`;
-const MBps = (ms: number) => bytes / 1e6 / (ms / 1000);
+const MBps = (n: number, ms: number) => n / 1e6 / (ms / 1000);
+/** Rounds to run: -1 is the warm-up (when there is one), never recorded. */
+const roundNumbers = [...(warmBytes > 0 ? [-1] : []), ...Array.from({ length: rounds }, (_, i) => i)];
+/** Phases in their order on even rounds and reversed on odd ones, so that drift over a round cancels. */
+const inOrder = <T>(round: number, phases: readonly T[]): readonly T[] =>
+  round % 2 === 1 ? [...phases].reverse() : phases;
+const roundName = (round: number) => (round < 0 ? 'warm-up' : `round ${round}`);
 
 /** Every thread of `pids`, keyed by pid and thread id. */
 function cpuOf(pids: readonly number[]): ThreadCpu {
@@ -182,24 +193,32 @@ class NodePeer {
 async function runNode(): Promise<PathResult> {
   const bundle = join(repoRoot, 'node_modules/.cache/parley-bench/transfer-node-peer.mjs');
   await bundleForNode(here('./transfer/node-peer.ts'), bundle, repoRoot);
-  const file = join(work, 'src.bin');
-  const h = await open(file, 'w');
-  for (let done = 0; done < bytes; done += 8 * MiB)
-    await h.write(randomBytes(Math.min(8 * MiB, bytes - done)));
-  await h.close();
+  const writeFile = async (name: string, n: number) => {
+    const path = join(work, name);
+    const h = await open(path, 'w');
+    for (let done = 0; done < n; done += 8 * MiB) await h.write(randomBytes(Math.min(8 * MiB, n - done)));
+    await h.close();
+    return path;
+  };
+  const file = await writeFile('src.bin', bytes);
+  const warmFile = warmBytes > 0 ? await writeFile('warm.bin', warmBytes) : file;
   const receiver = new NodePeer(bundle, 'receiver');
   const sender = new NodePeer(bundle, 'sender');
   const out: Round[] = [];
   try {
-    for (let round = 0; round < rounds; round++) {
+    for (const round of roundNumbers) {
       const phases: Phase[] = [];
-      for (const mode of ['raw', 'engine'] as const) {
+      const n = round < 0 ? warmBytes : bytes;
+      for (const mode of inOrder(round, ['raw', 'engine'] as const)) {
         const room = newRoom();
-        const common = { cmd: 'prepare', mode, url: server.wsUrl, room, bytes };
+        const common = { cmd: 'prepare', mode, url: server.wsUrl, room, bytes: n };
         const outDir = join(work, `out-${round}`);
         const mark = receiver.lines.length;
         await receiver.ask({ ...common, role: 'receiver', out: outDir }, 'ready');
-        const ready = await sender.ask({ ...common, role: 'sender', file }, 'ready');
+        const ready = await sender.ask(
+          { ...common, role: 'sender', file: round < 0 ? warmFile : file },
+          'ready',
+        );
         const pids = { sender: sender.proc.pid as number, receiver: receiver.proc.pid as number };
         const before = { sender: threadCpu(pids.sender), receiver: threadCpu(pids.receiver) };
         const t0 = performance.now();
@@ -216,16 +235,16 @@ async function runNode(): Promise<PathResult> {
           name: mode === 'raw' ? 'raw' : 'engine (disk)',
           connection: ready.connection as string | undefined,
           ms,
-          MBps: MBps(ms),
-          memory: memoryProfile(got.before, got.samples, bytes),
+          MBps: MBps(n, ms),
+          memory: memoryProfile(got.before, got.samples, n),
           cpu,
         };
         phases.push(phase);
         log(
-          `node round ${round} ${phase.name}: ${phase.MBps.toFixed(1)} MB/s, receiver RSS peak ${(phase.memory.peak / MiB).toFixed(0)} MiB, CPU receiver ${cpu.receiver.total} % sender ${cpu.sender.total} %`,
+          `node ${roundName(round)} ${phase.name}: ${phase.MBps.toFixed(1)} MB/s, receiver RSS peak ${(phase.memory.peak / MiB).toFixed(0)} MiB, CPU receiver ${cpu.receiver.total} % sender ${cpu.sender.total} %`,
         );
       }
-      out.push({ round, phases });
+      if (round >= 0) out.push({ round, phases });
     }
   } finally {
     await Promise.all([receiver.stop(), sender.stop()]);
@@ -279,14 +298,15 @@ async function runChromium(): Promise<PathResult & { ceilings: Ceilings; version
       ['engine-opfs', 'engine (OPFS)'],
       ['engine-memory', 'engine (memory)'],
     ];
-    for (let round = 0; round < rounds; round++) {
+    for (const round of roundNumbers) {
       const phases: Phase[] = [];
-      for (const [mode, name] of modes) {
+      const n = round < 0 ? warmBytes : bytes;
+      for (const [mode, name] of inOrder(round, modes)) {
         const common = {
           mode,
           url: server.wsUrl,
           room: newRoom(),
-          bytes,
+          bytes: n,
           path: `bench-${round}-${mode}.bin`,
         };
         await withTimeout(
@@ -345,17 +365,17 @@ async function runChromium(): Promise<PathResult & { ceilings: Ceilings; version
           name,
           connection,
           ms,
-          MBps: MBps(ms),
-          memory: memoryProfile(got.before, got.samples, bytes),
-          rendererRss: memoryProfile(rss[0]?.rss ?? Number.NaN, rssSamples, bytes),
+          MBps: MBps(n, ms),
+          memory: memoryProfile(got.before, got.samples, n),
+          rendererRss: memoryProfile(rss[0]?.rss ?? Number.NaN, rssSamples, n),
           cpu,
         };
         phases.push(phase);
         log(
-          `chromium round ${round} ${name}: ${phase.MBps.toFixed(1)} MB/s, receiver heap peak ${(phase.memory.peak / MiB).toFixed(0)} MiB, renderer RSS peak ${((phase.rendererRss?.peak ?? 0) / MiB).toFixed(0)} MiB, CPU rx renderer ${cpu['receiver renderer']?.total} % tx renderer ${cpu['sender renderer']?.total} %`,
+          `chromium ${roundName(round)} ${name}: ${phase.MBps.toFixed(1)} MB/s, receiver heap peak ${(phase.memory.peak / MiB).toFixed(0)} MiB, renderer RSS peak ${((phase.rendererRss?.peak ?? 0) / MiB).toFixed(0)} MiB, CPU rx renderer ${cpu['receiver renderer']?.total} % tx renderer ${cpu['sender renderer']?.total} %`,
         );
       }
-      out.push({ round, phases });
+      if (round >= 0) out.push({ round, phases });
     }
     const ceilingBytes = Math.min(bytes, 64 * MiB);
     const ceilings = await withTimeout(
@@ -399,6 +419,7 @@ const result = {
   cores,
   bytes,
   rounds,
+  warmupBytes: warmBytes,
   loadavgAtStart: loadAtStart,
   loadavgAtEnd: loadavg(),
   results,
