@@ -45,6 +45,7 @@ import {
   rssBytes,
   type ThreadCpu,
   threadCpu,
+  udpCounters,
 } from './transfer/procs.js';
 import {
   bytesAt,
@@ -138,6 +139,11 @@ const inOrder = <T>(round: number, phases: readonly T[]): readonly T[] =>
   round % 2 === 1 ? [...phases].reverse() : phases;
 const roundName = (round: number) => (round < 0 ? 'warm-up' : `round ${round}`);
 
+const udpDelta = (a: ReturnType<typeof udpCounters>, b: ReturnType<typeof udpCounters>) => ({
+  datagrams: b.datagrams - a.datagrams,
+  rcvbufDrops: b.rcvbufDrops - a.rcvbufDrops,
+});
+
 /** Every thread of `pids`, keyed by pid and thread id. */
 function cpuOf(pids: readonly number[]): ThreadCpu {
   const out: ThreadCpu = new Map();
@@ -221,9 +227,11 @@ async function runNode(): Promise<PathResult> {
         );
         const pids = { sender: sender.proc.pid as number, receiver: receiver.proc.pid as number };
         const before = { sender: threadCpu(pids.sender), receiver: threadCpu(pids.receiver) };
+        const udp0 = udpCounters();
         const t0 = performance.now();
         const sent = await sender.ask({ cmd: 'go' }, 'sent');
         const wall = performance.now() - t0;
+        const udp1 = udpCounters();
         const cpu = {
           receiver: cpuShare(before.receiver, threadCpu(pids.receiver), wall),
           sender: cpuShare(before.sender, threadCpu(pids.sender), wall),
@@ -237,11 +245,12 @@ async function runNode(): Promise<PathResult> {
           ms,
           MBps: MBps(n, ms),
           memory: memoryProfile(got.before, got.samples, n),
+          udp: udpDelta(udp0, udp1),
           cpu,
         };
         phases.push(phase);
         log(
-          `node ${roundName(round)} ${phase.name}: ${phase.MBps.toFixed(1)} MB/s, receiver RSS peak ${(phase.memory.peak / MiB).toFixed(0)} MiB, CPU receiver ${cpu.receiver.total} % sender ${cpu.sender.total} %`,
+          `node ${roundName(round)} ${phase.name}: ${phase.MBps.toFixed(1)} MB/s, receiver RSS peak ${(phase.memory.peak / MiB).toFixed(0)} MiB, CPU receiver ${cpu.receiver.total} % sender ${cpu.sender.total} %, UDP drops ${phase.udp?.rcvbufDrops}`,
         );
       }
       if (round >= 0) out.push({ round, phases });
@@ -337,6 +346,7 @@ async function runChromium(): Promise<PathResult & { ceilings: Ceilings; version
           'sender browser+helpers': txProcs.others,
         };
         const before = Object.fromEntries(Object.entries(roles).map(([k, pids]) => [k, cpuOf(pids)]));
+        const udp0 = udpCounters();
         const t0 = performance.now();
         let ms: number;
         try {
@@ -348,6 +358,7 @@ async function runChromium(): Promise<PathResult & { ceilings: Ceilings; version
           clearInterval(sampler);
         }
         const wall = performance.now() - t0;
+        const udp1 = udpCounters();
         readRss();
         const cpu = Object.fromEntries(
           Object.entries(roles).map(([k, pids]) => [k, cpuShare(before[k] as ThreadCpu, cpuOf(pids), wall)]),
@@ -368,11 +379,12 @@ async function runChromium(): Promise<PathResult & { ceilings: Ceilings; version
           MBps: MBps(n, ms),
           memory: memoryProfile(got.before, got.samples, n),
           rendererRss: memoryProfile(rss[0]?.rss ?? Number.NaN, rssSamples, n),
+          udp: udpDelta(udp0, udp1),
           cpu,
         };
         phases.push(phase);
         log(
-          `chromium ${roundName(round)} ${name}: ${phase.MBps.toFixed(1)} MB/s, receiver heap peak ${(phase.memory.peak / MiB).toFixed(0)} MiB, renderer RSS peak ${((phase.rendererRss?.peak ?? 0) / MiB).toFixed(0)} MiB, CPU rx renderer ${cpu['receiver renderer']?.total} % tx renderer ${cpu['sender renderer']?.total} %`,
+          `chromium ${roundName(round)} ${name}: ${phase.MBps.toFixed(1)} MB/s, receiver heap peak ${(phase.memory.peak / MiB).toFixed(0)} MiB, renderer RSS peak ${((phase.rendererRss?.peak ?? 0) / MiB).toFixed(0)} MiB, CPU rx renderer ${cpu['receiver renderer']?.total} % tx renderer ${cpu['sender renderer']?.total} %, UDP drops ${phase.udp?.rcvbufDrops}`,
         );
       }
       if (round >= 0) out.push({ round, phases });

@@ -119,3 +119,30 @@ export function cpuShare(before: ThreadCpu, after: ThreadCpu, ms: number, top = 
   );
   return { total: pct(total), threads };
 }
+
+/**
+ * This network namespace's UDP counters (IPv4 and IPv6 summed): datagrams received, and datagrams dropped
+ * because a socket's receive buffer was full (on loopback the only way a datagram is lost: the receiving
+ * process did not read in time, and SCTP's congestion control then slows the sender down).
+ */
+export function udpCounters(): { datagrams: number; rcvbufDrops: number } {
+  let datagrams = 0;
+  let rcvbufDrops = 0;
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
+    const names = (lines[0] ?? '').split(/\s+/);
+    const values = (lines[1] ?? '').split(/\s+/).map(Number);
+    datagrams += values[names.indexOf('InDatagrams')] ?? 0;
+    rcvbufDrops += values[names.indexOf('RcvbufErrors')] ?? 0;
+  } catch {}
+  try {
+    for (const l of readFileSync('/proc/net/snmp6', 'utf8').split('\n')) {
+      const [k, v] = l.split(/\s+/);
+      if (k === 'Udp6InDatagrams') datagrams += Number(v);
+      if (k === 'Udp6RcvbufErrors') rcvbufDrops += Number(v);
+    }
+  } catch {}
+  return { datagrams, rcvbufDrops };
+}

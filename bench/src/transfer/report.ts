@@ -82,6 +82,11 @@ export interface Phase {
   rendererRss?: MemoryProfile;
   /** The sender's selected candidate pair. */
   connection?: string;
+  /**
+   * UDP datagrams received and dropped on a full socket receive buffer in this network namespace during
+   * the phase (every process's, so other traffic counts too).
+   */
+  udp?: { datagrams: number; rcvbufDrops: number };
   /** CPU over the phase by process role (% of one core), with the busiest threads. */
   cpu: Record<string, CpuShare>;
 }
@@ -196,6 +201,9 @@ export function markdown(results: readonly PathResult[]): string {
     out += '\n';
     const pairs = [...new Set(r.rounds.flatMap((x) => x.phases.map((p) => p.connection ?? 'unknown')))];
     out += `- connection (the sender's selected candidate pair): ${pairs.join('; ')}\n`;
+    const drops = r.rounds.flatMap((x) => x.phases.map((p) => ({ p, d: p.udp?.rcvbufDrops ?? 0 })));
+    const worst = drops.reduce((a, b) => (b.d > a.d ? b : a), drops[0] ?? { p: undefined, d: 0 });
+    out += `- UDP datagrams dropped on a full receive buffer during the phases: ${drops.reduce((n, x) => n + x.d, 0)}${worst.d > 0 ? ` (most in one phase: ${worst.d}, ${worst.p?.name})` : ''}\n`;
     for (const [name, m] of Object.entries(r.medians))
       out += `- median ${name}: ${f1(m.MBps)} MB/s${name === 'raw' ? '' : ` = ${pct(m.ofRaw)} of raw (target ≥ 90 %)`}\n`;
     out += `- memory ${r.memoryFlat ? 'flat in every phase' : '**not flat** in some phase'}${r.rounds.some((x) => x.phases.some((p) => holdsFile(p.name))) ? ' but engine (memory), which holds the file by design' : ''} (from the 25 % mark: growth to the peak ≤ max(${100 * FLAT_SHARE} % of the bytes, ${FLAT_MIN / MiB} MiB), or ≤ ${100 * FLAT_SHARE} % of the bytes kept)\n`;
