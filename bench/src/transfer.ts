@@ -408,15 +408,29 @@ async function runChromium(): Promise<PathResult & { ceilings: Ceilings; version
 const results: PathResult[] = [];
 let chromiumVersion: string | undefined;
 let ceilings: Ceilings | undefined;
-try {
-  if (only !== 'chromium') results.push(await runNode());
-  if (only !== 'node') {
-    const c = await runChromium();
-    chromiumVersion = c.version;
-    ceilings = c.ceilings;
-    const { ceilings: _c, version: _v, ...path } = c;
-    results.push(path);
+/** A path that failed: the other's figures are still written, and the run exits with 1. */
+const failures: Record<string, string> = {};
+const attempt = async (path: string, run: () => Promise<void>) => {
+  try {
+    await run();
+  } catch (err) {
+    failures[path] = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    log(`bench:transfer: the ${path} path failed: ${failures[path]}`);
   }
+};
+try {
+  if (only !== 'chromium')
+    await attempt('node', async () => {
+      results.push(await runNode());
+    });
+  if (only !== 'node')
+    await attempt('chromium', async () => {
+      const c = await runChromium();
+      chromiumVersion = c.version;
+      ceilings = c.ceilings;
+      const { ceilings: _c, version: _v, ...path } = c;
+      results.push(path);
+    });
 } finally {
   await server.close();
   await rm(work, { recursive: true, force: true });
@@ -436,6 +450,7 @@ const result = {
   loadavgAtEnd: loadavg(),
   results,
   chromiumCeilings: ceilings,
+  failures,
 };
 const resultsDir = join(repoRoot, 'bench/results');
 mkdirSync(resultsDir, { recursive: true });
@@ -454,3 +469,6 @@ console.log(
     .join(', ')} (${cores} cores)`,
 );
 console.log(`results: bench/results/transfer-${stamp}.json`);
+for (const [path, why] of Object.entries(failures))
+  console.log(`\n**the ${path} path failed**: ${why.split('\n')[0]}`);
+if (Object.keys(failures).length) process.exitCode = 1;
