@@ -162,8 +162,11 @@ class OpfsSinkFile implements SinkFile {
   readonly #key: string;
   #fresh: boolean;
   #state: StagedState;
-  /** The piece being filled: it starts at `#start` (the end of what is kept) and holds `#fill` bytes. */
-  readonly #piece = new Uint8Array(PIECE_SIZE);
+  /**
+   * The piece being filled: it starts at `#start` (the end of what is kept) and holds `#fill` bytes.
+   * Allocated on the first write (every accepted file is opened up front).
+   */
+  #piece: Uint8Array | undefined;
   #start: number;
   #fill = 0;
 
@@ -202,13 +205,15 @@ class OpfsSinkFile implements SinkFile {
       // Starting over: whatever an older attempt left here is not this file's.
       this.#fresh = false;
       await clear(this.#dir);
-      // Say whose pieces these are, so a reload in the first block resumes too.
-      await writeState(this.#dir, this.#state);
+      // Say whose pieces these are, so a reload in the first block resumes too (a file of one block at
+      // most starts over: that sends no more than one block twice).
+      if (this.#info.size > this.#state.blockSize) await writeState(this.#dir, this.#state);
     }
     let done = 0;
     while (done < data.byteLength) {
       const room = PIECE_SIZE - ((this.#start + this.#fill) % PIECE_SIZE);
       const n = Math.min(room, data.byteLength - done);
+      this.#piece ??= new Uint8Array(PIECE_SIZE);
       this.#piece.set(data.subarray(done, done + n), this.#fill);
       this.#fill += n;
       done += n;
@@ -219,7 +224,7 @@ class OpfsSinkFile implements SinkFile {
   }
 
   async #flush(): Promise<void> {
-    const bytes = this.#piece.subarray(0, this.#fill);
+    const bytes = (this.#piece as Uint8Array).subarray(0, this.#fill);
     await storage(async () => {
       const h = await this.#dir.getFileHandle(pieceName(this.#start), { create: true });
       const w = await h.createWritable();
@@ -233,6 +238,7 @@ class OpfsSinkFile implements SinkFile {
     });
     this.#start += this.#fill;
     this.#fill = 0;
+    if (this.#start === this.#info.size) this.#piece = undefined;
   }
 
   /**
@@ -249,6 +255,7 @@ class OpfsSinkFile implements SinkFile {
     this.#start = start;
     this.#fill = 0;
     if (head) {
+      this.#piece ??= new Uint8Array(PIECE_SIZE);
       this.#piece.set(head, 0);
       this.#fill = head.byteLength;
       if (length === this.#info.size) await this.#flush();
