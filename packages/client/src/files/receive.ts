@@ -78,6 +78,12 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   #blockOf = -1;
   /** The last offset acknowledged for the current file under the current epoch. */
   #acked = 0;
+  /**
+   * A partial sink's writes, in order, off the message path (the next chunk is taken while one is
+   * written); each acknowledges what its write kept. Drained before a `want`, a checkpoint or a truncate.
+   */
+  #writes: Promise<void> = Promise.resolve();
+  #writeError: unknown;
   #retries = 0;
   #corrupt = 0;
   #resumed = 0;
@@ -195,7 +201,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     }
     const first = this.#files[0];
     if (first) await this.#loadBlock(first);
-    this.#want(undefined);
+    await this.#want(undefined);
   }
 
   /**
@@ -216,7 +222,9 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   }
 
   /** Asks for every file not yet verified, from what it keeps, under a new epoch. */
-  #want(r: 'reconnect' | 'gap' | 'corrupt' | undefined): void {
+  async #want(r: 'reconnect' | 'gap' | 'corrupt' | undefined): Promise<void> {
+    // What is written is kept before we say where to go on from (a restart then resumes at least there).
+    await this.#drain();
     if (this.#finished || this.#files.some((fs) => !fs.sink)) return;
     this.#epoch++;
     const files: WantFile[] = [];
@@ -302,19 +310,32 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     const n = d.payload.byteLength;
     if (d.offset !== fs.kept || fill + n > blockLen) {
       // A gap (frames lost with a dropped connection before our want reached the sender): ask from here.
-      this.#want('gap');
+      await this.#want('gap');
       return;
     }
     this.#block.set(d.payload, fill);
     fs.kept += n;
     // A partial sink keeps the bytes now and says how far they would survive a restart; otherwise they
     // are kept in memory (`#block`) until their block is verified and written.
-    let kept = fs.kept;
-    if (fs.sink.partial) {
-      const k = await fs.sink.write(d.offset, d.payload);
-      if (typeof k === 'number') kept = Math.min(k, fs.kept);
-    }
-    this.#ack(fs, kept, fs.kept - fs.verified === blockLen);
+    const end = fs.kept;
+    const now = end - fs.verified === blockLen;
+    if (!fs.sink.partial) return this.#ack(fs, end, now);
+    if (this.#writeError) throw this.#writeError;
+    const sink = fs.sink;
+    this.#writes = this.#writes
+      .then(async () => {
+        const k = await sink.write(d.offset, d.payload);
+        if (!this.#finished) this.#ack(fs, typeof k === 'number' ? Math.min(k, end) : end, now);
+      })
+      .catch((err) => {
+        this.#writeError ??= err;
+      });
+  }
+
+  /** Waits for a partial sink's writes; throws what one of them threw. */
+  async #drain(): Promise<void> {
+    await this.#writes;
+    if (this.#writeError) throw this.#writeError;
   }
 
   /** Acknowledges `n` bytes of `fs` kept, once ACK_STEP more than last time (or at once with `now`). */
@@ -330,7 +351,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     const size = this.offer.files[f]?.size ?? 0;
     const blockLen = Math.min(BLOCK_SIZE, size - fs.verified);
     if (b * BLOCK_SIZE !== fs.verified || fs.kept - fs.verified !== blockLen) {
-      this.#want('gap');
+      await this.#want('gap');
       return;
     }
     const block = this.#block.subarray(0, blockLen);
@@ -343,8 +364,9 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
           `block ${b} of ${fs.sink ? this.#pathOf(f) : f} after retries`,
         );
       fs.kept = fs.verified;
+      await this.#drain();
       if (fs.sink.partial) await fs.sink.truncate?.(fs.verified);
-      this.#want('corrupt');
+      await this.#want('corrupt');
       return;
     }
     this.#retries = 0;
@@ -353,6 +375,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     fs.whole?.update(block);
     fs.verified += blockLen;
     fs.lastBlockHash = h;
+    await this.#drain(); // the block is in the sink before its state says so
     await fs.sink.checkpoint({
       key: this.offer.files[f]?.key ?? '',
       verified: fs.verified,
@@ -368,7 +391,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     if (!fs?.sink || fs.f !== f) throw new ParleyError('BAD_FILE_FRAME', `end of file ${f} out of turn`);
     const info = this.offer.files[f];
     if (!info || fs.verified !== info.size || fs.kept !== fs.verified) {
-      this.#want('gap');
+      await this.#want('gap');
       return;
     }
     await this.#ensureWhole(fs);
@@ -442,6 +465,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     this.#setState(state);
     this.#cleanup();
     this.#ch.close();
+    await this.#writes;
     for (const fs of this.#files.slice(this.#current))
       await fs.sink?.abort(keep && (fs.sink.partial ? fs.kept : fs.verified) > 0).catch(() => {});
     this.emit('error', err);
