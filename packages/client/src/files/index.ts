@@ -43,6 +43,7 @@ export {
   labelFor,
   type ReceiverMessage,
   type SenderMessage,
+  WINDOW,
   WIRE_VERSION,
   type WireFile,
 } from './wire.js';

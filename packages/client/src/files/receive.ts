@@ -1,8 +1,10 @@
 /**
- * The receiving side of an accepted offer: asks for each file from its last verified block, checks every
- * block's SHA-256 before writing it, keeps the whole file's SHA-256 as blocks land, and commits a file only
- * when that matches the sender's. Messages are handled one at a time; when the queue grows the sender is
- * told to hold, so memory stays bounded whatever the storage's speed.
+ * The receiving side of an accepted offer: asks for each file from what it keeps (mid-block, when the sink
+ * keeps unverified bytes), checks every block's SHA-256 before it counts as verified, keeps the whole
+ * file's SHA-256 as blocks land, and commits a file only when that matches the sender's. It acknowledges
+ * what it keeps (`ack`), which moves the sender's window: the sender never has more than WINDOW bytes out
+ * that the receiver does not keep, so a resume sends at most that much twice. Messages are handled one at
+ * a time; the window bounds the queue (hold/go remain as a guard).
  */
 import { ParleyError } from '@parley/protocol/client';
 import type { Channel, ChannelData } from '../channel.js';
@@ -19,6 +21,7 @@ import {
 } from './transfer.js';
 import type { FileResult, Sink, SinkFile, TransferSummary } from './types.js';
 import {
+  ACK_STEP,
   BLOCK_SIZE,
   decodeData,
   decodeMessage,
@@ -43,7 +46,13 @@ export interface ReceiveOptions {
 interface FileState {
   readonly f: number;
   sink?: SinkFile;
+  /** Bytes at the start of the file verified block by block (a block boundary, or the size). */
   verified: number;
+  /**
+   * Bytes at the start of the file kept (≥ `verified`): the verified ones and those of the block in
+   * progress, held in `#block` (for the current file) and, for a partial sink, written to it.
+   */
+  kept: number;
   lastBlockHash: string | undefined;
   whole?: StreamingHash;
   result?: FileResult;
@@ -63,9 +72,18 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   #state: TransferState = 'running';
   #epoch = 0;
   #current = 0;
-  /** The block being received: bytes land here and are written only once their hash matched. */
+  /** The block in progress of the current file, `[verified, kept)`: hashed whole when its `block` comes. */
   readonly #block = new Uint8Array(BLOCK_SIZE);
-  #fill = 0;
+  /** The file whose bytes `#block` holds (-1: none yet). */
+  #blockOf = -1;
+  /** The last offset acknowledged for the current file under the current epoch. */
+  #acked = 0;
+  /**
+   * A partial sink's writes, in order, off the message path (the next chunk is taken while one is
+   * written); each acknowledges what its write kept. Drained before a `want`, a checkpoint or a truncate.
+   */
+  #writes: Promise<void> = Promise.resolve();
+  #writeError: unknown;
   #retries = 0;
   #corrupt = 0;
   #resumed = 0;
@@ -85,7 +103,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     this.#sink = sink;
     this.#hash = options.hash ?? nobleSha256;
     const unique = [...new Set(chosen)].filter((i) => i >= 0 && i < offer.files.length).sort((a, b) => a - b);
-    this.#files = unique.map((f) => ({ f, verified: 0, lastBlockHash: undefined }));
+    this.#files = unique.map((f) => ({ f, verified: 0, kept: 0, lastBlockHash: undefined }));
     this.total = unique.reduce((n, i) => n + (offer.files[i]?.size ?? 0), 0);
     this.done = new Promise((resolve, reject) => {
       this.#settle = { resolve, reject };
@@ -151,40 +169,72 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     for (const fs of this.#files) {
       const info = this.offer.files[fs.f];
       if (!info) continue;
-      fs.sink = await this.#sink.open(info, info.key, BLOCK_SIZE);
-      const r = fs.sink.resume;
+      const sink = await this.#sink.open(info, info.key, BLOCK_SIZE);
+      fs.sink = sink;
+      const r = sink.resume;
       if (
         r &&
         r.key === info.key &&
         r.blockSize === BLOCK_SIZE &&
+        Number.isSafeInteger(r.verified) &&
+        r.verified >= 0 &&
         r.verified <= info.size &&
-        r.lastBlockHash
+        (r.verified % BLOCK_SIZE === 0 || r.verified === info.size) &&
+        (r.verified === 0 || r.lastBlockHash)
       ) {
-        fs.verified = r.verified - (r.verified % BLOCK_SIZE);
-        fs.lastBlockHash = fs.verified === r.verified ? r.lastBlockHash : undefined;
-        if (!fs.lastBlockHash) fs.verified = 0;
+        fs.verified = r.verified;
+        fs.lastBlockHash = r.verified > 0 ? r.lastBlockHash : undefined;
+        fs.kept = fs.verified;
+        if (sink.partial) {
+          // Unverified bytes of the next block the sink kept: at most that block (they wait for its hash).
+          const stored = Number.isSafeInteger(r.kept) ? (r.kept as number) : fs.verified;
+          fs.kept = Math.max(fs.verified, Math.min(stored, fs.verified + BLOCK_SIZE, info.size));
+          if (stored !== fs.kept) await sink.truncate?.(fs.kept);
+        }
       }
-      this.#resumed += fs.verified;
+      this.#resumed += fs.kept;
     }
     if (this.#files.length === 0) {
       this.#send({ t: 'decline' });
       await this.#stop('failed', new ParleyError('FILE_DECLINED', 'no file was chosen'), false);
       return;
     }
-    this.#want(undefined);
+    const first = this.#files[0];
+    if (first) await this.#loadBlock(first);
+    await this.#want(undefined);
   }
 
-  /** Asks for every file not yet verified, from its last verified block, under a new epoch. */
-  #want(r: 'reconnect' | 'gap' | 'corrupt' | undefined): void {
+  /**
+   * Makes `#block` hold the current file's `[verified, kept)`: read back from the sink after a restart
+   * (a partial sink kept them). Bytes that cannot be read are dropped (asked for again).
+   */
+  async #loadBlock(fs: FileState): Promise<void> {
+    if (this.#blockOf === fs.f) return;
+    this.#blockOf = fs.f;
+    this.#acked = fs.kept;
+    if (fs.kept === fs.verified) return;
+    try {
+      this.#block.set(await (fs.sink as SinkFile).read(fs.verified, fs.kept - fs.verified), 0);
+    } catch {
+      fs.kept = fs.verified;
+      await fs.sink?.truncate?.(fs.verified);
+    }
+  }
+
+  /** Asks for every file not yet verified, from what it keeps, under a new epoch. */
+  async #want(r: 'reconnect' | 'gap' | 'corrupt' | undefined): Promise<void> {
+    // What is written is kept before we say where to go on from (a restart then resumes at least there).
+    await this.#drain();
     if (this.#finished || this.#files.some((fs) => !fs.sink)) return;
     this.#epoch++;
-    this.#fill = 0;
     const files: WantFile[] = [];
     for (const fs of this.#files.slice(this.#current)) {
-      const w: WantFile = { f: fs.f, from: fs.verified };
+      const w: WantFile = { f: fs.f, from: fs.kept };
+      if (fs.kept !== fs.verified) w.at = fs.verified;
       if (fs.verified > 0) w.h = fs.lastBlockHash;
       files.push(w);
     }
+    this.#acked = this.#files[this.#current]?.kept ?? 0;
     this.#send(r ? { t: 'want', e: this.#epoch, files, r } : { t: 'want', e: this.#epoch, files });
     // A `want` resets the sender's hold and pause: what we said before a connection died may have died
     // with it (a lost `go` held the sender for ever). So say again what still applies, and after a
@@ -248,21 +298,51 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     }
   }
 
-  #onData(bytes: Uint8Array): void {
+  async #onData(bytes: Uint8Array): Promise<void> {
     const d = decodeData(bytes);
     if (d.epoch !== this.#epoch) return; // sent before our latest want: stale
     const fs = this.#files[this.#current];
-    if (!fs || d.file !== fs.f)
+    if (!fs?.sink || d.file !== fs.f)
       throw new ParleyError('BAD_FILE_FRAME', `data for file ${d.file} out of turn`);
     const size = this.offer.files[fs.f]?.size ?? 0;
     const blockLen = Math.min(BLOCK_SIZE, size - fs.verified);
-    if (d.offset !== fs.verified + this.#fill || this.#fill + d.payload.byteLength > blockLen) {
-      // A gap (frames lost with a dropped connection before our want reached the sender): start over here.
-      this.#want('gap');
+    const fill = fs.kept - fs.verified;
+    const n = d.payload.byteLength;
+    if (d.offset !== fs.kept || fill + n > blockLen) {
+      // A gap (frames lost with a dropped connection before our want reached the sender): ask from here.
+      await this.#want('gap');
       return;
     }
-    this.#block.set(d.payload, this.#fill);
-    this.#fill += d.payload.byteLength;
+    this.#block.set(d.payload, fill);
+    fs.kept += n;
+    // A partial sink keeps the bytes now and says how far they would survive a restart; otherwise they
+    // are kept in memory (`#block`) until their block is verified and written.
+    const end = fs.kept;
+    const now = end - fs.verified === blockLen;
+    if (!fs.sink.partial) return this.#ack(fs, end, now);
+    if (this.#writeError) throw this.#writeError;
+    const sink = fs.sink;
+    this.#writes = this.#writes
+      .then(async () => {
+        const k = await sink.write(d.offset, d.payload);
+        if (!this.#finished) this.#ack(fs, typeof k === 'number' ? Math.min(k, end) : end, now);
+      })
+      .catch((err) => {
+        this.#writeError ??= err;
+      });
+  }
+
+  /** Waits for a partial sink's writes; throws what one of them threw. */
+  async #drain(): Promise<void> {
+    await this.#writes;
+    if (this.#writeError) throw this.#writeError;
+  }
+
+  /** Acknowledges `n` bytes of `fs` kept, once ACK_STEP more than last time (or at once with `now`). */
+  #ack(fs: FileState, n: number, now: boolean): void {
+    if (n <= this.#acked || (!now && n - this.#acked < ACK_STEP)) return;
+    this.#acked = n;
+    this.#send({ t: 'ack', e: this.#epoch, f: fs.f, n });
   }
 
   async #onBlock(f: number, b: number, h: string): Promise<void> {
@@ -270,35 +350,39 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     if (!fs?.sink || fs.f !== f) throw new ParleyError('BAD_FILE_FRAME', `block of file ${f} out of turn`);
     const size = this.offer.files[f]?.size ?? 0;
     const blockLen = Math.min(BLOCK_SIZE, size - fs.verified);
-    if (b * BLOCK_SIZE !== fs.verified || this.#fill !== blockLen) {
-      this.#want('gap');
+    if (b * BLOCK_SIZE !== fs.verified || fs.kept - fs.verified !== blockLen) {
+      await this.#want('gap');
       return;
     }
     const block = this.#block.subarray(0, blockLen);
     if ((await blockHashHex(block)) !== h) {
-      // Not saved: ask for this block again, a few times at most.
+      // Dropped (a partial sink cuts it off): ask for this block again, a few times at most.
       this.#corrupt++;
       if (++this.#retries > LIMITS.maxRetries)
         throw new ParleyError(
           'HASH_MISMATCH',
           `block ${b} of ${fs.sink ? this.#pathOf(f) : f} after retries`,
         );
-      this.#want('corrupt');
+      fs.kept = fs.verified;
+      await this.#drain();
+      if (fs.sink.partial) await fs.sink.truncate?.(fs.verified);
+      await this.#want('corrupt');
       return;
     }
     this.#retries = 0;
     await this.#ensureWhole(fs);
-    await fs.sink.write(fs.verified, block);
+    if (!fs.sink.partial) await fs.sink.write(fs.verified, block);
     fs.whole?.update(block);
     fs.verified += blockLen;
     fs.lastBlockHash = h;
-    this.#fill = 0;
+    await this.#drain(); // the block is in the sink before its state says so
     await fs.sink.checkpoint({
       key: this.offer.files[f]?.key ?? '',
       verified: fs.verified,
       lastBlockHash: h,
       blockSize: BLOCK_SIZE,
     });
+    this.#ack(fs, fs.verified, true);
     this.#progress(false);
   }
 
@@ -306,8 +390,8 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     const fs = this.#files[this.#current];
     if (!fs?.sink || fs.f !== f) throw new ParleyError('BAD_FILE_FRAME', `end of file ${f} out of turn`);
     const info = this.offer.files[f];
-    if (!info || fs.verified !== info.size || this.#fill !== 0) {
-      this.#want('gap');
+    if (!info || fs.verified !== info.size || fs.kept !== fs.verified) {
+      await this.#want('gap');
       return;
     }
     await this.#ensureWhole(fs);
@@ -318,7 +402,9 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     this.#send({ t: 'verified', f, sha256: mine });
     this.emit('file', fs.result);
     this.#current++;
-    if (this.#current === this.#files.length) this.#complete();
+    const next = this.#files[this.#current];
+    if (next) await this.#loadBlock(next);
+    else this.#complete();
   }
 
   /** The whole-file hash up to `verified`: rebuilt from storage once after a restart. */
@@ -379,8 +465,9 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     this.#setState(state);
     this.#cleanup();
     this.#ch.close();
+    await this.#writes;
     for (const fs of this.#files.slice(this.#current))
-      await fs.sink?.abort(keep && fs.verified > 0).catch(() => {});
+      await fs.sink?.abort(keep && (fs.sink.partial ? fs.kept : fs.verified) > 0).catch(() => {});
     this.emit('error', err);
     this.#settle.reject(err);
   }

@@ -1,7 +1,8 @@
 /**
  * The sending side of a transfer: offers a manifest on its own channel, then streams what the receiver
  * wants, block by block, each block followed by its SHA-256 and each file by the whole file's SHA-256,
- * keeping the channel's send buffer between the low and high marks.
+ * keeping the channel's send buffer between the low and high marks and at most WINDOW bytes sent that the
+ * receiver has not acknowledged as kept (so a resume sends at most that much twice).
  */
 import { ParleyError } from '@parley/protocol/client';
 import type { Channel, ChannelData } from '../channel.js';
@@ -38,6 +39,7 @@ import {
   type ReceiverMessage,
   type SenderMessage,
   type WantFile,
+  WINDOW,
   type WireFile,
 } from './wire.js';
 
@@ -91,6 +93,11 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
   /** The channel dropped since the last `want`: what was in flight is lost, so wait for the next one. */
   #needWant = false;
   #needWantSince = 0;
+  /** Bytes sent under the current epoch, and how many of them the receiver acknowledged as kept. */
+  #sentBytes = 0;
+  #ackedBytes = 0;
+  /** Per file of the current plan: `#sentBytes` when it started and the offset it started from. */
+  readonly #base = new Map<number, { sent: number; from: number }>();
   #resent = 0;
   #resumed = 0;
   #corrupt = 0;
@@ -201,6 +208,9 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
       case 'verified':
         this.#onVerified(m.f, m.sha256);
         break;
+      case 'ack':
+        this.#onAck(m.e, m.f, m.n);
+        break;
       case 'pause':
       case 'continue':
         this.#remotePaused = m.t === 'pause';
@@ -226,8 +236,16 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
     if (epoch <= this.#epoch) return;
     for (const w of want) {
       const file = this.files[w.f];
-      if (!file || w.from > file.size || w.from % BLOCK_SIZE !== 0 || (w.from > 0 && !w.h)) {
-        this.#abortWith(new ParleyError('BAD_FILE_FRAME', `want: bad file ${w.f} or offset ${w.from}`));
+      const at = w.at ?? w.from;
+      const bad =
+        !file ||
+        w.from > file.size ||
+        at > w.from ||
+        (at % BLOCK_SIZE !== 0 && at !== file.size) ||
+        w.from - at > BLOCK_SIZE ||
+        (at > 0 && !w.h);
+      if (bad) {
+        this.#abortWith(new ParleyError('BAD_FILE_FRAME', `want: bad file ${w.f} or offset ${at}/${w.from}`));
         return;
       }
     }
@@ -248,7 +266,17 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
     this.#held = false;
     this.#remotePaused = false;
     this.#plan = want;
+    this.#sentBytes = 0;
+    this.#ackedBytes = 0;
+    this.#base.clear();
     for (const w of want) this.#pos.set(w.f, w.from);
+  }
+
+  /** The receiver keeps file `f` up to `n`: what was sent before that no longer counts in the window. */
+  #onAck(epoch: number, f: number, n: number): void {
+    const base = epoch === this.#epoch ? this.#base.get(f) : undefined;
+    if (!base) return; // stale, or a file not started under this epoch
+    this.#ackedBytes = Math.max(this.#ackedBytes, Math.min(this.#sentBytes, base.sent + n - base.from));
   }
 
   #onVerified(f: number, sha256: string): void {
@@ -304,9 +332,13 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
 
   async #sendFile(w: WantFile, epoch: number): Promise<void> {
     const file = this.files[w.f] as SourceFile;
-    const whole = await this.#hashPrefix(file, w, epoch);
-    let next = w.from < file.size ? this.#readBlock(file, w.from) : undefined;
-    for (let offset = w.from; offset < file.size; offset += BLOCK_SIZE) {
+    // The receiver keeps [0, from): [0, at) verified, [at, from) waiting for the hash of the block at `at`,
+    // which is read and hashed whole while only its part from `from` goes out.
+    const at = w.at ?? w.from;
+    const whole = await this.#hashPrefix(file, at, w.h, epoch);
+    this.#base.set(w.f, { sent: this.#sentBytes, from: w.from });
+    let next = at < file.size ? this.#readBlock(file, at) : undefined;
+    for (let offset = at; offset < file.size; offset += BLOCK_SIZE) {
       const block = await (next as Promise<Uint8Array>);
       this.#check(epoch);
       // Read ahead while this block goes out.
@@ -314,12 +346,13 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
       next?.catch(() => {});
       whole.update(block);
       const hashed = blockHashHex(block);
-      for (let i = 0; i < block.byteLength; i += CHUNK_SIZE) {
-        await this.#ready(epoch);
+      for (let i = offset === at ? w.from - at : 0; i < block.byteLength; i += CHUNK_SIZE) {
+        await this.#ready(epoch, Math.min(CHUNK_SIZE, block.byteLength - i));
         let chunk = block.subarray(i, i + CHUNK_SIZE);
         if (this.#options.onChunk) chunk = this.#options.onChunk(w.f, offset + i, chunk);
         this.#countSent(w.f, offset + i, chunk.byteLength);
         (this.#ch as Channel).send(encodeData(epoch, w.f, offset + i, chunk));
+        this.#sentBytes += chunk.byteLength;
         this.#pos.set(w.f, offset + i + chunk.byteLength);
         this.#progress(false);
       }
@@ -331,13 +364,18 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
     this.#send({ t: 'end', e: epoch, f: w.f, sha256: digestHex(whole) });
   }
 
-  /** The whole-file hash up to `from`: checks the receiver's last block is still ours, then hashes the prefix. */
-  async #hashPrefix(file: SourceFile, w: WantFile, epoch: number): Promise<StreamingHash> {
+  /** The whole-file hash up to `at`: checks the receiver's last block is still ours, then hashes the prefix. */
+  async #hashPrefix(
+    file: SourceFile,
+    at: number,
+    h: string | undefined,
+    epoch: number,
+  ): Promise<StreamingHash> {
     const whole = (this.#options.hash ?? nobleSha256)();
-    for (let offset = 0; offset < w.from; offset += BLOCK_SIZE) {
+    for (let offset = 0; offset < at; offset += BLOCK_SIZE) {
       const block = await this.#readBlock(file, offset);
       this.#check(epoch);
-      if (offset + BLOCK_SIZE === w.from && (await blockHashHex(block)) !== w.h)
+      if (offset + block.byteLength === at && (await blockHashHex(block)) !== h)
         throw new ParleyError('SOURCE_CHANGED', `${file.path}: the receiver's data is not this file's`);
       whole.update(block);
     }
@@ -352,17 +390,24 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
     return block;
   }
 
-  /** Waits until a chunk may go: open, not paused or held, buffer below the high mark, same epoch. */
-  async #ready(epoch: number): Promise<void> {
+  /**
+   * Waits until a message may go: open, not paused or held, buffer below the high mark, same epoch; and
+   * for `data` bytes of a chunk, room for them in the window of unacknowledged bytes.
+   */
+  async #ready(epoch: number, data = 0): Promise<void> {
     for (;;) {
       this.#check(epoch);
       this.#noteDrop();
       const open = this.#ch?.readyState === 'open';
       // A receiver whose channel reopened asks again; if its `want` never comes, go on (it will see the gap).
-      if (this.#needWant && open && performance.now() - this.#needWantSince > WANT_WAIT_MS)
+      // What was in flight then is lost and will never be acknowledged: do not wait for it either.
+      if (this.#needWant && open && performance.now() - this.#needWantSince > WANT_WAIT_MS) {
         this.#needWant = false;
+        this.#ackedBytes = this.#sentBytes;
+      }
       const blocked = this.#paused || this.#remotePaused || this.#held || this.#needWant;
-      if (open && !blocked && (this.#ch?.bufferedAmount ?? 0) < HIGH_WATER) return;
+      const room = data === 0 || this.#sentBytes + data - this.#ackedBytes <= WINDOW;
+      if (open && !blocked && room && (this.#ch?.bufferedAmount ?? 0) < HIGH_WATER) return;
       // The timeout only guards against a missed event; bufferedamountlow and messages wake us first.
       await this.#waker.wait(blocked || !open ? 1000 : 250);
     }

@@ -39,21 +39,47 @@ export interface ResumeState {
   /** Hex SHA-256 of the last verified block: the sender checks its file still has it there. */
   readonly lastBlockHash: string | undefined;
   readonly blockSize: number;
+  /**
+   * Partial sinks only, set by the sink when it opens a file (the engine does not persist it): the end of
+   * the bytes kept for this file (≥ `verified`), unverified bytes of the next block included. Node: the
+   * part file's size, trusted only when the last verified block checks out. Absent: `verified`.
+   */
+  readonly kept?: number;
 }
 
 /**
- * One file being received. The engine calls, in this order: `write` (only bytes of a block whose hash
- * matched, in order, each followed by `checkpoint`), `read` (only when resuming: to hash the verified
- * prefix again), then exactly one of `commit` (the whole file's SHA-256 matched) or `abort`.
+ * One file being received. There are two kinds, told apart by `partial`:
+ *
+ * - A **partial** sink (`partial: true`: Node's `nodeSink`, OPFS staging) can keep bytes that are not yet
+ *   verified so that they survive a restart. The engine `write`s every chunk as it arrives, in order,
+ *   unverified; `write` resolves to the offset up to which bytes are kept (would survive a restart of the
+ *   process or page), and the engine acknowledges only that far to the sender. When a block's hash
+ *   matched the engine calls `checkpoint`; when it did not, `truncate` to the block's start. After a
+ *   restart, `resume.kept` says how far the file is kept (unverified bytes of the next block included).
+ * - Any other sink keeps only verified bytes: `write` gets whole blocks whose hash matched, in order, each
+ *   followed by `checkpoint`. The engine holds the block in progress in memory and acknowledges it as it
+ *   arrives (such a sink cannot resume after a restart; a dropped connection resumes from memory).
+ *
+ * Then `read` (when resuming: to hash the verified prefix again and refill the block in progress), and
+ * finally exactly one of `commit` (the whole file's SHA-256 matched) or `abort`.
  */
 export interface SinkFile {
   /** Where this file resumes: the state found for its key, or undefined to start at byte 0. */
   readonly resume: ResumeState | undefined;
-  /** Writes verified bytes at `offset` (always the end of what was written before). */
-  write(offset: number, data: Uint8Array): Promise<void>;
+  /** True when `write` takes unverified bytes and keeps them for a resume (see above). */
+  readonly partial?: boolean;
+  /**
+   * Writes bytes at `offset` (always the end of what was written before). A partial sink gets unverified
+   * chunks and resolves to the end of what it keeps (≤ `offset + data.byteLength`); any other sink gets
+   * verified blocks and may resolve to nothing.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a verified-only sink's write is a Promise<void>
+  write(offset: number, data: Uint8Array): Promise<number | void>;
+  /** Partial sinks: drops every byte at and beyond `length` (a block that failed its hash, or a stale tail). */
+  truncate?(length: number): Promise<void>;
   /** Persists the resume state after a verified block (may be coalesced; must be durable at `abort`). */
   checkpoint(state: ResumeState): Promise<void>;
-  /** Reads back `length` bytes already written at `offset` (to rebuild the whole-file hash on resume). */
+  /** Reads back `length` bytes already written at `offset` (to rebuild hashes and the block on resume). */
   read(offset: number, length: number): Promise<Uint8Array>;
   /**
    * The file is complete and its SHA-256 (`sha256`, hex) verified: make it visible under its final name

@@ -1,6 +1,6 @@
 /**
- * The file transfer wire format, version 1 (docs/files.md). Each transfer has its own reliable, ordered
- * data channel labelled `parley-files/1/<id>`. Control messages are JSON text; file bytes are binary DATA
+ * The file transfer wire format, version 2 (docs/files.md). Each transfer has its own reliable, ordered
+ * data channel labelled `parley-files/2/<id>`. Control messages are JSON text; file bytes are binary DATA
  * frames:
  *
  *    0        1                5                9                         17
@@ -9,16 +9,24 @@
  *   +--------+----------------+----------------+-------------------------+----------...
  *
  * `epoch` names the receiver's latest `want`: frames of an older epoch are stale (sent before a resume or
- * a re-request) and are dropped.
+ * a re-request) and are dropped. Version 2 adds a window: the sender keeps at most WINDOW bytes sent and
+ * not yet acknowledged (`ack`: kept by the receiver), and a `want` may resume mid-block (`from` past `at`).
  */
 import { ParleyError } from '@parley/protocol/client';
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 export const LABEL_PREFIX = 'parley-files/';
 /** Payload bytes per DATA frame: well under every browser's `max-message-size` (Chromium: 256 KiB). */
 export const CHUNK_SIZE = 64 * 1024;
 /** Bytes per hashed block: the unit of verification and of resume. A multiple of CHUNK_SIZE. */
 export const BLOCK_SIZE = 1024 * 1024;
+/**
+ * Bytes a sender may have sent and not yet seen acknowledged (kept by the receiver) per transfer: what a
+ * resume may have to send again, whatever dropped (the connection, the receiving process, the page).
+ */
+export const WINDOW = BLOCK_SIZE;
+/** The receiver acknowledges once it keeps this many bytes more than it last acknowledged (and at block ends). */
+export const ACK_STEP = 256 * 1024;
 export const DATA_HEADER = 17;
 const KIND_DATA = 1;
 
@@ -58,10 +66,15 @@ export interface WireFile {
   key: string;
 }
 
-/** Where the receiver wants a file sent from: `from` is a block boundary; `h` the hash of the block before it. */
+/**
+ * Where the receiver wants a file sent from. `at` is its last verified block boundary (absent: `from`), `h`
+ * the SHA-256 of the block that ends at `at`; `from` (≥ `at`, at most the rest of that block) is how far
+ * it keeps the file: the bytes of `[at, from)` arrived, are kept and wait for their block's hash.
+ */
 export interface WantFile {
   f: number;
   from: number;
+  at?: number;
   h?: string;
 }
 
@@ -77,6 +90,8 @@ export type ReceiverMessage =
   | { t: 'want'; e: number; files: WantFile[]; r?: 'reconnect' | 'gap' | 'corrupt' }
   | { t: 'decline' }
   | { t: 'verified'; f: number; sha256: string }
+  /** File `f` is kept up to byte `n` (under epoch `e`): the sender's window moves on. */
+  | { t: 'ack'; e: number; f: number; n: number }
   | { t: 'pause' }
   | { t: 'continue' }
   | { t: 'hold' }
@@ -157,6 +172,9 @@ export function decodeMessage(text: string): FileMessage {
     case 'verified':
       need(isNat(m.f) && isHex(m.sha256), 'f/sha256');
       break;
+    case 'ack':
+      need(isNat(m.e) && isNat(m.f) && isNat(m.n), 'e/f/n');
+      break;
     case 'cancel':
       need(isStr(m.code, 64), 'code');
       need(m.message === undefined || isStr(m.message, 1024), 'message');
@@ -187,7 +205,13 @@ function isWireFile(v: unknown): v is WireFile {
 
 function isWant(v: unknown): v is WantFile {
   const w = v as WantFile;
-  return !!w && isNat(w.f) && isNat(w.from) && (w.h === undefined || isHex(w.h));
+  return (
+    !!w &&
+    isNat(w.f) &&
+    isNat(w.from) &&
+    (w.at === undefined || (isNat(w.at) && w.at <= w.from)) &&
+    (w.h === undefined || isHex(w.h))
+  );
 }
 
 export interface DataFrame {

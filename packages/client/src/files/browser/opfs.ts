@@ -1,9 +1,11 @@
 /**
- * The staging sink: received blocks go to the Origin Private File System, one file per verified block
- * (each written whole and closed, so what is there after a reload is exactly what was verified), with the
- * file's ResumeState beside them. A reloaded page finds them by the file's key and resumes from the last
- * verified block. Once verified, the file stays staged until the app hands it to the user (a Blob made of
- * the block files, which lives on disk, not in memory) and removes it.
+ * The staging sink: received bytes go to the Origin Private File System as they arrive, in pieces of
+ * PIECE_SIZE bytes (each written whole and closed, so what is there after a reload is exactly what was
+ * received, whole pieces only), with the file's ResumeState beside them. It is a partial sink: a piece
+ * counts as kept once closed, and the engine acknowledges only that far. A reloaded page finds them by the
+ * file's key, checks its last verified block, and resumes from the end of the pieces kept past it (the
+ * engine hashes that block whole when the rest arrives). Once verified, the file stays staged until the app
+ * hands it to the user (a Blob made of the piece files, which lives on disk, not in memory) and removes it.
  */
 import { ParleyError } from '@parley/protocol/client';
 import { sha256Hex } from '../hash.js';
@@ -12,6 +14,8 @@ import type { FileInfo, ResumeState, Sink, SinkFile } from '../types.js';
 /** The folder of the origin's private file system that holds staged files, one sub-folder per key. */
 export const STAGING_DIR = 'parley-files';
 const STATE = 'state.json';
+/** Bytes per piece file: pieces start at multiples of it (a block is a whole number of pieces). */
+export const PIECE_SIZE = 256 * 1024;
 
 /** What a staged file's `state.json` holds: its ResumeState, what it is, and how far it got. */
 export interface StagedState extends ResumeState {
@@ -63,7 +67,7 @@ export function opfsSink(): Sink {
       if (!/^[0-9a-f]{64}$/.test(key)) throw new ParleyError('BAD_FILE_FRAME', 'a file key that is not hex');
       const dir = await storage(() => stagingDir().then((d) => d.getDirectoryHandle(key, { create: true })));
       const state = await readState(dir);
-      const resume = state && (await trusted(dir, state, key, blockSize, info)) ? state : undefined;
+      const resume = state ? await trusted(dir, state, key, blockSize, info) : undefined;
       return new OpfsSinkFile(dir, info, key, blockSize, resume);
     },
   };
@@ -78,27 +82,72 @@ async function readState(dir: FileSystemDirectoryHandle): Promise<StagedState | 
   }
 }
 
-/** A state is trusted when it is this file's and its last verified block is there with the right hash. */
+/**
+ * A state is trusted when it is this file's and its last verified block is there with the right hash; it
+ * then comes back with `kept`, the end of the whole pieces stored past that block.
+ */
 async function trusted(
   dir: FileSystemDirectoryHandle,
   s: StagedState,
   key: string,
   blockSize: number,
   info: FileInfo,
-): Promise<boolean> {
-  if (s.key !== key || s.blockSize !== blockSize || s.size !== info.size) return false;
-  if (!Number.isSafeInteger(s.verified) || s.verified <= 0 || s.verified > info.size || !s.lastBlockHash)
-    return false;
-  const last = Math.ceil(s.verified / blockSize) - 1;
+): Promise<StagedState | undefined> {
+  if (s.key !== key || s.blockSize !== blockSize || s.size !== info.size || blockSize % PIECE_SIZE !== 0)
+    return undefined;
+  if (!Number.isSafeInteger(s.verified) || s.verified < 0 || s.verified > info.size) return undefined;
+  if (s.verified > 0 && !s.lastBlockHash) return undefined;
   try {
-    const file = await (await dir.getFileHandle(blockName(last))).getFile();
-    return sha256Hex(new Uint8Array(await file.arrayBuffer())) === s.lastBlockHash;
+    if (s.verified > 0) {
+      const from = Math.floor((s.verified - 1) / blockSize) * blockSize;
+      const block = await readPieces(dir, from, s.verified - from);
+      if (sha256Hex(block) !== s.lastBlockHash) return undefined;
+    }
   } catch {
-    return false;
+    return undefined;
   }
+  let kept = s.verified;
+  while (kept < info.size) {
+    const piece = await pieceFile(dir, kept).catch(() => undefined);
+    if (piece?.size !== Math.min(PIECE_SIZE, info.size - kept)) break;
+    kept += piece.size;
+  }
+  return { ...s, kept };
 }
 
-const blockName = (i: number) => `b${i}`;
+const pieceName = (offset: number) => `c${offset}`;
+
+async function pieceFile(dir: FileSystemDirectoryHandle, start: number): Promise<File> {
+  return (await dir.getFileHandle(pieceName(start))).getFile();
+}
+
+/** `length` bytes at `offset` from the piece files. */
+async function readPieces(
+  dir: FileSystemDirectoryHandle,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const at = offset + done;
+    const start = at - (at % PIECE_SIZE);
+    const file = await pieceFile(dir, start);
+    const n = Math.min(length - done, file.size - (at - start));
+    if (n <= 0)
+      throw new ParleyError('SOURCE_CHANGED', `staged piece at ${start} is shorter than its state says`);
+    out.set(new Uint8Array(await file.slice(at - start, at - start + n).arrayBuffer()), done);
+    done += n;
+  }
+  return out;
+}
+
+/** The piece files' starts, in order (other entries ignored). */
+async function pieceStarts(dir: FileSystemDirectoryHandle): Promise<number[]> {
+  const starts: number[] = [];
+  for await (const [name] of entriesOf(dir)) if (/^c\d+$/.test(name)) starts.push(Number(name.slice(1)));
+  return starts.sort((a, b) => a - b);
+}
 
 /** A folder's entries (TypeScript's DOM library has them only with `dom.asynciterable`). */
 function entriesOf(dir: FileSystemDirectoryHandle): AsyncIterable<[string, FileSystemHandle]> {
@@ -107,12 +156,19 @@ function entriesOf(dir: FileSystemDirectoryHandle): AsyncIterable<[string, FileS
 
 class OpfsSinkFile implements SinkFile {
   readonly resume: ResumeState | undefined;
+  readonly partial = true;
   readonly #dir: FileSystemDirectoryHandle;
   readonly #info: FileInfo;
   readonly #key: string;
-  readonly #blockSize: number;
   #fresh: boolean;
   #state: StagedState;
+  /**
+   * The piece being filled: it starts at `#start` (the end of what is kept) and holds `#fill` bytes.
+   * Allocated on the first write (every accepted file is opened up front).
+   */
+  #piece: Uint8Array | undefined;
+  #start: number;
+  #fill = 0;
 
   constructor(
     dir: FileSystemDirectoryHandle,
@@ -124,10 +180,10 @@ class OpfsSinkFile implements SinkFile {
     this.#dir = dir;
     this.#info = info;
     this.#key = key;
-    this.#blockSize = blockSize;
     this.resume = resume;
     this.#fresh = !resume;
-    this.#state = resume ?? {
+    this.#start = resume ? (resume.kept ?? resume.verified) : 0;
+    const { kept: _, ...state } = resume ?? {
       key,
       blockSize,
       verified: 0,
@@ -136,28 +192,74 @@ class OpfsSinkFile implements SinkFile {
       size: info.size,
       mime: info.mime,
       at: Date.now(),
+      kept: 0,
     };
+    this.#state = state;
   }
 
-  async write(offset: number, data: Uint8Array): Promise<void> {
-    if (offset % this.#blockSize !== 0 || data.byteLength > this.#blockSize)
-      throw new ParleyError('BAD_FILE_FRAME', `a staged write must be one block (offset ${offset})`);
+  /** Takes received bytes in order; a piece is written (whole, then closed) when full or at the file's end. */
+  async write(offset: number, data: Uint8Array): Promise<number> {
+    if (offset !== this.#start + this.#fill)
+      throw new ParleyError('BAD_FILE_FRAME', `a staged write out of order (offset ${offset})`);
     if (this.#fresh) {
       // Starting over: whatever an older attempt left here is not this file's.
       this.#fresh = false;
       await clear(this.#dir);
+      // Say whose pieces these are, so a reload in the first block resumes too (a file of one block at
+      // most starts over: that sends no more than one block twice).
+      if (this.#info.size > this.#state.blockSize) await writeState(this.#dir, this.#state);
     }
+    let done = 0;
+    while (done < data.byteLength) {
+      const room = PIECE_SIZE - ((this.#start + this.#fill) % PIECE_SIZE);
+      const n = Math.min(room, data.byteLength - done);
+      this.#piece ??= new Uint8Array(PIECE_SIZE);
+      this.#piece.set(data.subarray(done, done + n), this.#fill);
+      this.#fill += n;
+      done += n;
+      const end = this.#start + this.#fill;
+      if (end % PIECE_SIZE === 0 || end === this.#info.size) await this.#flush();
+    }
+    return this.#start;
+  }
+
+  async #flush(): Promise<void> {
+    const bytes = (this.#piece as Uint8Array).subarray(0, this.#fill);
     await storage(async () => {
-      const h = await this.#dir.getFileHandle(blockName(offset / this.#blockSize), { create: true });
+      const h = await this.#dir.getFileHandle(pieceName(this.#start), { create: true });
       const w = await h.createWritable();
       try {
-        await w.write(data as Uint8Array<ArrayBuffer>);
+        await w.write(bytes as Uint8Array<ArrayBuffer>);
         await w.close();
       } catch (err) {
         await w.abort().catch(() => {});
         throw err;
       }
     });
+    this.#start += this.#fill;
+    this.#fill = 0;
+    if (this.#start === this.#info.size) this.#piece = undefined;
+  }
+
+  /**
+   * Drops every byte from `length` on (the engine cuts at a block's start, a piece boundary). Bytes of a
+   * piece across `length` stay in the piece being filled; they count as kept again once it is written.
+   */
+  async truncate(length: number): Promise<void> {
+    this.#fresh = false;
+    const start = length - (length % PIECE_SIZE);
+    const head =
+      start < length ? await readPieces(this.#dir, start, length - start).catch(() => undefined) : undefined;
+    for (const s of await pieceStarts(this.#dir))
+      if (s >= start) await this.#dir.removeEntry(pieceName(s)).catch(() => {});
+    this.#start = start;
+    this.#fill = 0;
+    if (head) {
+      this.#piece ??= new Uint8Array(PIECE_SIZE);
+      this.#piece.set(head, 0);
+      this.#fill = head.byteLength;
+      if (length === this.#info.size) await this.#flush();
+    }
   }
 
   async checkpoint(state: ResumeState): Promise<void> {
@@ -166,19 +268,7 @@ class OpfsSinkFile implements SinkFile {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const at = offset + done;
-      const i = Math.floor(at / this.#blockSize);
-      const file = await (await this.#dir.getFileHandle(blockName(i))).getFile();
-      const from = at - i * this.#blockSize;
-      const n = Math.min(length - done, file.size - from);
-      if (n <= 0) throw new ParleyError('SOURCE_CHANGED', `staged block ${i} is shorter than its state says`);
-      out.set(new Uint8Array(await file.slice(from, from + n).arrayBuffer()), done);
-      done += n;
-    }
-    return out;
+    return readPieces(this.#dir, offset, length);
   }
 
   async commit(sha256: string): Promise<string> {
@@ -241,8 +331,12 @@ function staged(dir: FileSystemDirectoryHandle, key: string, state: StagedState)
     state,
     async blob(): Promise<Blob> {
       const parts: File[] = [];
-      const blocks = Math.ceil(state.verified / state.blockSize);
-      for (let i = 0; i < blocks; i++) parts.push(await (await dir.getFileHandle(blockName(i))).getFile());
+      for (const start of await pieceStarts(dir))
+        if (start < state.verified) parts.push(await pieceFile(dir, start));
+      // Staged before wire version 2: one file per verified block, `b<n>`.
+      if (parts.length === 0 && state.verified > 0)
+        for (let i = 0; i < Math.ceil(state.verified / state.blockSize); i++)
+          parts.push(await (await dir.getFileHandle(`b${i}`)).getFile());
       return new Blob(parts, { type: state.mime });
     },
     async markSaved(): Promise<void> {

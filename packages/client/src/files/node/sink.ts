@@ -2,6 +2,11 @@
  * The Node sink: each file is written to `<name>.parley-part` beside its final name, with its resume state
  * in `<name>.parley-part.json`, and renamed to the name only once its SHA-256 matched. Every path is
  * checked to resolve inside the chosen folder, whatever the (already sanitised) name says.
+ *
+ * It is a partial sink: every chunk is written as it arrives, unverified, and counts as kept once the
+ * write returned (the kernel has it: a killed process loses none of it). After a restart the part file's
+ * length past the last verified block is what it keeps of the next block, trusted only when the last
+ * verified block checks out; the engine hashes that block whole before it counts.
  */
 import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -21,7 +26,9 @@ export function nodeSink(root: string): Sink {
       const part = `${target}${PART_SUFFIX}`;
       const statePath = `${part}.json`;
       const resume = await readState(statePath, key, blockSize, part);
-      return new NodeSinkFile(base, target, part, statePath, resume);
+      const initial =
+        info.size > blockSize ? { key, verified: 0, lastBlockHash: undefined, blockSize } : undefined;
+      return new NodeSinkFile(base, target, part, statePath, resume, initial);
     },
   };
 }
@@ -44,18 +51,23 @@ async function readState(
   try {
     const s = JSON.parse(await readFile(statePath, 'utf8')) as ResumeState;
     if (s.key !== key || s.blockSize !== blockSize || !Number.isSafeInteger(s.verified)) return undefined;
-    // The part file must still hold the last verified block (it may not, after a power cut).
-    if (s.verified === 0 || !s.lastBlockHash) return undefined;
-    const from = Math.floor((s.verified - 1) / blockSize) * blockSize;
+    if (s.verified < 0 || (s.verified > 0 && !s.lastBlockHash)) return undefined;
     const h = await open(part, 'r');
     try {
-      const block = new Uint8Array(s.verified - from);
-      const { bytesRead } = await h.read(block, 0, block.byteLength, from);
-      if (bytesRead !== block.byteLength || (await blockHashHex(block)) !== s.lastBlockHash) return undefined;
+      // The part file must still hold the last verified block (it may not, after a power cut).
+      if (s.verified > 0) {
+        const from = Math.floor((s.verified - 1) / blockSize) * blockSize;
+        const block = new Uint8Array(s.verified - from);
+        const { bytesRead } = await h.read(block, 0, block.byteLength, from);
+        if (bytesRead !== block.byteLength || (await blockHashHex(block)) !== s.lastBlockHash)
+          return undefined;
+      }
+      // What lies past it is the next block's start, as received: kept, to be verified with that block.
+      const { size } = await h.stat();
+      return { key: s.key, verified: s.verified, lastBlockHash: s.lastBlockHash, blockSize, kept: size };
     } finally {
       await h.close();
     }
-    return s;
   } catch {
     return undefined;
   }
@@ -63,6 +75,9 @@ async function readState(
 
 class NodeSinkFile implements SinkFile {
   readonly resume: ResumeState | undefined;
+  readonly partial = true;
+  /** Written with the first byte of a file that has more than one block, so a restart in it resumes. */
+  readonly #initial: ResumeState | undefined;
   readonly #base: string;
   readonly #target: string;
   readonly #part: string;
@@ -77,12 +92,15 @@ class NodeSinkFile implements SinkFile {
     part: string,
     statePath: string,
     resume: ResumeState | undefined,
+    initial: ResumeState | undefined,
   ) {
     this.#base = base;
     this.#target = target;
     this.#part = part;
     this.#statePath = statePath;
     this.resume = resume;
+    this.#initial = initial;
+    this.#end = resume ? (resume.kept ?? resume.verified) : 0;
   }
 
   async #open(): Promise<FileHandle> {
@@ -94,15 +112,29 @@ class NodeSinkFile implements SinkFile {
     return this.#handle;
   }
 
-  async write(offset: number, data: Uint8Array): Promise<void> {
+  /** Writes received bytes (unverified) at `offset`; resolves to the end of what is kept: all of them. */
+  async write(offset: number, data: Uint8Array): Promise<number> {
     const h = await this.#open();
-    if (offset === 0 && this.#end === 0) await h.truncate(0);
+    if (offset === 0) {
+      // Starting over: drop what an older attempt left, and say whose part file this is.
+      await h.truncate(0);
+      this.#pending = this.#initial;
+      await this.#flushState();
+    }
     let done = 0;
     while (done < data.byteLength) {
       const { bytesWritten } = await diskFull(h.write(data, done, data.byteLength - done, offset + done));
       done += bytesWritten;
     }
     this.#end = offset + data.byteLength;
+    return this.#end;
+  }
+
+  /** Drops the bytes from `length` on (a block that failed its hash). */
+  async truncate(length: number): Promise<void> {
+    const h = await this.#open();
+    await h.truncate(length);
+    this.#end = length;
   }
 
   /**
