@@ -298,6 +298,7 @@ test(
       await alice.page
         .getByTestId('file-input')
         .setInputFiles({ name: 'streamed.bin', mimeType: 'application/octet-stream', buffer: bytes });
+      await acceptOffer(carol);
       const download = await downloaded;
       assert.equal(download.suggestedFilename(), 'streamed.bin');
       const got = readFileSync(await download.path());

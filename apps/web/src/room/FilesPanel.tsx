@@ -284,7 +284,9 @@ export function TransferRow({ t, files }: { t: Transfer; files: FileShare }) {
         {t.error ? `: ${t.error}` : ''}
         {t.resumed > 0 && ` · resumed at ${bytes(t.resumed)}`}
       </div>
-      <progress max={t.size || 1} value={t.bytes} aria-label={`${t.name} progress`} />
+      {t.status !== 'declined' && (
+        <progress max={t.size || 1} value={t.bytes} aria-label={`${t.name} progress`} />
+      )}
       <div class="row spread small">
         <span data-testid="transfer-progress">
           {bytes(t.bytes)} of {bytes(t.size)}
