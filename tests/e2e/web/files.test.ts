@@ -440,6 +440,50 @@ test(
           30_000,
         );
         assert.equal(await bob.page.getByTestId('offer').count(), 2, 'two prompts left');
+        for (let i = 0; i < 2; i++) await bob.page.getByTestId('offer-decline').first().click();
+
+        // Some files only, straight into a picked folder: three files offered, one unticked, Save into
+        // folder… (the picker answered by a folder of the page's own private file system, which
+        // Chromium writes the same way), and only the two ticked ones land there, verified.
+        await bob.page.evaluate(() => {
+          Object.assign(window, {
+            showDirectoryPicker: async () =>
+              (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true }),
+          });
+        });
+        const three = new Map([
+          ['x.txt', Buffer.from('x\n')],
+          ['y.txt', Buffer.from('y\n')],
+          ['z.txt', Buffer.from('z\n')],
+        ]);
+        await alice.page
+          .getByTestId('file-input')
+          .setInputFiles([...three].map(([name, buffer]) => ({ name, mimeType: 'text/plain', buffer })));
+        const offer = bob.page.getByTestId('offer');
+        await offer.locator('[data-testid=offer-file][data-path="y.txt"] input').uncheck();
+        assert.equal(await offer.getByTestId('offer-chosen').textContent(), '2 of 3 chosen, 4 B');
+        await offer.getByTestId('offer-folder').click();
+        await waitIn(
+          bob,
+          'the two files written into the folder',
+          () =>
+            document.querySelector(
+              '[data-testid=transfer][data-direction=receive][data-status=done] [data-testid=in-folder]',
+            ),
+          null,
+          30_000,
+        );
+        const picked = await bob.page.evaluate(async () => {
+          const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked');
+          const out: [string, string][] = [];
+          // @ts-expect-error: entries() of a directory handle is not in TypeScript's DOM typing yet
+          for await (const [name, h] of dir.entries()) out.push([name, await (await h.getFile()).text()]);
+          return out.sort();
+        });
+        assert.deepEqual(picked, [
+          ['x.txt', 'x\n'],
+          ['z.txt', 'z\n'],
+        ]);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

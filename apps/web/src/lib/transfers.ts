@@ -330,7 +330,9 @@ export class FileShare {
   async #onOffer(peer: Peer, offer: FileOffer): Promise<void> {
     const where = await this.#storage;
     // The sender offering again what this page staged from an accepted offer (a reload cut it): resume.
-    if (where === 'staging' && offer.files.some((f) => this.#staged.has(f.key))) {
+    // Or more than this page can hold in memory: declined at once, and the row says why.
+    const resume = where === 'staging' && offer.files.some((f) => this.#staged.has(f.key));
+    if (resume || (!where && offer.total > MEMORY_LIMIT)) {
       this.#receive(peer, offer);
       return;
     }
