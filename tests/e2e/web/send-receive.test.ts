@@ -12,6 +12,8 @@ import { acceptOffer, type ChromiumWebPage, shot, waitIn, webE2EForFile } from '
 
 const web = webE2EForFile();
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** The pages' viewport: their content is short, so the screenshots in docs/web.md are too. */
+const SHOT = { width: 1000, height: 280 };
 
 /** Opens the send page in its own context, picks `name`, and returns the page and the code it shows. */
 async function sendPage(
@@ -19,7 +21,7 @@ async function sendPage(
   name: string,
   bytes: Buffer,
 ) {
-  const sender = await s.open('sender', '/#/send');
+  const sender = await s.open('sender', '/#/send', SHOT);
   await sender.page
     .getByTestId('send-input')
     .setInputFiles({ name, mimeType: 'application/octet-stream', buffer: bytes });
@@ -90,7 +92,7 @@ test('a wrong code: both pages say so in an alert, with what to do next', { time
 
     const { sender, code } = await sendPage(s, 'secret.bin', randomBytes(100_000));
     const wrong = `${code.split('-')[0]}-zzzz-zzzz`;
-    const receiver = await s.open('receiver', `/#receive=${wrong}`);
+    const receiver = await s.open('receiver', `/#receive=${wrong}`, SHOT);
     const alert = await waitIn(
       receiver,
       'the alert',
