@@ -1,6 +1,6 @@
 /**
  * Terminal and Chromium both ways. Through the link: `parley send --json` prints its code and link; Chromium
- * opens the link (the web app's `#receive=<code>` page), receives the file on the transfer engine, saves
+ * opens the link (the web app's `#receive=<code>` page), accepts the offer, receives the file on the transfer engine, saves
  * it, and the sender exits 0 once the browser has verified it. Through the code: the web app's `#/send`
  * page shows a code, and `parley receive --yes CODE` saves the file and exits 0. SHA-256 equal each way.
  */
@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { REPO_ROOT } from '../harness/parley-serve.js';
 import { waitUntil } from '../harness/wait.js';
-import { waitIn, webE2EForFile } from './harness.js';
+import { acceptOffer, waitIn, webE2EForFile } from './harness.js';
 
 const web = webE2EForFile();
 
@@ -65,6 +65,8 @@ test('parley send to Chromium through the link', { timeout: 120_000 }, () =>
       const link = String(ready.link);
       assert.match(link, /#receive=\d+-[a-z]+-[a-z]+$/);
       const page = await s.open('browser', link);
+      // The receive page asks, as the Files panel does.
+      await acceptOffer(page);
       await waitIn(
         page,
         'the file verified',

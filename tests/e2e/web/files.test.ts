@@ -1,9 +1,11 @@
 /**
- * The Files panel on the transfer engine, page to page in Chromium: a folder (relative paths kept), a file
+ * The Files panel on the transfer engine, page to page in Chromium, each offer answered with Accept (the
+ * prompt itself is files-offer.test.ts): a folder (relative paths kept), a file
  * dropped on the call and a multi-MiB file arrive with equal SHA-256 and are saved through the download;
  * files verified but not saved are still there after a reload; a receiving page
- * reloaded mid-transfer (running) comes back, the sender offers again, and the file completes from what
- * was kept (staged in the Origin Private File System, mid-block) with equal SHA-256, reporting how many
+ * reloaded mid-transfer (running) comes back, the sender offers again (resumed without asking: the page
+ * accepted those files before), and the file completes from what was kept (staged in the Origin Private
+ * File System, mid-block) with equal SHA-256, reporting how many
  * bytes went twice (at most one block).
  */
 import assert from 'node:assert/strict';
@@ -13,7 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BLOCK_SIZE } from '@parley/client/files';
-import { type ChromiumWebPage, joinCall, shot, waitIn, waitRemotes, webE2EForFile } from './harness.js';
+import {
+  acceptOffer,
+  type ChromiumWebPage,
+  joinCall,
+  shot,
+  waitIn,
+  waitRemotes,
+  webE2EForFile,
+} from './harness.js';
 
 const web = webE2EForFile();
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -83,6 +93,7 @@ test(
         ]);
         for (const [path, bytes] of folder) writeFileSync(join(dir, path), bytes);
         await alice.page.getByTestId('folder-input').setInputFiles(tree);
+        await acceptOffer(bob);
         await waitIn(
           bob,
           'the folder verified',
@@ -116,6 +127,7 @@ test(
             .querySelector('.stage')
             ?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
         });
+        await acceptOffer(bob);
         await waitIn(
           bob,
           'the dropped file verified',
@@ -130,6 +142,7 @@ test(
         const big = randomBytes(12 * 1024 * 1024 + 4321);
         writeFileSync(join(dir, 'big.bin'), big);
         await alice.page.getByTestId('file-input').setInputFiles(join(dir, 'big.bin'));
+        await acceptOffer(bob);
         const running = await waitIn(
           bob,
           'the big file under way',
@@ -162,6 +175,7 @@ test(
         const huge = randomBytes(40 * 1024 * 1024 + 777);
         writeFileSync(join(dir, 'huge.bin'), huge);
         await alice.page.getByTestId('file-input').setInputFiles(join(dir, 'huge.bin'));
+        await acceptOffer(bob);
         const before = await waitIn(
           bob,
           'some of huge.bin verified',
@@ -180,6 +194,8 @@ test(
         await joinCall(bob, 'Bob');
         await waitRemotes(alice, ['Bob']);
         await bob.page.getByTestId('files-toggle').click();
+        // Alice offers huge.bin again; Bob accepted it before the reload and holds part of it in staging,
+        // so it resumes without asking (no Accept clicked here): the prompt never shows.
         await waitIn(
           bob,
           'huge.bin verified after the reload',
@@ -190,6 +206,7 @@ test(
           null,
           90_000,
         );
+        assert.equal(await bob.page.getByTestId('offer').count(), 0, 'no prompt for the resumed offer');
         const after = await rows(bob);
         const resumedRow = after.find((r) => r.name.includes('huge.bin'));
         // Verified before the reload and neither saved nor dismissed: still there to save (the saved ones gone).
@@ -260,6 +277,7 @@ test(
       await alice.page
         .getByTestId('file-input')
         .setInputFiles({ name: 'streamed.bin', mimeType: 'application/octet-stream', buffer: bytes });
+      await acceptOffer(carol);
       const download = await downloaded;
       assert.equal(download.suggestedFilename(), 'streamed.bin');
       const got = readFileSync(await download.path());

@@ -222,6 +222,26 @@ export function waitIn<R, A>(p: WebPage, what: string, fn: (arg: A) => R, arg: A
   });
 }
 
+/**
+ * Answers the first offer waiting on `p` (its Files panel open, or the receive page) with **Accept**: into
+ * staging, or what the page has instead. Resolves once clicked.
+ */
+export async function acceptOffer(p: WebPage, timeoutMs = 30_000): Promise<void> {
+  await waitIn(
+    p,
+    'an offer to accept',
+    () => {
+      const accept = document.querySelector<HTMLButtonElement>(
+        '[data-testid=offer] [data-testid=offer-accept]',
+      );
+      accept?.click();
+      return !!accept;
+    },
+    null,
+    timeoutMs,
+  );
+}
+
 /** Goes through the pre-join screen the page is on and waits until the call is on screen. */
 export async function joinCall(p: WebPage, name: string, button = 'Join'): Promise<void> {
   await p.driver.fill('input[name="display-name"]', name);

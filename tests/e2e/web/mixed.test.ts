@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import {
+  acceptOffer,
   joinCall,
   ownAddressRanges,
   shot,
@@ -51,6 +52,7 @@ async function sendFile(from: WebPage, to: WebPage, size: number, fileName: stri
     mimeType: 'application/octet-stream',
     buffer: bytes,
   });
+  await acceptOffer(to);
   await waitIn(
     to,
     `${fileName} verified`,
@@ -278,6 +280,7 @@ test('a Firefox receiver reloaded mid-transfer resumes from its staged blocks', 
       mimeType: 'application/octet-stream',
       buffer: bytes,
     });
+    await acceptOffer(fox);
     // Firefox pauses once a few blocks are verified, then reloads and joins again.
     await waitIn(
       fox,
@@ -314,7 +317,8 @@ test('a Firefox receiver reloaded mid-transfer resumes from its staged blocks', 
     await fox.driver.reload();
     await joinCall(fox, 'Fox');
     // Not waitRemotes(chrome, ['Fox']): Firefox's old peer may linger (reconnecting…) until the server's
-    // resume window ends; the sender does not wait for that: the same tab is back, so it offers again.
+    // resume window ends; the sender does not wait for that: the same tab is back, so it offers again, and
+    // the offer of files it staged from an accepted offer resumes without asking (no Accept here).
     await fox.driver.click('[data-testid=files-toggle]');
     await waitIn(
       fox,

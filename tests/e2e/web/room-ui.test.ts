@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  acceptOffer,
   joinCall,
   shot,
   type WebPage,
@@ -178,6 +179,19 @@ test(
         { name: 'one.txt', mimeType: 'text/plain', buffer: Buffer.from('one\n') },
         { name: 'two.txt', mimeType: 'text/plain', buffer: Buffer.from('two\n') },
       ]);
+      // The offer is announced while the panel is closed; Bob opens the panel, accepts, and closes it.
+      await waitIn(
+        bob,
+        'the offer announced',
+        () =>
+          document
+            .querySelector('[data-testid=offers-waiting]')
+            ?.textContent?.includes('Alice offers 2 files'),
+        null,
+      );
+      await bob.page.getByTestId('offers-waiting').getByRole('button', { name: 'Show' }).click();
+      await acceptOffer(bob);
+      await bob.page.getByTestId('files-toggle').click();
       await waitIn(
         alice,
         'both delivered',
@@ -232,6 +246,7 @@ test(
         writeFileSync(big, Buffer.alloc(200 * 1024 * 1024, 7));
         await bob.page.getByTestId('files-toggle').click();
         await alice.page.getByTestId('file-input').setInputFiles(big);
+        await acceptOffer(bob);
         const row = (p: WebPage, direction: string) =>
           p.driver.evaluate(
             (d) =>

@@ -7,7 +7,16 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { joinCall, shot, tiles, waitFramesRising, waitIn, waitRemotes, webE2EForFile } from './harness.js';
+import {
+  acceptOffer,
+  joinCall,
+  shot,
+  tiles,
+  waitFramesRising,
+  waitIn,
+  waitRemotes,
+  webE2EForFile,
+} from './harness.js';
 
 const web = webE2EForFile();
 
@@ -108,6 +117,7 @@ test(
         .setInputFiles({ name: 'random.bin', mimeType: 'application/octet-stream', buffer: bytes });
       for (const p of [bob, carol]) {
         await p.page.getByTestId('files-toggle').click();
+        await acceptOffer(p);
         if (p === bob) {
           await waitIn(
             p,
@@ -161,6 +171,7 @@ test(
         mimeType: 'text/plain',
         buffer: Buffer.from('only for Bob\n'),
       });
+      await acceptOffer(bob);
       await waitIn(
         bob,
         'the file for Bob',

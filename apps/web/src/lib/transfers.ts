@@ -4,11 +4,18 @@
  * Origin Private File System where the browser has it (so a reloaded page resumes) and offered for saving
  * only once verified; a received file stays announced until saved or dismissed. A sender whose receiver
  * left offers the unfinished transfer again when the same tab (its `device` id) comes back.
+ *
+ * Every offer waits for the user's answer (`offers`: accept into staging, into a picked folder, or
+ * decline), except one for files this page already holds in staging from an offer accepted earlier (the
+ * sender offering again after a reload): that one resumes without asking. At most MAX_WAITING offers per
+ * peer wait at once; more are declined at once and counted (`autoDeclined`), so a peer cannot flood the UI.
  */
 import { DEFAULT_CHANNEL, type Peer } from '@parley/client';
 import {
   type FileOffer,
   type IncomingTransfer,
+  labelFor,
+  type OfferedFile,
   type OutgoingTransfer,
   onFileOffers,
   type SourceFile,
@@ -16,6 +23,7 @@ import {
 } from '@parley/client/files';
 import {
   downloadSink,
+  folderSink,
   listStaged,
   MEMORY_LIMIT,
   memorySink,
@@ -33,7 +41,15 @@ import {
 import { useReducer, useState } from 'preact/hooks';
 import { randomId } from './random-id.js';
 
-export type TransferStatus = 'offered' | 'running' | 'paused' | 'resuming' | 'done' | 'failed' | 'cancelled';
+export type TransferStatus =
+  | 'offered'
+  | 'running'
+  | 'paused'
+  | 'resuming'
+  | 'done'
+  | 'failed'
+  | 'cancelled'
+  | 'declined';
 
 export interface FileRow {
   readonly path: string;
@@ -47,7 +63,23 @@ export interface FileRow {
   waiting?: boolean;
   /** Receiver: streamed to the browser's downloads as it arrived (no staging here). */
   downloaded?: boolean;
+  /** Receiver: written straight into a folder the user picked when accepting. */
+  inFolder?: boolean;
 }
+
+/** An offer that waits for the user's answer. */
+export interface WaitingOffer {
+  /** Stable while the sender offers the same files again (its retry after a reload): the prompt stays. */
+  readonly id: string;
+  readonly peerId: string;
+  readonly peerName: string;
+  offer: FileOffer;
+  readonly files: readonly OfferedFile[];
+  readonly total: number;
+}
+
+/** How many offers of one peer may wait for an answer at once; more are declined at once. */
+export const MAX_WAITING = 3;
 
 export interface Transfer {
   readonly id: string;
@@ -81,7 +113,7 @@ export interface Transfer {
 const RESUME_RETRY_MS = 10_000;
 const RESUME_ATTEMPTS = 3;
 
-const OVER: readonly TransferStatus[] = ['done', 'failed', 'cancelled'];
+const OVER: readonly TransferStatus[] = ['done', 'failed', 'cancelled', 'declined'];
 export const isOver = (t: Transfer) => OVER.includes(t.status);
 
 /** This tab's id, kept across reloads (sessionStorage) so a sender can resume to it. */
@@ -102,6 +134,12 @@ export function deviceOf(peer: Peer): string | undefined {
 
 export class FileShare {
   readonly list: Transfer[] = [];
+  /** Offers waiting for the user's answer, oldest first. */
+  readonly offers: WaitingOffer[] = [];
+  /** Offers declined without asking because MAX_WAITING of the same peer waited already, per peer. */
+  readonly autoDeclined = new Map<string, { name: string; count: number }>();
+  /** Keys of files staged here (partial, or verified and not saved): accepted before, so resumed unasked. */
+  readonly #staged = new Set<string>();
   /** Known once the storage probe ran; until then staging is assumed (the probe is quick). */
   caps: SaveCapabilities = saveCapabilities(true, false);
   readonly #changed: () => void;
@@ -129,6 +167,7 @@ export class FileShare {
     const force = new URLSearchParams(location.search).get('save');
     if (!force && (await opfsAvailable())) {
       await sweepStaged().catch(() => 0);
+      for (const s of await listStaged().catch(() => [])) if (!s.state.saved) this.#staged.add(s.key);
       await this.#restore().catch(() => undefined);
       return 'staging';
     }
@@ -182,7 +221,7 @@ export class FileShare {
         if (t.direction !== 'send' || t.device !== device || t.peerId === peer.id || !t.sources) continue;
         // The same tab under a new peer id: what its old self did not get goes again (whether or not
         // the old peer's departure has been noticed yet).
-        if (t.status === 'done' || t.status === 'cancelled') continue;
+        if (t.status === 'done' || t.status === 'cancelled' || t.status === 'declined') continue;
         if (t.status === 'failed' && t.code !== 'PEER_GONE') continue;
         const old = t.engine;
         t.engine = undefined;
@@ -228,6 +267,7 @@ export class FileShare {
     if (!f?.waiting) return;
     f.waiting = false;
     if (f.key) {
+      this.#staged.delete(f.key);
       void stagedFile(f.key).then((s) => (saved ? s?.markSaved() : undefined));
       if (!saved) this.#drop(f);
     }
@@ -261,7 +301,10 @@ export class FileShare {
     if (f.url) URL.revokeObjectURL(f.url);
     f.url = undefined;
     f.blob = undefined;
-    if (f.key) void stagedFile(f.key).then((s) => s?.remove());
+    if (f.key) {
+      this.#staged.delete(f.key);
+      void stagedFile(f.key).then((s) => s?.remove());
+    }
   }
 
   #start(t: Transfer, peer: Peer, attempt = 1): void {
@@ -286,50 +329,138 @@ export class FileShare {
 
   async #onOffer(peer: Peer, offer: FileOffer): Promise<void> {
     const where = await this.#storage;
-    const staging = where === 'staging';
-    const files: FileRow[] = offer.files.map((f) => ({ path: f.path, size: f.size, key: f.key }));
-    const t = this.#add('receive', peer, files);
-    if (!where && offer.total > MEMORY_LIMIT) {
-      offer.decline();
-      t.status = 'failed';
-      t.code = 'DISK_FULL';
-      t.error = `this browser can only hold ${MEMORY_LIMIT / 1024 / 1024} MiB of received files in memory`;
-      this.#changed();
+    // The sender offering again what this page staged from an accepted offer (a reload cut it): resume.
+    // Or more than this page can hold in memory: declined at once, and the row says why.
+    const resume = where === 'staging' && offer.files.some((f) => this.#staged.has(f.key));
+    if (resume || (!where && offer.total > MEMORY_LIMIT)) {
+      this.#receive(peer, offer);
       return;
     }
-    const sink = staging
-      ? opfsSink()
-      : where
-        ? downloadSink(where)
-        : memorySink((m) => {
-            const f = files.find((x) => x.path === m.path);
-            if (f) {
-              f.blob = m.blob;
-              f.url = URL.createObjectURL(m.blob);
-            }
-          });
-    const engine = offer.accept(sink);
-    this.#follow(t, engine);
-    engine.on('file', (r) => {
-      const f = files.find((x) => x.path === r.path);
-      if (!f) return;
-      f.sha256 = r.sha256;
-      const ready = (async () => {
-        if (staging) {
-          const blob = await (await stagedFile(f.key))?.blob();
-          if (blob) {
-            f.blob = blob;
-            f.url = URL.createObjectURL(blob);
-          }
-        }
-        // A streamed download is saved already; a staged or in-memory file waits for Save.
-        f.downloaded = !!where && !staging;
-        f.waiting = !!f.url;
-        this.#changed();
-      })();
-      t.ready = Promise.all([t.ready, ready]).then(() => undefined);
-    });
+    const same = (w: WaitingOffer) =>
+      w.peerId === peer.id &&
+      w.files.length === offer.files.length &&
+      w.files.every((f, i) => f.key === offer.files[i]?.key);
+    const again = this.offers.find(same);
+    if (again) {
+      // The sender gave up on its unanswered offer and made it anew: the prompt stays, on the new one.
+      again.offer.decline();
+      again.offer = offer;
+    } else if (this.offers.filter((w) => w.peerId === peer.id).length >= MAX_WAITING) {
+      offer.decline();
+      const n = this.autoDeclined.get(peer.id);
+      this.autoDeclined.set(peer.id, { name: this.#nameOf(peer.id), count: (n?.count ?? 0) + 1 });
+      this.#changed();
+      return;
+    } else {
+      this.offers.push({
+        id: `o${++this.#seq}`,
+        peerId: peer.id,
+        peerName: this.#nameOf(peer.id),
+        offer,
+        files: offer.files,
+        total: offer.total,
+      });
+    }
+    // The sender cancelled, or left: the question is moot.
+    const gone = () => {
+      const i = this.offers.findIndex((w) => w.offer === offer);
+      if (i < 0) return;
+      this.offers.splice(i, 1);
+      this.#changed();
+    };
+    peer.channels.get(labelFor(offer.id))?.once('close', gone);
+    peer.once('close', gone);
     this.#changed();
+  }
+
+  /**
+   * The user's answer to a waiting offer: its files (all, or those at `files`, manifest indices) into
+   * staging (or what this browser has instead), or straight into a folder the user picks now.
+   */
+  async accept(id: string, into: 'staging' | 'folder' = 'staging', files?: readonly number[]): Promise<void> {
+    const w = this.offers.find((x) => x.id === id);
+    if (!w || files?.length === 0) return;
+    let dir: FileSystemDirectoryHandle | undefined;
+    if (into === 'folder') {
+      dir = await pickFolder();
+      // Cancelled, or the offer went away while the picker was open.
+      if (!dir || !this.offers.includes(w)) return;
+    }
+    this.offers.splice(this.offers.indexOf(w), 1);
+    this.#receive(w.offer.peer, w.offer, files, dir);
+  }
+
+  /** Declines a waiting offer: the sender sees FILE_DECLINED, and nothing of it is kept here. */
+  decline(id: string): void {
+    const i = this.offers.findIndex((x) => x.id === id);
+    if (i < 0) return;
+    this.offers[i]?.offer.decline();
+    this.offers.splice(i, 1);
+    this.#changed();
+  }
+
+  #receive(peer: Peer, offer: FileOffer, chosen?: readonly number[], dir?: FileSystemDirectoryHandle): void {
+    void this.#storage.then((where) => {
+      const staging = !dir && where === 'staging';
+      const picked = chosen ? chosen.map((i) => offer.files[i]).filter((f) => !!f) : offer.files;
+      const files: FileRow[] = picked.map((f) => ({ path: f.path, size: f.size, key: f.key }));
+      const t = this.#add('receive', peer, files);
+      const total = files.reduce((n, f) => n + f.size, 0);
+      if (!dir && !where && total > MEMORY_LIMIT) {
+        offer.decline();
+        t.status = 'failed';
+        t.code = 'DISK_FULL';
+        t.error = `this browser can only hold ${MEMORY_LIMIT / 1024 / 1024} MiB of received files in memory`;
+        this.#changed();
+        return;
+      }
+      const sink = dir
+        ? folderSink(dir)
+        : staging
+          ? opfsSink()
+          : where && where !== 'staging'
+            ? downloadSink(where)
+            : memorySink((m) => {
+                const f = files.find((x) => x.path === m.path);
+                if (f) {
+                  f.blob = m.blob;
+                  f.url = URL.createObjectURL(m.blob);
+                }
+              });
+      if (staging) for (const f of files) this.#staged.add(f.key);
+      let engine: IncomingTransfer;
+      try {
+        engine = offer.accept(sink, chosen ? { files: chosen } : {});
+      } catch (err) {
+        t.status = 'failed';
+        t.error = (err as Error).message;
+        this.#changed();
+        return;
+      }
+      this.#follow(t, engine);
+      engine.on('file', (r) => {
+        const f = files.find((x) => x.path === r.path);
+        if (!f) return;
+        f.sha256 = r.sha256;
+        const ready = (async () => {
+          if (staging) {
+            const blob = await (await stagedFile(f.key))?.blob();
+            if (blob) {
+              f.blob = blob;
+              f.url = URL.createObjectURL(blob);
+            }
+          }
+          // A streamed download or a file in a picked folder is saved already; a staged or in-memory
+          // file waits for Save.
+          f.downloaded = !dir && !!where && !staging;
+          f.inFolder = !!dir;
+          f.waiting = !!f.url;
+          this.#changed();
+        })();
+        t.ready = Promise.all([t.ready, ready]).then(() => undefined);
+      });
+      this.#changed();
+    });
   }
 
   #follow(t: Transfer, engine: OutgoingTransfer | IncomingTransfer): void {
@@ -363,12 +494,16 @@ export class FileShare {
     });
     engine.on('error', (err) => {
       if (!mine()) return;
-      t.status = err.code === 'FILE_CANCELLED' ? 'cancelled' : 'failed';
+      t.status =
+        err.code === 'FILE_CANCELLED' ? 'cancelled' : err.code === 'FILE_DECLINED' ? 'declined' : 'failed';
       t.code = err.code;
       t.error =
         err.code === 'PEER_GONE' && t.direction === 'send'
           ? `${t.peerName} left; the rest goes when they come back`
-          : err.message;
+          : err.code === 'FILE_DECLINED'
+            ? undefined
+            : err.message;
+      if (err.code === 'FILE_DECLINED') t.sources = undefined;
       this.#changed();
     });
   }

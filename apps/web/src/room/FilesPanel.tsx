@@ -1,14 +1,15 @@
 /**
  * Files: pick files or a folder (or drop them anywhere on the call) for everyone or one person; each
- * transfer's progress, rate and ETA, pause, resume and cancel; save (or dismiss) each received file once
- * verified. Alone in the room, picking is off and the panel says why; a browser that cannot stage received
+ * offer made to us asks first (who offers what: accept into staging, into a picked folder, some files
+ * only, or decline); each transfer's progress, rate and ETA, pause, resume and cancel; save (or dismiss)
+ * each received file once verified. Alone in the room, picking is off and the panel says why; a browser that cannot stage received
  * files says what that limits.
  */
 import { fileListSource } from '@parley/client/files/browser';
 import { useRef, useState } from 'preact/hooks';
 import type { Call } from '../lib/call.js';
 import { bytes, duration } from '../lib/format.js';
-import { type FileShare, isOver, type Transfer } from '../lib/transfers.js';
+import { type FileShare, isOver, MAX_WAITING, type Transfer, type WaitingOffer } from '../lib/transfers.js';
 
 export function FilesPanel({ call, onInvite }: { call: Call; onInvite: () => void }) {
   const [to, setTo] = useState('');
@@ -110,6 +111,7 @@ export function FilesPanel({ call, onInvite }: { call: Call; onInvite: () => voi
           </p>
         )}
       </div>
+      <OfferPrompts files={call.files} />
       <ul class="transfers" aria-label="Transfers">
         {call.files.list.map((t) => (
           <TransferRow key={t.id} t={t} files={call.files} />
@@ -127,7 +129,121 @@ const STATUS: Record<Transfer['status'], string> = {
   done: 'Done',
   failed: 'Failed',
   cancelled: 'Cancelled',
+  declined: 'Declined',
 };
+
+/** Files listed in an offer before "and N more". */
+const SHOWN = 5;
+
+/** The offers waiting for an answer, and a note of those declined without asking. */
+export function OfferPrompts({ files }: { files: FileShare }) {
+  return (
+    <>
+      {files.offers.map((w) => (
+        <OfferPrompt key={w.id} w={w} files={files} />
+      ))}
+      {[...files.autoDeclined].map(([id, d]) => (
+        <p key={id} class="notice small offer-flood" role="status" data-testid="offers-auto-declined">
+          {d.count === 1 ? 'Another offer' : `${d.count} more offers`} from {d.name}{' '}
+          {d.count === 1 ? 'was' : 'were'} declined without asking: at most {MAX_WAITING} offers from one
+          person wait for an answer.
+        </p>
+      ))}
+    </>
+  );
+}
+
+function OfferPrompt({ w, files }: { w: WaitingOffer; files: FileShare }) {
+  const [open, setOpen] = useState(false);
+  const [chosen, setChosen] = useState<ReadonlySet<number>>(() => new Set(w.files.map((_, i) => i)));
+  const many = w.files.length > 1;
+  const all = chosen.size === w.files.length;
+  const picked = all ? undefined : [...chosen].sort((a, b) => a - b);
+  const shown = open ? w.files : w.files.slice(0, SHOWN);
+  const size = all ? w.total : [...chosen].reduce((n, i) => n + (w.files[i]?.size ?? 0), 0);
+  const what = many ? `${w.files.length} files` : (w.files[0]?.path ?? '');
+  const toggle = (i: number) => {
+    const next = new Set(chosen);
+    if (!next.delete(i)) next.add(i);
+    setChosen(next);
+  };
+  return (
+    <section
+      class="offer"
+      aria-label={`${w.peerName} offers ${what}`}
+      data-testid="offer"
+      data-peer={w.peerName}
+    >
+      <p class="offer-head">
+        <strong>{w.peerName}</strong> offers {many ? `${w.files.length} files` : 'a file'}, {bytes(w.total)}
+        {many ? ' in all' : ''}:
+      </p>
+      <ul class="offer-files">
+        {shown.map((f, i) => (
+          <li key={f.key + String(i)} data-testid="offer-file" data-path={f.path}>
+            {many ? (
+              <label class="row offer-file">
+                <input type="checkbox" checked={chosen.has(i)} onChange={() => toggle(i)} />
+                <span class="file-name grow" title={f.path}>
+                  {f.path}
+                </span>
+                <span class="muted small">{bytes(f.size)}</span>
+              </label>
+            ) : (
+              <span class="row offer-file">
+                <span class="file-name grow" title={f.path}>
+                  {f.path}
+                </span>
+                <span class="muted small">{bytes(f.size)}</span>
+              </span>
+            )}
+          </li>
+        ))}
+      </ul>
+      {w.files.length > SHOWN && (
+        <button type="button" class="link" onClick={() => setOpen(!open)} data-testid="offer-more">
+          {open ? 'Show fewer' : `and ${w.files.length - SHOWN} more`}
+        </button>
+      )}
+      {!all && (
+        <p class="muted small" data-testid="offer-chosen">
+          {chosen.size} of {w.files.length} chosen, {bytes(size)}
+        </p>
+      )}
+      <div class="row wrap offer-actions">
+        <button
+          type="button"
+          class="primary"
+          disabled={chosen.size === 0}
+          onClick={() => void files.accept(w.id, 'staging', picked)}
+          data-testid="offer-accept"
+        >
+          Accept
+        </button>
+        {files.caps.folder && (
+          <button
+            type="button"
+            disabled={chosen.size === 0}
+            onClick={() => void files.accept(w.id, 'folder', picked)}
+            data-testid="offer-folder"
+          >
+            Save into folder…
+          </button>
+        )}
+        <button type="button" onClick={() => files.decline(w.id)} data-testid="offer-decline">
+          Decline
+        </button>
+      </div>
+      <p class="muted small offer-where">
+        {files.caps.staging
+          ? 'Accepted files are kept in this browser, checked (SHA-256) and offered for saving once complete; a reload resumes them.'
+          : files.caps.download
+            ? 'Accepted files go to your downloads as they arrive, checked (SHA-256).'
+            : 'Accepted files are held in memory (at most 512 MiB) and offered for saving once checked (SHA-256).'}
+      </p>
+    </section>
+  );
+}
 
 export function TransferRow({ t, files }: { t: Transfer; files: FileShare }) {
   const send = t.direction === 'send';
@@ -137,11 +253,13 @@ export function TransferRow({ t, files }: { t: Transfer; files: FileShare }) {
       ? send
         ? `Delivered to ${t.peerName}, SHA-256 verified`
         : 'SHA-256 verified'
-      : t.status === 'running'
-        ? send
-          ? 'Sending'
-          : 'Receiving'
-        : STATUS[t.status];
+      : t.status === 'declined' && send
+        ? `Declined by ${t.peerName}: nothing was sent`
+        : t.status === 'running'
+          ? send
+            ? 'Sending'
+            : 'Receiving'
+          : STATUS[t.status];
   const waiting = t.files.filter((f) => f.waiting);
   return (
     <li
@@ -166,7 +284,9 @@ export function TransferRow({ t, files }: { t: Transfer; files: FileShare }) {
         {t.error ? `: ${t.error}` : ''}
         {t.resumed > 0 && ` · resumed at ${bytes(t.resumed)}`}
       </div>
-      <progress max={t.size || 1} value={t.bytes} aria-label={`${t.name} progress`} />
+      {t.status !== 'declined' && (
+        <progress max={t.size || 1} value={t.bytes} aria-label={`${t.name} progress`} />
+      )}
       <div class="row spread small">
         <span data-testid="transfer-progress">
           {bytes(t.bytes)} of {bytes(t.size)}
@@ -191,6 +311,11 @@ export function TransferRow({ t, files }: { t: Transfer; files: FileShare }) {
           </span>
         )}
       </div>
+      {!send && t.files.some((f) => f.inFolder) && (
+        <p class="muted small" data-testid="in-folder">
+          Saved into the folder you picked as it arrived, SHA-256 verified.
+        </p>
+      )}
       {!send && t.files.some((f) => f.downloaded) && (
         <p class="muted small" data-testid="downloaded">
           Saved to your downloads as it arrived, SHA-256 verified.

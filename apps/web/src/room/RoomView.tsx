@@ -34,7 +34,9 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
   const waiting = call.files.list.flatMap((t) =>
     t.files.filter((f) => f.waiting).map((f) => ({ t, f, name: f.path.split('/').pop() })),
   );
-  const filesCount = active + waiting.length;
+  // Offers waiting for an answer are announced too while the panel is closed.
+  const offers = call.files.offers;
+  const filesCount = active + waiting.length + offers.length;
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -63,6 +65,16 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
             {call.roomState === 'reconnecting'
               ? 'Reconnecting to the server… the call continues'
               : 'Disconnected'}
+          </span>
+        )}
+        {offers.length > 0 && panel !== 'files' && (
+          <span class="notice" role="status" data-testid="offers-waiting">
+            {offers.length === 1
+              ? `${offers[0]?.peerName} offers ${offers[0]?.files.length === 1 ? offers[0]?.files[0]?.path : `${offers[0]?.files.length} files`}.`
+              : `${offers.length} offers of files wait for your answer.`}{' '}
+            <button type="button" class="link" onClick={() => setPanel('files')}>
+              Show
+            </button>
           </span>
         )}
         {waiting.length > 0 && panel !== 'files' && (
@@ -206,6 +218,7 @@ export function RoomView({ call, onLeave }: { call: Call; onLeave: () => void })
                 {filesCount}
               </span>
               <span class="sr-only">
+                {offers.length > 0 && `, ${offers.length} offered to you`}
                 {active > 0 && `, ${active} under way`}
                 {waiting.length > 0 && `, ${waiting.length} to save`}
               </span>

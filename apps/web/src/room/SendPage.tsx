@@ -43,7 +43,7 @@ export function SendPage() {
           if (err.code !== 'AUTH_FAILED') return;
           burnt = true;
           stop();
-          setAuthError(`${err.message}. Nothing was sent to it; to send again, reload and use the new code.`);
+          setAuthError(err.message);
         },
       });
       setRoom(r);
@@ -56,17 +56,33 @@ export function SendPage() {
     <main class="page send-page" data-testid="send-page">
       <h1>Send files</h1>
       {!code && <input type="file" multiple onChange={(e) => void pick(e)} data-testid="send-input" />}
-      {code && (
+      {code && !authError && (
         <p>
           Code <strong data-testid="send-code">{code}</strong>: on the other machine run{' '}
           <code>parley receive {code}</code>, or open <a href={link}>{link}</a>.
         </p>
       )}
-      {error && <p role="alert">Could not reach the server: {error}</p>}
-      {authError && (
-        <p role="alert" data-testid="auth-error">
-          {authError}
+      {code && authError && (
+        <p>
+          Code <strong data-testid="send-code">{code}</strong>: no longer usable.
         </p>
+      )}
+      {error && (
+        <p role="alert" class="error" data-testid="send-error">
+          Could not reach the server: {error}. Check your connection and pick the files again.
+        </p>
+      )}
+      {authError && (
+        <div role="alert" class="error" data-testid="auth-error">
+          <p>
+            {`${authError.charAt(0).toUpperCase()}${authError.slice(1)}`.replace(/\.?$/, '.')} Nothing was
+            sent to that receiver, and this code is burnt: no one else can use it. Check the code with the
+            receiver, then start again with a new code.
+          </p>
+          <button type="button" class="primary" onClick={() => location.reload()} data-testid="start-again">
+            Start again with a new code
+          </button>
+        </div>
       )}
       <ul class="transfers" aria-label="Transfers">
         {files.list.map((t) => (
