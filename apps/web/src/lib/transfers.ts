@@ -108,6 +108,8 @@ export class FileShare {
   readonly #nameOf: (peerId: string) => string;
   /** Where received files go: staging, a download worker, or (undefined) memory. */
   readonly #storage: Promise<'staging' | ServiceWorkerRegistration | undefined>;
+  /** Per peer of a coded transfer: its PeerSession's gate, which the engine awaits after a rebuild. */
+  readonly #gates = new WeakMap<Peer, () => Promise<void>>();
   #seq = 0;
 
   constructor(changed: () => void, nameOf: (peerId: string) => string) {
@@ -155,6 +157,11 @@ export class FileShare {
       t.status = 'done';
       t.bytes = f.size;
     }
+  }
+
+  /** Transfers with `peer` await `gate` (a coded transfer's `PeerSession.gate`) after a rebuilt connection. */
+  guard(peer: Peer, gate: () => Promise<void>): void {
+    this.#gates.set(peer, gate);
   }
 
   /** Offers `files` to each of `peers`, a transfer each. */
@@ -265,7 +272,8 @@ export class FileShare {
   }
 
   #start(t: Transfer, peer: Peer, attempt = 1): void {
-    const engine = sendFiles(peer, t.sources as SourceFile[], { ledger: t.ledger });
+    const gate = this.#gates.get(peer);
+    const engine = sendFiles(peer, t.sources as SourceFile[], { ledger: t.ledger, gate });
     this.#follow(t, engine);
     engine.on('file', (r) => {
       const f = t.files.find((x) => x.path === r.path);
@@ -308,7 +316,7 @@ export class FileShare {
               f.url = URL.createObjectURL(m.blob);
             }
           });
-    const engine = offer.accept(sink);
+    const engine = offer.accept(sink, { gate: this.#gates.get(peer) });
     this.#follow(t, engine);
     engine.on('file', (r) => {
       const f = files.find((x) => x.path === r.path);

@@ -31,7 +31,10 @@ export function ReceivePage({ code }: { code: string }) {
         if (gone) return void joined.leave();
         const room = joined;
         authenticatePeers(room, code, 'receiver', {
-          authenticated: (peer) => files.watch(peer),
+          authenticated: (peer, session) => {
+            files.guard(peer, session.gate);
+            files.watch(peer);
+          },
           failed: (_peer, err) => {
             if (err.code !== 'AUTH_FAILED') return; // a sender that left may come back
             setAuthError(err.message);

@@ -38,6 +38,11 @@ export interface ReceiveOptions {
   keepPartial?: boolean;
   /** The whole-file streaming SHA-256 (default @noble/hashes; Node: `nodeSha256`, native and faster). */
   hash?: HashFactory;
+  /**
+   * Awaited before the first `want` and each time the channel reopens, before anything more is sent or
+   * handled: the PeerSession's `gate` of a coded transfer. A rejection stops the transfer with its error.
+   */
+  gate?: () => Promise<void>;
 }
 
 interface FileState {
@@ -57,6 +62,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   readonly #ch: Channel;
   readonly #sink: Sink;
   readonly #hash: HashFactory;
+  readonly #gate: (() => Promise<void>) | undefined;
   readonly #files: FileState[];
   readonly #meter = new Meter();
   readonly #offs: (() => void)[] = [];
@@ -84,6 +90,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     this.#ch = ch;
     this.#sink = sink;
     this.#hash = options.hash ?? nobleSha256;
+    this.#gate = options.gate;
     const unique = [...new Set(chosen)].filter((i) => i >= 0 && i < offer.files.length).sort((a, b) => a - b);
     this.#files = unique.map((f) => ({ f, verified: 0, lastBlockHash: undefined }));
     this.total = unique.reduce((n, i) => n + (offer.files[i]?.size ?? 0), 0);
@@ -93,10 +100,18 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     this.done.catch(() => {});
     this.#offs.push(
       ch.on('message', (d) => this.#enqueue(d)),
-      // A recovered connection: whatever was in flight is lost, so ask again from what is verified.
-      ch.on('open', () => this.#enqueueTask(() => this.#want('reconnect'))),
+      // A recovered connection: whatever was in flight is lost, so ask again from what is verified, once
+      // the gate passed (messages wait in the queue behind it).
+      ch.on('open', () =>
+        this.#enqueueTask(async () => {
+          await this.#gate?.();
+          this.#want('reconnect');
+        }),
+      ),
       ch.on('close', () => this.#fail(new ParleyError('PEER_GONE', 'the transfer channel closed'))),
       offer.peer.on('close', () => this.#fail(new ParleyError('PEER_GONE', `peer ${offer.peer.id} left`))),
+      // A rebuilt connection whose channel never reopens must still pass (or fail) the gate.
+      offer.peer.on('state', (s) => s === 'connected' && this.#enqueueTask(() => this.#gate?.())),
     );
     this.#enqueueTask(() => this.#start());
   }
@@ -148,6 +163,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   }
 
   async #start(): Promise<void> {
+    await this.#gate?.();
     for (const fs of this.#files) {
       const info = this.offer.files[fs.f];
       if (!info) continue;
