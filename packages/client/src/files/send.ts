@@ -357,7 +357,9 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
         let chunk = block.subarray(i, i + CHUNK_SIZE);
         if (this.#options.onChunk) chunk = this.#options.onChunk(w.f, offset + i, chunk);
         this.#countSent(w.f, offset + i, chunk.byteLength);
-        (this.#ch as Channel).send(encodeData(epoch, w.f, offset + i, chunk));
+        // Never queued for a later connection: one is used only once the gate passed (lost here, the
+        // receiver asks again from its last verified block).
+        (this.#ch as Channel).sendNow(encodeData(epoch, w.f, offset + i, chunk));
         this.#pos.set(w.f, offset + i + chunk.byteLength);
         this.#progress(false);
       }
