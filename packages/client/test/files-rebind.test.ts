@@ -2,10 +2,11 @@
  * A rebuilt connection must prove it holds the code's session before the transfer goes on (rebind.ts,
  * docs/files.md "Threat model"), between two real node-datachannel peers through a real signaling server.
  * The peer connection is killed mid-transfer; the SDK rebuilds it with a new DTLS certificate; both
- * sessions run the re-binding on the new connection and the file completes with equal SHA-256. A session
- * whose other side does not hold the secret (another code check's session on the same new connection)
- * fails the re-binding: both transfers stop with AUTH_FAILED and no byte moves after the rebuild. The man
- * in the middle of signaling runs through the CLI in apps/cli/test/send-receive-rebind.test.ts.
+ * sessions run the re-binding on the new connection and the file completes with equal SHA-256. Sessions
+ * whose secrets differ (the other end of the new connection did not take part in this side's code check)
+ * fail the re-binding: both transfers stop with AUTH_FAILED and no file byte arrives on the new
+ * connection. The man in the middle of signaling runs through the CLI in
+ * apps/cli/test/send-receive-rebind.test.ts.
  */
 import assert from 'node:assert/strict';
 import { join as joinPath } from 'node:path';
