@@ -103,6 +103,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       ch.on('open', () => this.#start(true)),
       peer.on('state', (s) => {
         if (s === 'connected') this.#start(false);
+        else this.#stopClock(); // no connection, nothing to prove on: the clock runs while one is up
       }),
       peer.on('close', () => this.#dispose()),
     );
@@ -136,8 +137,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     if (this.#failure) return;
     const binding = bindingOf(this.peer, this.role);
     if (binding === this.#confirmed) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+      this.#stopClock();
       for (const w of this.#waiters.splice(0)) w.resolve();
       // The other side asked although we see the confirmed connection: answer, or it waits in vain.
       if (!force || this.#ch.readyState !== 'open') return;
@@ -146,7 +146,10 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
       this.#clock();
       return;
     }
-    if (!force && this.#round?.binding === binding) return;
+    if (!force && this.#round?.binding === binding) {
+      this.#clock();
+      return;
+    }
     this.#round = { binding, nonce: crypto.getRandomValues(new Uint8Array(32)) };
     if (binding !== this.#confirmed) this.#clock(true);
     this.#send({ t: 'rebind', n: hex(this.#round.nonce) });
@@ -158,6 +161,11 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     clearTimeout(this.#timer);
     const s = Math.round(this.#timeoutMs / 1000);
     this.#timer = setTimeout(() => this.#fail(`${MIDDLE} (no proof within ${s} s)`), this.#timeoutMs);
+  }
+
+  #stopClock(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   #mac(role: Role, ns: Uint8Array, nr: Uint8Array, binding: string): Uint8Array {
@@ -174,6 +182,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     try {
       if (typeof data !== 'string') throw new Error('binary');
       m = JSON.parse(data);
+      if (typeof m !== 'object' || m === null) throw new Error('not an object');
     } catch {
       return this.#fail(`${MIDDLE} (a malformed message)`);
     }
@@ -213,8 +222,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
     // Through only if the connection is still the one the round ran on.
     if (bindingOf(this.peer, this.role) !== binding) return;
     this.#round = undefined;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#stopClock();
     for (const w of this.#waiters.splice(0)) w.resolve();
     if (binding === this.#confirmed) return; // a round the other side asked for on the confirmed one
     this.#confirmed = binding;
@@ -240,7 +248,7 @@ export class PeerSession extends Emitter<PeerSessionEvents> {
   }
 
   #dispose(): void {
-    clearTimeout(this.#timer);
+    this.#stopClock();
     for (const off of this.#offs.splice(0)) off();
     for (const w of this.#waiters.splice(0))
       w.reject(new ParleyError('PEER_GONE', `peer ${this.peer.id} left`));
