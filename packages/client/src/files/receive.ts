@@ -63,6 +63,8 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   readonly #sink: Sink;
   readonly #hash: HashFactory;
   readonly #gate: (() => Promise<void>) | undefined;
+  /** The gate called for a (re)opened channel or connection, until it passed. */
+  #gating: Promise<void> | undefined;
   readonly #files: FileState[];
   readonly #meter = new Meter();
   readonly #offs: (() => void)[] = [];
@@ -102,22 +104,50 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
       ch.on('message', (d) => this.#enqueue(d)),
       // A recovered connection: whatever was in flight is lost, so ask again from what is verified, once
       // the gate passed (messages wait in the queue behind it).
-      ch.on('open', () =>
-        this.#enqueueTask(async () => {
-          await this.#gate?.();
-          this.#want('reconnect');
-        }),
-      ),
+      ch.on('open', () => this.#regate(() => this.#want('reconnect'))),
       ch.on('close', () => this.#fail(new ParleyError('PEER_GONE', 'the transfer channel closed'))),
       offer.peer.on('close', () => this.#fail(new ParleyError('PEER_GONE', `peer ${offer.peer.id} left`))),
       // A rebuilt connection whose channel never reopens must still pass (or fail) the gate.
-      offer.peer.on('state', (s) => s === 'connected' && this.#enqueueTask(() => this.#gate?.())),
+      offer.peer.on('state', (s) => s === 'connected' && this.#regate()),
     );
     this.#enqueueTask(() => this.#start());
   }
 
   get state(): TransferState {
     return this.#state;
+  }
+
+  /**
+   * Calls the gate at once and handles nothing more (the queue waits behind it) until it passed, then
+   * runs `then`. Its failure stops the transfer at once, whatever the queue holds.
+   */
+  #regate(then?: () => void): void {
+    const gate = this.#gate?.();
+    if (!gate) {
+      if (then) this.#enqueueTask(then);
+      return;
+    }
+    this.#gating = gate;
+    gate.then(
+      () => {
+        if (this.#gating === gate) this.#gating = undefined;
+      },
+      (err) => {
+        if (this.#finished) return;
+        const e = asParleyError(err, 'AUTH_FAILED');
+        this.#send({ t: 'cancel', code: e.code, message: e.message });
+        void this.#stop('failed', e, true);
+      },
+    );
+    this.#enqueueTask(async () => {
+      if (
+        await gate.then(
+          () => true,
+          () => false,
+        )
+      )
+        then?.();
+    });
   }
 
   /**
@@ -387,7 +417,13 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   }
 
   #fail(err: ParleyError): void {
-    if (!this.#finished) void this.#stop('failed', err, true);
+    // Gone while the gate is shut: if the gate fails, that is the reason (it stops the transfer itself).
+    if (this.#gating)
+      this.#gating.then(
+        () => this.#fail(err),
+        () => {},
+      );
+    else if (!this.#finished) void this.#stop('failed', err, true);
   }
 
   async #stop(state: 'failed' | 'cancelled', err: ParleyError, keep: boolean): Promise<void> {

@@ -465,7 +465,13 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
   }
 
   #fail(err: ParleyError): void {
-    if (!this.#finished) this.#stop('failed', err);
+    // Gone while the gate is shut: if the gate fails, that is the reason (it stops the transfer itself).
+    if (this.#gate)
+      this.#gate.then(
+        () => this.#fail(err),
+        () => {},
+      );
+    else if (!this.#finished) this.#stop('failed', err);
   }
 
   #cleanup(): void {
