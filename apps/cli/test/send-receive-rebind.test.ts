@@ -124,7 +124,8 @@ class Attacker {
   /** Messages it relayed on the code check's channel (the re-binding), per direction. */
   readonly authMessages: string[] = [];
   constructor(readonly relay: MitmRelay) {
-    relay.onSignal = (from, data) => void this.#onSignal(from, data);
+    // A description its peer refuses (one replaced meanwhile) is no matter: the next one comes.
+    relay.onSignal = (from, data) => void this.#onSignal(from, data).catch(() => {});
   }
 
   #peer(toward: Role): RTCPeerConnection {
@@ -183,7 +184,7 @@ class Attacker {
     const far = this.pcs.get(other(side));
     if (far && !ends.has(other(side))) this.#adopt(other(side), far.createDataChannel(dc.label));
     dc.onopen = () => {
-      for (const m of this.#queued.get(dc)?.splice(0) ?? []) dc.send(m as string);
+      for (const m of this.#queued.get(dc)?.splice(0) ?? []) relay(dc, m);
     };
     dc.onmessage = (ev: MessageEvent) => {
       const data = ev.data as string | ArrayBuffer;
@@ -193,13 +194,22 @@ class Attacker {
         this.authMessages.push(`${side}: ${data}`);
       const to = ends.get(other(side));
       if (!to) return;
-      if (to.readyState === 'open') to.send(data as string);
+      if (to.readyState === 'open') relay(to, data);
       else this.#queued.get(to)?.push(data);
     };
   }
 
   close(): void {
     for (const pc of this.pcs.values()) pc.close();
+  }
+}
+
+/** Sends on one of the man in the middle's channels; one closing meanwhile is not its problem. */
+function relay(dc: RTCDataChannel, data: string | ArrayBuffer): void {
+  try {
+    dc.send(data as string);
+  } catch {
+    // closed under it
   }
 }
 
