@@ -47,17 +47,17 @@ async function runReceive(theCode: string, flags: ReceiveFlags): Promise<void> {
   process.once('SIGINT', () => void finish(130));
   if (!flags.json) console.log('Waiting for the sender…');
   let busy = false;
-  const onOffer = (offer: FileOffer) => {
+  const onOffer = (offer: FileOffer, gate: () => Promise<void>) => {
     if (busy) {
       offer.decline();
       return;
     }
     busy = true;
-    void handle(offer, flags, out).then((ok) => finish(ok ? 0 : 1));
+    void handle(offer, gate, flags, out).then((ok) => finish(ok ? 0 : 1));
   };
   // Offers are taken only from a sender that proved it knows the code's words.
   authenticatePeers(room, theCode, 'receiver', {
-    authenticated: (peer) => onFileOffers(peer, onOffer),
+    authenticated: (peer, session) => onFileOffers(peer, (offer) => onOffer(offer, session.gate)),
     failed: (_peer, err) => {
       if (err.code !== 'AUTH_FAILED' || busy) return; // a sender that left before the check may come back
       if (flags.json) out({ event: 'error', ok: false, code: err.code, message: err.message });
@@ -69,6 +69,7 @@ async function runReceive(theCode: string, flags: ReceiveFlags): Promise<void> {
 
 async function handle(
   offer: FileOffer,
+  gate: () => Promise<void>,
   flags: ReceiveFlags,
   out: (o: Record<string, unknown>) => void,
 ): Promise<boolean> {
@@ -88,7 +89,7 @@ async function handle(
     if (!flags.json) console.log('Declined.');
     return false;
   }
-  const t = offer.accept(nodeSink(flags.out), { hash: nodeSha256 });
+  const t = offer.accept(nodeSink(flags.out), { hash: nodeSha256, gate });
   const bar = progressBar('receiving', offer.total, !!flags.json);
   t.on('progress', (p) => {
     bar(p);

@@ -71,8 +71,8 @@ async function runSend(paths: string[], flags: SendFlags): Promise<void> {
     releaseNative();
     process.exit(exitCode);
   };
-  const offerTo = (peer: Peer) => {
-    const t = sendFiles(peer, files, { ledger, hash: nodeSha256 });
+  const offerTo = (peer: Peer, gate: () => Promise<void>) => {
+    const t = sendFiles(peer, files, { ledger, hash: nodeSha256, gate });
     transfers.add(t);
     const bar = progressBar('sending ', total, !!flags.json);
     t.on('progress', (p) => {
@@ -92,7 +92,9 @@ async function runSend(paths: string[], flags: SendFlags): Promise<void> {
       transfers.delete(t);
       if (flags.json) out({ event: 'error', peer: peer.id, code: err.code, message: err.message });
       else console.error(`\n${err.code}: ${err.message}`);
-      // Declined or cancelled by the receiver: done. Anything else: a restarted receiver may come back.
+      // Declined or cancelled by the receiver, or a rebuilt connection that failed the re-binding (someone
+      // may be in the middle): done. Anything else: a restarted receiver may come back.
+      if (err.code === 'AUTH_FAILED') burnt = true;
       if (err.code === 'FILE_DECLINED' || err.code === 'FILE_CANCELLED' || burnt) void finish(1);
       else if (!flags.json) console.log('Waiting for the receiver to come back…');
     });
@@ -101,8 +103,8 @@ async function runSend(paths: string[], flags: SendFlags): Promise<void> {
   // further peer is tried (a transfer under way goes on), so an attacker gets one guess per code.
   let burnt = false;
   const stop = authenticatePeers(room, theCode, 'sender', {
-    authenticated: (peer) => {
-      if (!burnt) offerTo(peer);
+    authenticated: (peer, session) => {
+      if (!burnt) offerTo(peer, session.gate);
     },
     failed: (peer, err) => {
       if (burnt) return; // said once; the rest are its aftermath

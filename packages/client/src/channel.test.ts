@@ -62,6 +62,23 @@ describe('Channel', () => {
     }
   });
 
+  it('sendNow sends only on an open RTCDataChannel and keeps nothing for the next connection', () => {
+    const ch = new Channel('parley-files/1/x', {}, () => undefined);
+    const first = new TestDataChannel();
+    ch.bind(asDc(first));
+    assert.equal(ch.sendNow('a'), true);
+    first.readyState = 'closed'; // closed underneath, before its close event is delivered
+    assert.equal(ch.readyState, 'open');
+    assert.equal(ch.sendNow('lost'), false);
+    first.closeUnder();
+    assert.equal(ch.sendNow('lost too'), false);
+    ch.send('queued');
+    const second = new TestDataChannel();
+    ch.bind(asDc(second));
+    assert.deepEqual(first.sent, ['a']);
+    assert.deepEqual(second.sent, ['queued'], 'only what send() queued goes out on the next connection');
+  });
+
   it('a channel the other side closes while the same connection stays up closes for good', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {

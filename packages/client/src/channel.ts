@@ -90,6 +90,24 @@ export class Channel extends Emitter<ChannelEvents> {
     this.#queue.push(data);
   }
 
+  /**
+   * Sends on the RTCDataChannel that is open now and returns true; returns false, and keeps nothing for
+   * later, when none is (the connection dropped or is being rebuilt) or it closes under the send. For what
+   * must never go out on a connection its sender has not vetted yet (the file engine's data: the next
+   * connection may end somewhere else until the transfer's re-binding passed), and can be sent again.
+   */
+  sendNow(data: ChannelData): boolean {
+    const dc = this.#openChannel();
+    if (this.#state !== 'open' || !dc || this.#queue.length > 0) return false;
+    try {
+      sendOn(dc, data);
+      return true;
+    } catch (err) {
+      if (closedUnder(dc, err)) return false;
+      throw err;
+    }
+  }
+
   /** Closes the channel on both sides. */
   close(): void {
     if (this.#state === 'closed') return;

@@ -146,6 +146,8 @@ export class FileShare {
   readonly #nameOf: (peerId: string) => string;
   /** Where received files go: staging, a download worker, or (undefined) memory. */
   readonly #storage: Promise<'staging' | ServiceWorkerRegistration | undefined>;
+  /** Per peer of a coded transfer: its PeerSession's gate, which the engine awaits after a rebuild. */
+  readonly #gates = new WeakMap<Peer, () => Promise<void>>();
   #seq = 0;
 
   constructor(changed: () => void, nameOf: (peerId: string) => string) {
@@ -194,6 +196,11 @@ export class FileShare {
       t.status = 'done';
       t.bytes = f.size;
     }
+  }
+
+  /** Transfers with `peer` await `gate` (a coded transfer's `PeerSession.gate`) after a rebuilt connection. */
+  guard(peer: Peer, gate: () => Promise<void>): void {
+    this.#gates.set(peer, gate);
   }
 
   /** Offers `files` to each of `peers`, a transfer each. */
@@ -308,7 +315,8 @@ export class FileShare {
   }
 
   #start(t: Transfer, peer: Peer, attempt = 1): void {
-    const engine = sendFiles(peer, t.sources as SourceFile[], { ledger: t.ledger });
+    const gate = this.#gates.get(peer);
+    const engine = sendFiles(peer, t.sources as SourceFile[], { ledger: t.ledger, gate });
     this.#follow(t, engine);
     engine.on('file', (r) => {
       const f = t.files.find((x) => x.path === r.path);
@@ -430,7 +438,7 @@ export class FileShare {
       if (staging) for (const f of files) this.#staged.add(f.key);
       let engine: IncomingTransfer;
       try {
-        engine = offer.accept(sink, chosen ? { files: chosen } : {});
+        engine = offer.accept(sink, { gate: this.#gates.get(peer), ...(chosen ? { files: chosen } : {}) });
       } catch (err) {
         t.status = 'failed';
         t.error = (err as Error).message;

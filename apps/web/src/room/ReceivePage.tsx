@@ -48,8 +48,9 @@ export function ReceivePage({ code }: { code: string }) {
         if (gone) return void joined.leave();
         const room = joined;
         authenticatePeers(room, code, 'receiver', {
-          authenticated: (peer) => {
+          authenticated: (peer, session) => {
             setChecked(true);
+            files.guard(peer, session.gate);
             files.watch(peer);
           },
           failed: (_peer, err) => {

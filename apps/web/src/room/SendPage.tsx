@@ -36,7 +36,8 @@ export function SendPage() {
       setCode(c);
       let burnt = false;
       const stop = authenticatePeers(r, c, 'sender', {
-        authenticated: (peer) => {
+        authenticated: (peer, session) => {
+          files.guard(peer, session.gate);
           if (!burnt) files.send(sources, [peer]);
         },
         failed: (_peer, err) => {

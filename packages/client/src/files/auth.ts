@@ -18,6 +18,7 @@ import type { Channel, ChannelData } from '../channel.js';
 import { DEFAULT_CHANNEL, type Peer } from '../peer.js';
 import type { Room } from '../room.js';
 import { codeParts } from './code.js';
+import { bindingOf, PeerSession } from './rebind.js';
 import { equalBytes, passwordScalar, Spake2 } from './spake2.js';
 
 export const AUTH_LABEL = 'parley-auth/1';
@@ -40,6 +41,8 @@ export function transferRoleOf(peer: Peer): TransferRole | undefined {
 export interface AuthOptions {
   /** Default AUTH_TIMEOUT_MS. */
   timeoutMs?: number;
+  /** How long the session then waits for a rebuilt connection's re-binding (default REBIND_TIMEOUT_MS). */
+  rebindTimeoutMs?: number;
 }
 
 const MISMATCH = 'the code did not match, or someone is in the middle';
@@ -54,25 +57,27 @@ function unhex(s: unknown): Uint8Array {
  * Proves to `peer` that this side knows `code`'s words and checks that `peer` does too, over this very
  * connection. Resolves once the other side is authenticated; rejects with AUTH_FAILED (a wrong code,
  * someone in the middle, or no proof in time) or PEER_GONE. The sender opens the channel; the receiver
- * resolves before it sends its own confirmation, so an offer never reaches it unauthenticated.
+ * resolves before it sends its own confirmation, so an offer never reaches it unauthenticated. Resolves
+ * with the PeerSession (rebind.ts) whose `gate` the transfer engine awaits after the connection was rebuilt.
  */
 export function authenticate(
   peer: Peer,
   code: string,
   role: TransferRole,
   options: AuthOptions = {},
-): Promise<void> {
+): Promise<PeerSession> {
   const { number, secret } = codeParts(code);
   const timeoutMs = options.timeoutMs ?? AUTH_TIMEOUT_MS;
   const w = passwordScalar(secret, `parley-files/auth/1/${number}`);
   w.catch(() => {}); // reported once the channel opens (start() below)
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<PeerSession>((resolve, reject) => {
     const offs: (() => void)[] = [];
     let ch: Channel | undefined;
     let spake: Spake2 | undefined;
     let theirShare: Uint8Array | undefined;
     let theirMac: Uint8Array | undefined;
-    let keys: { mine: Uint8Array; theirs: Uint8Array } | undefined;
+    let keys: { mine: Uint8Array; theirs: Uint8Array; ke: Uint8Array } | undefined;
+    let binding: string | undefined;
     let over = false;
     const send = (m: Record<string, unknown>) => {
       try {
@@ -81,7 +86,7 @@ export function authenticate(
         // Closed: the close handler or the timer reports it.
       }
     };
-    const finish = (err?: ParleyError, tell?: string) => {
+    const finish = (err?: ParleyError, tell?: string, session?: PeerSession) => {
       if (over) return;
       over = true;
       clearTimeout(timer);
@@ -91,7 +96,7 @@ export function authenticate(
         // Let the failure reach the other side before the channel goes.
         setTimeout(() => ch?.close(), 500);
         reject(err);
-      } else resolve();
+      } else if (session) resolve(session);
     };
     /**
      * The other side went away. Once this side's share is out, a guess may have been tested: leaving then
@@ -114,14 +119,13 @@ export function authenticate(
     const step = () => {
       if (over || !spake || !theirShare) return;
       if (!keys) {
-        const fp = peer.fingerprints();
-        if (!fp) return fail('the connection has no DTLS fingerprints to bind');
-        const [a, b] = role === 'sender' ? [fp.local, fp.remote] : [fp.remote, fp.local];
+        binding = bindingOf(peer, role); // `sender <fp>\nreceiver <fp>`, as this side sees them
+        if (!binding) return fail('the connection has no DTLS fingerprints to bind');
         try {
           keys = spake.finish(theirShare, {
             idA: utf8('parley-files sender'),
             idB: utf8('parley-files receiver'),
-            aad: utf8(`${AUTH_LABEL}\nsender ${a}\nreceiver ${b}`),
+            aad: utf8(`${AUTH_LABEL}\n${binding}`),
           });
         } catch (err) {
           return fail(`the other side's SPAKE2 share is invalid (${(err as Error).message})`);
@@ -132,7 +136,11 @@ export function authenticate(
       if (!equalBytes(keys.theirs, theirMac)) return fail(MISMATCH);
       // The receiver is through before the sender hears from it, so no offer comes in before this.
       const mine = keys.mine;
-      finish();
+      finish(
+        undefined,
+        undefined,
+        new PeerSession(peer, role, keys.ke, ch as Channel, binding as string, options.rebindTimeoutMs),
+      );
       if (role === 'receiver') send({ t: 'confirm', mac: hex(mine) });
     };
 
@@ -199,8 +207,11 @@ export function authenticate(
 }
 
 export interface AuthHandlers {
-  /** `peer` proved it knows the code: offer it the files (sender) or take its offers (receiver). */
-  authenticated(peer: Peer): void;
+  /**
+   * `peer` proved it knows the code: offer it the files (sender) or take its offers (receiver), passing
+   * `session.gate` as the transfer's `gate` so a rebuilt connection must prove it holds the session.
+   */
+  authenticated(peer: Peer, session: PeerSession): void;
   /** `peer` did not: `err.code` is AUTH_FAILED (a wrong code, someone in the middle) or PEER_GONE. */
   failed(peer: Peer, err: ParleyError): void;
 }
@@ -249,10 +260,10 @@ export function authenticatePeers(
         );
       }, timeoutMs);
     authenticate(peer, code, role, options).then(
-      () => {
+      (session) => {
         through = true;
         settle(peer);
-        handlers.authenticated(peer);
+        handlers.authenticated(peer, session);
       },
       (err: ParleyError) => {
         settle(peer);

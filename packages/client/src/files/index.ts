@@ -17,6 +17,7 @@ export {
 export { claimCode, codeParts, isCode, newCode, ROOM_NUMBERS, roomOf } from './code.js';
 export { fileKey, type HashFactory, nobleSha256, type StreamingHash, sha256Hex } from './hash.js';
 export { FileOffer, type OfferedFile, onFileOffers, onRoomFileOffers } from './offer.js';
+export { PeerSession, type PeerSessionEvents, REBIND_TIMEOUT_MS, sessionSecret } from './rebind.js';
 export { IncomingTransfer, type ReceiveOptions } from './receive.js';
 export { sanitizePath } from './sanitize.js';
 export { HIGH_WATER, LOW_WATER, OutgoingTransfer, type SendOptions, sendFiles } from './send.js';

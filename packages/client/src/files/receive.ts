@@ -41,6 +41,11 @@ export interface ReceiveOptions {
   keepPartial?: boolean;
   /** The whole-file streaming SHA-256 (default @noble/hashes; Node: `nodeSha256`, native and faster). */
   hash?: HashFactory;
+  /**
+   * Awaited before the first `want` and each time the channel reopens, before anything more is sent or
+   * handled: the PeerSession's `gate` of a coded transfer. A rejection stops the transfer with its error.
+   */
+  gate?: () => Promise<void>;
 }
 
 interface FileState {
@@ -66,6 +71,9 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   readonly #ch: Channel;
   readonly #sink: Sink;
   readonly #hash: HashFactory;
+  readonly #gate: (() => Promise<void>) | undefined;
+  /** The gate called for a (re)opened channel or connection, until it passed. */
+  #gating: Promise<void> | undefined;
   readonly #files: FileState[];
   readonly #meter = new Meter();
   readonly #offs: (() => void)[] = [];
@@ -102,6 +110,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     this.#ch = ch;
     this.#sink = sink;
     this.#hash = options.hash ?? nobleSha256;
+    this.#gate = options.gate;
     const unique = [...new Set(chosen)].filter((i) => i >= 0 && i < offer.files.length).sort((a, b) => a - b);
     this.#files = unique.map((f) => ({ f, verified: 0, kept: 0, lastBlockHash: undefined }));
     this.total = unique.reduce((n, i) => n + (offer.files[i]?.size ?? 0), 0);
@@ -111,16 +120,52 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
     this.done.catch(() => {});
     this.#offs.push(
       ch.on('message', (d) => this.#enqueue(d)),
-      // A recovered connection: whatever was in flight is lost, so ask again from what is verified.
-      ch.on('open', () => this.#enqueueTask(() => this.#want('reconnect'))),
+      // A recovered connection: whatever was in flight is lost, so ask again from what is verified, once
+      // the gate passed (messages wait in the queue behind it).
+      ch.on('open', () => this.#regate(() => this.#want('reconnect'))),
       ch.on('close', () => this.#fail(new ParleyError('PEER_GONE', 'the transfer channel closed'))),
       offer.peer.on('close', () => this.#fail(new ParleyError('PEER_GONE', `peer ${offer.peer.id} left`))),
+      // A rebuilt connection whose channel never reopens must still pass (or fail) the gate.
+      offer.peer.on('state', (s) => s === 'connected' && this.#regate()),
     );
     this.#enqueueTask(() => this.#start());
   }
 
   get state(): TransferState {
     return this.#state;
+  }
+
+  /**
+   * Calls the gate at once and handles nothing more (the queue waits behind it) until it passed, then
+   * runs `then`. Its failure stops the transfer at once, whatever the queue holds.
+   */
+  #regate(then?: () => void): void {
+    const gate = this.#gate?.();
+    if (!gate) {
+      if (then) this.#enqueueTask(then);
+      return;
+    }
+    this.#gating = gate;
+    gate.then(
+      () => {
+        if (this.#gating === gate) this.#gating = undefined;
+      },
+      (err) => {
+        if (this.#finished) return;
+        const e = asParleyError(err, 'AUTH_FAILED');
+        this.#send({ t: 'cancel', code: e.code, message: e.message });
+        void this.#stop('failed', e, true);
+      },
+    );
+    this.#enqueueTask(async () => {
+      if (
+        await gate.then(
+          () => true,
+          () => false,
+        )
+      )
+        then?.();
+    });
   }
 
   /**
@@ -166,6 +211,7 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   }
 
   async #start(): Promise<void> {
+    await this.#gate?.();
     for (const fs of this.#files) {
       const info = this.offer.files[fs.f];
       if (!info) continue;
@@ -457,7 +503,13 @@ export class IncomingTransfer extends Emitter<TransferEvents> {
   }
 
   #fail(err: ParleyError): void {
-    if (!this.#finished) void this.#stop('failed', err, true);
+    // Gone while the gate is shut: if the gate fails, that is the reason (it stops the transfer itself).
+    if (this.#gating)
+      this.#gating.then(
+        () => this.#fail(err),
+        () => {},
+      );
+    else if (!this.#finished) void this.#stop('failed', err, true);
   }
 
   async #stop(state: 'failed' | 'cancelled', err: ParleyError, keep: boolean): Promise<void> {

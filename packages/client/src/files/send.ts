@@ -58,6 +58,12 @@ export interface SendOptions {
   ledger?: Map<string, number>;
   /** The whole-file streaming SHA-256 (default @noble/hashes; Node: `nodeSha256`, native and faster). */
   hash?: HashFactory;
+  /**
+   * Awaited each time the channel (re)opens, before any byte or message moves on it: the PeerSession's
+   * `gate` of a coded transfer (a rebuilt connection must prove it holds the code's session). A rejection
+   * stops the transfer with its error.
+   */
+  gate?: () => Promise<void>;
   /** Test hook on the chunk path: may return altered bytes (to prove corrupt blocks are caught). */
   onChunk?: (file: number, offset: number, bytes: Uint8Array) => Uint8Array;
 }
@@ -98,6 +104,8 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
   #ackedBytes = 0;
   /** Per file of the current plan: `#sentBytes` when it started and the offset it started from. */
   readonly #base = new Map<number, { sent: number; from: number }>();
+  /** The gate of a (re)opened channel, until it passed. */
+  #gate: Promise<void> | undefined;
   #resent = 0;
   #resumed = 0;
   #corrupt = 0;
@@ -137,11 +145,15 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
     this.#ch = this.peer.channel(labelFor(this.id));
     this.#ch.bufferedAmountLowThreshold = LOW_WATER;
     this.#offs.push(
-      this.#ch.on('message', (d) => this.#onMessage(d)),
+      this.#ch.on('message', (d) => this.#heard(d)),
       this.#ch.on('bufferedamountlow', () => this.#waker.wake()),
-      this.#ch.on('open', () => this.#waker.wake()),
+      this.#ch.on('open', () => this.#regate()),
       this.#ch.on('close', () => this.#fail(new ParleyError('PEER_GONE', 'the transfer channel closed'))),
-      this.peer.on('state', () => this.#noteDrop()),
+      this.peer.on('state', (state) => {
+        this.#noteDrop();
+        // A rebuilt connection whose channel never reopens must still pass (or fail) the gate.
+        if (state === 'connected') this.#regate();
+      }),
     );
     this.#offer();
     void this.#pump();
@@ -149,6 +161,32 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
 
   get state(): TransferState {
     return this.#state;
+  }
+
+  /** Heard while the gate is shut: acted on (in order) once it passed, dropped if it failed. */
+  #heard(d: ChannelData): void {
+    if (!this.#gate) return this.#onMessage(d);
+    this.#gate.then(
+      () => this.#onMessage(d),
+      () => {},
+    );
+  }
+
+  /** The channel (re)opened: nothing goes out and nothing heard is acted on until the gate passed. */
+  #regate(): void {
+    const gate = this.#options.gate?.();
+    gate?.catch(() => {}); // reported below
+    this.#gate = gate;
+    gate?.then(
+      () => {
+        if (this.#gate !== gate) return;
+        this.#gate = undefined;
+        this.#needWantSince = performance.now(); // the receiver's `want` comes after its own gate
+        this.#waker.wake();
+      },
+      (err) => this.#stop('failed', asParleyError(err, 'AUTH_FAILED')),
+    );
+    this.#waker.wake();
   }
 
   /** Stops sending until `resume()`; the receiver keeps what it verified. */
@@ -351,7 +389,9 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
         let chunk = block.subarray(i, i + CHUNK_SIZE);
         if (this.#options.onChunk) chunk = this.#options.onChunk(w.f, offset + i, chunk);
         this.#countSent(w.f, offset + i, chunk.byteLength);
-        (this.#ch as Channel).send(encodeData(epoch, w.f, offset + i, chunk));
+        // Never queued for a later connection: one is used only once the gate passed (lost here, the
+        // receiver asks again from what it kept).
+        (this.#ch as Channel).sendNow(encodeData(epoch, w.f, offset + i, chunk));
         this.#sentBytes += chunk.byteLength;
         this.#pos.set(w.f, offset + i + chunk.byteLength);
         this.#progress(false);
@@ -398,7 +438,7 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
     for (;;) {
       this.#check(epoch);
       this.#noteDrop();
-      const open = this.#ch?.readyState === 'open';
+      const open = this.#ch?.readyState === 'open' && !this.#gate;
       // A receiver whose channel reopened asks again; if its `want` never comes, go on (it will see the gap).
       // What was in flight then is lost and will never be acknowledged: do not wait for it either.
       if (this.#needWant && open && performance.now() - this.#needWantSince > WANT_WAIT_MS) {
@@ -470,7 +510,13 @@ export class OutgoingTransfer extends Emitter<TransferEvents> {
   }
 
   #fail(err: ParleyError): void {
-    if (!this.#finished) this.#stop('failed', err);
+    // Gone while the gate is shut: if the gate fails, that is the reason (it stops the transfer itself).
+    if (this.#gate)
+      this.#gate.then(
+        () => this.#fail(err),
+        () => {},
+      );
+    else if (!this.#finished) this.#stop('failed', err);
   }
 
   #cleanup(): void {
