@@ -153,6 +153,9 @@ function cpuOf(pids: readonly number[]): ThreadCpu {
 
 // ---- Node↔Node: two child processes ----
 
+/** Extra node flags for the peer processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) from PARLEY_BENCH_PEER_ARGS. */
+const peerArgs = (process.env.PARLEY_BENCH_PEER_ARGS ?? '').split(' ').filter(Boolean);
+
 class NodePeer {
   readonly lines: Record<string, unknown>[] = [];
   readonly proc: ChildProcess;
@@ -160,7 +163,10 @@ class NodePeer {
     bundle: string,
     readonly name: string,
   ) {
-    this.proc = spawn(process.execPath, [bundle], { stdio: ['pipe', 'pipe', 'inherit'], cwd: repoRoot });
+    this.proc = spawn(process.execPath, [...peerArgs, bundle], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      cwd: repoRoot,
+    });
     createInterface({ input: this.proc.stdout! }).on('line', (l) => {
       try {
         this.lines.push(JSON.parse(l) as Record<string, unknown>);
