@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,62 +24,29 @@ import { nodeSource } from '@parley/client/files/node';
 import { until } from '@parley/testing';
 import { cleanup } from 'node-datachannel';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { Cli, listFiles, MiB, randomFile, sha256File, startServe } from './cli-helpers.js';
+import { SignalingRelay } from './signaling-relay.js';
 
 type Frame = Record<string, unknown> & { type?: string };
 type Rewrite = (frame: Frame, toServer: boolean, client: { role?: string }) => Frame;
 
 /** A signaling relay in front of the server that can read and rewrite every frame, both ways. */
-class Relay {
-  readonly #wss: WebSocketServer;
-  readonly #sockets = new Set<WebSocket>();
+class Relay extends SignalingRelay {
   constructor(upstream: string, rewrite: Rewrite) {
-    this.#wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    this.#wss.on('connection', (client: WebSocket, req: IncomingMessage) => {
-      const protocol = req.headers['sec-websocket-protocol']?.split(',')[0]?.trim();
-      const up = new WebSocket(upstream, protocol ? [protocol] : []);
-      this.#sockets.add(client).add(up);
+    super(upstream, () => {
       const who: { role?: string } = {};
-      const early: string[] = [];
       const pass = (data: string, toServer: boolean) => {
-        let out = data;
         try {
           const frame = JSON.parse(data) as Frame;
           if (frame.type === 'join') who.role = (frame.metadata as { transfer?: string })?.transfer;
-          out = JSON.stringify(rewrite(frame, toServer, who));
+          return JSON.stringify(rewrite(frame, toServer, who));
         } catch {
-          // not JSON: as it is
+          return data; // not JSON: as it is
         }
-        if (!toServer) client.send(out);
-        else if (up.readyState === WebSocket.OPEN) up.send(out);
-        else early.push(out);
       };
-      up.on('open', () => {
-        for (const m of early.splice(0)) up.send(m);
-      });
-      client.on('message', (d) => pass(d.toString(), true));
-      up.on('message', (d) => pass(d.toString(), false));
-      const close = () => {
-        client.close();
-        up.close();
-      };
-      client.on('close', close).on('error', close);
-      up.on('close', close).on('error', close);
+      return { toServer: (d) => pass(d, true), toClient: (d) => pass(d, false) };
     });
-  }
-  /** Resolves once the relay listens. */
-  listening(): Promise<this> {
-    return new Promise((resolve) =>
-      this.#wss.address() ? resolve(this) : this.#wss.once('listening', () => resolve(this)),
-    );
-  }
-  get url(): string {
-    return `ws://127.0.0.1:${(this.#wss.address() as { port: number }).port}/ws`;
-  }
-  async close(): Promise<void> {
-    for (const s of this.#sockets) s.terminate();
-    await new Promise((resolve) => this.#wss.close(resolve));
   }
 }
 

@@ -12,15 +12,15 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from '@parley/testing';
 import { cleanup } from 'node-datachannel';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { Cli, listFiles, MiB, randomFile, startServe } from './cli-helpers.js';
+import { SignalingRelay } from './signaling-relay.js';
 
 type Frame = Record<string, unknown> & { type?: string };
 type Role = 'sender' | 'receiver';
@@ -39,57 +39,41 @@ interface Client {
  * A relay that renumbers the server's sequence numbers (×1000) so it can slip frames of its own in
  * between, and, once `active`, keeps the two sides' signals to itself and answers them with its own peers.
  */
-class MitmRelay {
-  readonly #wss: WebSocketServer;
-  readonly #sockets = new Set<WebSocket>();
+class MitmRelay extends SignalingRelay {
   readonly clients = new Map<Role, Client>();
   active = false;
   onSignal: (from: Role, data: Data) => void = () => {};
   constructor(upstream: string) {
-    this.#wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    this.#wss.on('connection', (socket: WebSocket, req: IncomingMessage) => {
-      const protocol = req.headers['sec-websocket-protocol']?.split(',')[0]?.trim();
-      const up = new WebSocket(upstream, protocol ? [protocol] : []);
-      this.#sockets.add(socket).add(up);
+    super(upstream, (socket) => {
       const client: Client = { socket, seq: 0, injected: 0 };
       let role: Role | undefined;
-      const early: string[] = [];
-      socket.on('message', (d) => {
-        const f = JSON.parse(d.toString()) as Frame;
-        if (f.type === 'join') {
-          role = (f.metadata as { transfer?: Role }).transfer;
-          if (role) this.clients.set(role, client);
-        }
-        if (f.type === 'ack' && typeof f.seq === 'number') f.seq = Math.floor(f.seq / 1000);
-        if (f.type === 'resume' && typeof f.lastSeq === 'number') f.lastSeq = Math.floor(f.lastSeq / 1000);
-        if (this.active && role && f.type === 'signal' && f.to === this.clients.get(other(role))?.id) {
-          this.onSignal(role, f.data as Data);
-          return;
-        }
-        const out = JSON.stringify(f);
-        if (up.readyState === WebSocket.OPEN) up.send(out);
-        else early.push(out);
-      });
-      up.on('open', () => {
-        for (const m of early.splice(0)) up.send(m);
-      });
-      up.on('message', (d) => {
-        const f = JSON.parse(d.toString()) as Frame;
-        if ((f.type === 'joined' || f.type === 'resumed') && typeof f.selfId === 'string')
-          client.id = f.selfId;
-        if (typeof f.seq === 'number') {
-          client.seq = f.seq;
-          client.injected = 0;
-          f.seq *= 1000;
-        }
-        socket.send(JSON.stringify(f));
-      });
-      const close = () => {
-        socket.close();
-        up.close();
+      return {
+        toServer: (text) => {
+          const f = JSON.parse(text) as Frame;
+          if (f.type === 'join') {
+            role = (f.metadata as { transfer?: Role }).transfer;
+            if (role) this.clients.set(role, client);
+          }
+          if (f.type === 'ack' && typeof f.seq === 'number') f.seq = Math.floor(f.seq / 1000);
+          if (f.type === 'resume' && typeof f.lastSeq === 'number') f.lastSeq = Math.floor(f.lastSeq / 1000);
+          if (this.active && role && f.type === 'signal' && f.to === this.clients.get(other(role))?.id) {
+            this.onSignal(role, f.data as Data);
+            return undefined;
+          }
+          return JSON.stringify(f);
+        },
+        toClient: (text) => {
+          const f = JSON.parse(text) as Frame;
+          if ((f.type === 'joined' || f.type === 'resumed') && typeof f.selfId === 'string')
+            client.id = f.selfId;
+          if (typeof f.seq === 'number') {
+            client.seq = f.seq;
+            client.injected = 0;
+            f.seq *= 1000;
+          }
+          return JSON.stringify(f);
+        },
       };
-      socket.on('close', close).on('error', close);
-      up.on('close', close).on('error', close);
     });
   }
   /** A signal to `to` as if from the other side. */
@@ -98,18 +82,6 @@ class MitmRelay {
     const from = this.clients.get(other(to))?.id;
     const seq = c.seq * 1000 + ++c.injected;
     c.socket.send(JSON.stringify({ type: 'signal', seq, from, to: c.id, data }));
-  }
-  listening(): Promise<this> {
-    return new Promise((resolve) =>
-      this.#wss.address() ? resolve(this) : this.#wss.once('listening', () => resolve(this)),
-    );
-  }
-  get url(): string {
-    return `ws://127.0.0.1:${(this.#wss.address() as { port: number }).port}/ws`;
-  }
-  async close(): Promise<void> {
-    for (const s of this.#sockets) s.terminate();
-    await new Promise((resolve) => this.#wss.close(resolve));
   }
 }
 

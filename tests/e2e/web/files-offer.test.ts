@@ -11,15 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  acceptOffer,
-  type ChromiumWebPage,
-  joinCall,
-  shot,
-  waitIn,
-  waitRemotes,
-  webE2EForFile,
-} from './harness.js';
+import { acceptOffer, type ChromiumWebPage, filesPair, shot, waitIn, webE2EForFile } from './harness.js';
 
 const web = webE2EForFile();
 
@@ -42,14 +34,7 @@ test(
     web.current.scenario('files offer prompt', async (s) => {
       const dir = mkdtempSync(join(tmpdir(), 'parley-offer-'));
       try {
-        const room = `offer-${Date.now().toString(36)}`;
-        const alice = await s.open('alice', `/#/r/${room}`);
-        await joinCall(alice, 'Alice');
-        const bob = await s.open('bob', `/#/r/${room}`);
-        await joinCall(bob, 'Bob');
-        await waitRemotes(alice, ['Bob']);
-        await waitRemotes(bob, ['Alice']);
-        for (const p of [alice, bob]) await p.page.getByTestId('files-toggle').click();
+        const { alice, bob } = await filesPair(s, 'offer');
 
         // A folder of 8 files: the prompt says who, how many, how much, and lists 5 then "and 3 more".
         const tree = join(dir, 'holiday');

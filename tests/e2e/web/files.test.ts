@@ -18,6 +18,7 @@ import { BLOCK_SIZE } from '@parley/client/files';
 import {
   acceptOffer,
   type ChromiumWebPage,
+  filesPair,
   joinCall,
   shot,
   waitIn,
@@ -73,14 +74,7 @@ test(
     web.current.scenario('files panel', async (s) => {
       const dir = mkdtempSync(join(tmpdir(), 'parley-webfiles-'));
       try {
-        const room = `files-${Date.now().toString(36)}`;
-        const alice = await s.open('alice', `/#/r/${room}`);
-        await joinCall(alice, 'Alice');
-        const bob = await s.open('bob', `/#/r/${room}`);
-        await joinCall(bob, 'Bob');
-        await waitRemotes(alice, ['Bob']);
-        await waitRemotes(bob, ['Alice']);
-        for (const p of [alice, bob]) await p.page.getByTestId('files-toggle').click();
+        const { alice, bob } = await filesPair(s, 'files');
 
         // A folder of a few files in two levels, picked with the folder input.
         const tree = join(dir, 'album');

@@ -318,6 +318,22 @@ export function waitRemotes(p: WebPage, names: string[], timeoutMs = 20_000) {
   );
 }
 
+/** Alice and Bob in a fresh room `<prefix>-<time>`, each seeing the other, both with the Files panel open. */
+export async function filesPair(
+  s: WebScenario,
+  prefix: string,
+): Promise<{ alice: ChromiumWebPage; bob: ChromiumWebPage }> {
+  const room = `${prefix}-${Date.now().toString(36)}`;
+  const alice = await s.open('alice', `/#/r/${room}`);
+  await joinCall(alice, 'Alice');
+  const bob = await s.open('bob', `/#/r/${room}`);
+  await joinCall(bob, 'Bob');
+  await waitRemotes(alice, ['Bob']);
+  await waitRemotes(bob, ['Alice']);
+  for (const p of [alice, bob]) await p.page.getByTestId('files-toggle').click();
+  return { alice, bob };
+}
+
 /** Waits until each remote tile's decoded-frame count rises past what it was, and returns the counts. */
 export async function waitFramesRising(p: WebPage, timeoutMs = 30_000): Promise<Record<string, number>> {
   const remote = async () => (await tiles(p)).filter((t) => !t.self);
