@@ -5,7 +5,7 @@
  */
 import type { Channel } from '../channel.js';
 import { Emitter } from '../emitter.js';
-import type { Peer } from '../peer.js';
+import { DEFAULT_CHANNEL, type Peer } from '../peer.js';
 import type { Room } from '../room.js';
 import { ClockSync } from './clock.js';
 import { SendPacer } from './pacer.js';
@@ -316,6 +316,18 @@ export class Game<S> extends Emitter<GameEvents<S>> {
 
   #link(peer: Peer): void {
     if (this.#closed || this.#links.has(peer.id)) return;
+    // As the file engine does: a channel the answering side made before the connection's default channel
+    // was open was seen to close at once or never open (node-datachannel), so make ours once it is open.
+    const main = peer.channels.get(DEFAULT_CHANNEL);
+    if (main && main.readyState !== 'open') {
+      const off = main.once('open', () => {
+        const i = this.#offs.indexOf(off);
+        if (i >= 0) this.#offs.splice(i, 1);
+        this.#link(peer);
+      });
+      this.#offs.push(off);
+      return;
+    }
     const state = peer.channel(STATE_LABEL, { ordered: false, maxRetransmits: 0 });
     const events = peer.channel(EVENTS_LABEL, {});
     const link: Link<S> = {
