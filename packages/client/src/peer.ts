@@ -67,6 +67,7 @@ export class Peer extends Emitter<PeerEvents> {
     this.#recovery = new IceRecovery(() => this.#restart(), { ...ctx.recovery, polite: this.polite });
     const main = this.#addChannel(DEFAULT_CHANNEL, {});
     main.on('open', () => {
+      this.#createPending();
       if (this.#opened) return;
       this.#opened = true;
       this.emit('open');
@@ -306,7 +307,17 @@ export class Peer extends Emitter<PeerEvents> {
     if (state === 'disconnected' || state === 'failed') this.#ctx.probeSignaling?.();
     this.#setState(state);
     this.#recovery.observe(raw);
-    if (raw === 'connected') for (const ch of [...this.#pendingChannels]) this.#createOn(ch);
+    if (raw !== 'connected') return;
+    // Channels asked for before the connection are made once its default channel is open: one the
+    // answering side made earlier (at 'connected', before SCTP was up) was seen to close at once or
+    // never open with node-datachannel. Without a default channel, at 'connected' as before.
+    const main = this.#channels.get(DEFAULT_CHANNEL);
+    if (!main || main.readyState === 'open') this.#createPending();
+  }
+
+  #createPending(): void {
+    if (this.#closed) return;
+    for (const ch of [...this.#pendingChannels]) this.#createOn(ch);
   }
 
   #onRemoteChannel(dc: RTCDataChannel): void {
